@@ -1,0 +1,61 @@
+// swift-tools-version: 6.1
+//
+// Hark: live speech recognition for Linux.
+//   ALSA capture thread → lock-free ring → FFTW log-mel frames (Stream)
+//   → recurrent network with a streaming step (Cells) → decoder → `hark`.
+import PackageDescription
+
+/// Hot numeric code is built with `-Ounchecked` in release builds: the kernels index with
+/// precomputed, tested bounds and the measured gain is recorded in BENCHMARKS.md.
+let hotLoops: [SwiftSetting] = [
+    .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "Hark",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "hark", targets: ["hark"]),
+        .library(name: "Stream", targets: ["Stream"]),
+        .library(name: "Cells", targets: ["Cells"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries. Each is imported by exactly one Swift module (`internal import`).
+        .systemLibrary(name: "CAlsa", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
+        .systemLibrary(name: "CFFTW", pkgConfig: "fftw3f", providers: [.apt(["libfftw3-dev"])]),
+        // libsndfile reads every WAV flavour (and FLAC/Ogg/AIFF) so Hark has no hand-written parser.
+        .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
+        // libsoxr: a real band-limited resampler for files that are not at 16 kHz.
+        .systemLibrary(name: "CSoxr", pkgConfig: "soxr", providers: [.apt(["libsoxr-dev"])]),
+
+        .target(
+            name: "Stream",
+            dependencies: ["CAlsa", "CFFTW", "CSndFile", "CSoxr"],
+            swiftSettings: hotLoops
+        ),
+        .target(name: "Cells", swiftSettings: hotLoops),
+        .executableTarget(
+            name: "hark",
+            dependencies: [
+                "Stream", "Cells",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // Benchmarks: `swift run -c release hark-bench` (see BENCHMARKS.md).
+        // CMallocCounter interposes malloc to count heap allocations on hot paths;
+        // CRoofline is the plain C matrix-vector loop the cells are measured against.
+        .target(name: "CMallocCounter"),
+        .target(name: "CRoofline", cSettings: [.unsafeFlags(["-O3", "-march=native"])]),
+        .executableTarget(
+            name: "hark-bench",
+            dependencies: ["Stream", "Cells", "CMallocCounter", "CRoofline"]
+        ),
+
+        .testTarget(name: "StreamTests", dependencies: ["Stream"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "CellsTests", dependencies: ["Cells"], resources: [.copy("Fixtures")]),
+    ]
+)

@@ -1,0 +1,1 @@
+void hark_roofline_dummy(void);

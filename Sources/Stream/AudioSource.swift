@@ -1,0 +1,48 @@
+/// Where audio comes from: an ALSA device, a file, raw PCM on stdin, or a synthetic signal.
+///
+/// Every source delivers mono `Float` samples in [-1, 1] at `sampleRate` (16 kHz for all of Hark's
+/// sources: files are resampled and downmixed on the way in). Sources are single-consumer objects:
+/// one thread calls `read`.
+public protocol AudioSource: AnyObject {
+    /// Samples per second of what `read` returns.
+    var sampleRate: Int { get }
+    /// A name for messages: the device name, the file path, "stdin".
+    var name: String { get }
+    /// Absolute index of the next sample `read` will return: the sum of all earlier reads.
+    var position: Int64 { get }
+    /// Audio the source knows it lost (overruns); zero for sources that cannot lose audio.
+    var losses: CaptureLosses { get }
+
+    /// Fills the front of `buffer` and returns how many samples it wrote. Live sources block until
+    /// at least one sample is available. Returns 0 only at the end of the stream; afterwards every
+    /// call returns 0. Throws when the source fails; samples read before the failure stay valid.
+    func read(into buffer: UnsafeMutableBufferPointer<Float>) throws -> Int
+}
+
+/// Audio a live source lost, counted rather than hidden.
+public struct CaptureLosses: Equatable, Sendable {
+    /// Device overruns (ALSA -EPIPE) and suspends (-ESTRPIPE) recovered with `snd_pcm_recover`.
+    public var overruns: Int = 0
+    /// Samples the device dropped during those overruns, estimated from `CLOCK_MONOTONIC`
+    /// (the time between the last good read and the restart, times the rate).
+    public var samplesLostInDevice: Int64 = 0
+    /// Samples the capture thread could not store because the consumer fell behind by more than
+    /// the ring's capacity (see `SampleRing`).
+    public var samplesDroppedInRing: Int64 = 0
+
+    public init() {}
+    public var totalSamplesLost: Int64 { samplesLostInDevice + samplesDroppedInRing }
+}
+
+extension AudioSource {
+    /// Reads the whole remaining stream. For tests and short files; live code reads in blocks.
+    public func readAll(chunk: Int = 4096) throws -> [Float] {
+        var out: [Float] = []
+        var block = [Float](repeating: 0, count: chunk)
+        while true {
+            let n = try block.withUnsafeMutableBufferPointer { try read(into: $0) }
+            if n == 0 { return out }
+            out.append(contentsOf: block[0..<n])
+        }
+    }
+}

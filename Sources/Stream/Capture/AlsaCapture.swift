@@ -1,0 +1,192 @@
+internal import CAlsa
+import Dispatch
+import Glibc
+import Synchronization
+
+/// Live capture from an ALSA device: a dedicated capture thread reads periods from the device into
+/// a `SampleRing`; the consumer reads from the ring through `AudioSource.read`.
+///
+/// The capture thread is a plain POSIX thread, never a task on Swift's cooperative pool: it blocks
+/// in `snd_pcm_wait` (poll) between periods, so it costs no CPU while waiting for audio. It does
+/// not allocate, log or throw. Overruns (-EPIPE) and suspends (-ESTRPIPE) are recovered with
+/// `snd_pcm_recover` and counted (`losses`); any other device error ends capture, and the consumer
+/// first receives every sample captured before it and then the error.
+public final class AlsaCapture: AudioSource, @unchecked Sendable {
+    public let sampleRate: Int
+    /// The device name as the user gave it.
+    public let name: String
+    /// The PCM actually opened: `name`, or `plug:'name'` when ALSA had to convert.
+    public let openedName: String
+    public let format: CaptureFormat
+    public let periodSize: Int
+    public let bufferSize: Int
+    /// The ring between the capture thread and the consumer.
+    public let ring: SampleRing
+
+    private let pcm: AlsaPCM
+    private let maxSamples: Int64?
+    private let periodObserver: (@Sendable (Int, Double) -> Void)?
+    private let dataReady = DispatchSemaphore(value: 0)
+    private let stopRequested = Atomic<Bool>(false)
+    private let captureEnded = Atomic<Bool>(false)
+    private let overrunCount = Atomic<Int>(0)
+    private let samplesLost = Atomic<Int>(0)
+    private let failure = Mutex<AudioError?>(nil)
+    private var thread: pthread_t?
+    private var failureDelivered = false
+
+    /// Absolute position of the next sample `read` returns (the ring's read counter).
+    public var position: Int64 { Int64(ring.read) }
+
+    public var losses: CaptureLosses {
+        var l = CaptureLosses()
+        l.overruns = overrunCount.load(ordering: .relaxed)
+        l.samplesLostInDevice = Int64(samplesLost.load(ordering: .relaxed))
+        l.samplesDroppedInRing = Int64(ring.dropped)
+        return l
+    }
+
+    /// Opens the device and starts the capture thread.
+    public init(_ config: CaptureConfig) throws(AudioError) {
+        let pcm = try AlsaPCM.open(config)
+        self.pcm = pcm
+        name = config.device
+        openedName = pcm.openedName
+        format = pcm.format
+        periodSize = pcm.periodSize
+        bufferSize = pcm.bufferSize
+        sampleRate = pcm.sampleRate
+        maxSamples = config.maxSamples
+        periodObserver = config.periodObserver
+        ring = SampleRing(minimumCapacity: max(Int(config.ringSeconds * Double(config.sampleRate)),
+                                               4 * pcm.bufferSize))
+        try startThread()
+    }
+
+    deinit { stop() }
+
+    /// Stops the capture thread (within about 100 ms) and waits for it. Samples already in the
+    /// ring can still be read. Idempotent.
+    public func stop() {
+        stopRequested.store(true, ordering: .relaxed)
+        if let t = thread {
+            pthread_join(t, nil)
+            thread = nil
+        }
+    }
+
+    /// CPU time the capture thread has used, in seconds (for the benchmarks).
+    public var captureThreadCPUSeconds: Double {
+        guard let t = thread else { return 0 }
+        var clock = clockid_t()
+        guard pthread_getcpuclockid(t, &clock) == 0 else { return 0 }
+        var ts = timespec()
+        clock_gettime(clock, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+    }
+
+    public func read(into buffer: UnsafeMutableBufferPointer<Float>) throws -> Int {
+        while true {
+            let n = ring.read(into: buffer)
+            if n > 0 { return n }
+            if captureEnded.load(ordering: .acquiring) {
+                // The thread's last writes happen before it sets captureEnded: drain them first.
+                let last = ring.read(into: buffer)
+                if last > 0 { return last }
+                if !failureDelivered, let error = failure.withLock({ $0 }) {
+                    failureDelivered = true
+                    throw error
+                }
+                return 0
+            }
+            dataReady.wait()
+        }
+    }
+
+    // MARK: The capture thread
+
+    private func startThread() throws(AudioError) {
+        var t = pthread_t()
+        let context = Unmanaged.passRetained(self).toOpaque()
+        let rc = pthread_create(&t, nil, { raw in
+            let capture = Unmanaged<AlsaCapture>.fromOpaque(raw!).takeRetainedValue()
+            capture.captureLoop()
+            return nil
+        }, context)
+        guard rc == 0 else {
+            Unmanaged<AlsaCapture>.fromOpaque(context).release()
+            throw .deviceFailed(device: name, operation: "starting the capture thread",
+                                message: String(cString: strerror(rc)))
+        }
+        thread = t
+    }
+
+    private func captureLoop() {
+        // All buffers are made here, once; the loop below does not allocate.
+        let chunk = bufferSize                      // never read more than the buffer in one call
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: chunk * format.bytesPerSample, alignment: 16)
+        let samples = UnsafeMutablePointer<Float>.allocate(capacity: chunk)
+        defer {
+            raw.deallocate()
+            samples.deallocate()
+            captureEnded.store(true, ordering: .releasing)
+            dataReady.signal()
+        }
+        var delivered: Int64 = 0
+        var lastGoodRead = MonotonicClock.now()
+        _ = pcm.start()
+
+        while !stopRequested.load(ordering: .relaxed) {
+            if let maxSamples, delivered >= maxSamples { return }
+            let ready = pcm.wait(milliseconds: 100)
+            var code = ready
+            if ready > 0 {
+                var want = chunk
+                if let maxSamples { want = Int(min(Int64(want), maxSamples - delivered)) }
+                let n = pcm.read(raw, frames: want)
+                if n > 0 {
+                    convert(raw, into: samples, count: n)
+                    ring.write(UnsafeBufferPointer(start: samples, count: n))
+                    dataReady.signal()
+                    delivered += Int64(n)
+                    lastGoodRead = MonotonicClock.now()
+                    periodObserver?(ring.written, lastGoodRead)
+                    continue
+                }
+                code = Int32(n)
+            }
+            if code == 0 || AlsaPCM.isAgain(code) { continue }
+            if AlsaPCM.isRecoverable(code) {
+                let gap = MonotonicClock.now() - lastGoodRead
+                if pcm.recover(code) == 0 {
+                    overrunCount.add(1, ordering: .relaxed)
+                    samplesLost.add(Int((gap * Double(sampleRate)).rounded()), ordering: .relaxed)
+                    lastGoodRead = MonotonicClock.now()
+                    continue
+                }
+            }
+            let message = Alsa.message(code)
+            failure.withLock { $0 = .deviceFailed(device: name, operation: "capture", message: message) }
+            return
+        }
+    }
+
+    private func convert(_ raw: UnsafeMutableRawPointer, into out: UnsafeMutablePointer<Float>, count n: Int) {
+        switch format {
+        case .s16:
+            let s = raw.assumingMemoryBound(to: Int16.self)
+            for i in 0..<n { out[i] = Float(s[i]) * (1 / 32768) }
+        case .float32:
+            out.update(from: raw.assumingMemoryBound(to: Float.self), count: n)
+        }
+    }
+}
+
+/// Seconds on `CLOCK_MONOTONIC`, the clock every Hark timestamp is taken on.
+public enum MonotonicClock {
+    public static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+    }
+}

@@ -1,0 +1,52 @@
+/// Settings of the log-mel front end. They are stored in every model file, because a network only
+/// works on the features it was trained on.
+public struct LogMelConfig: Equatable, Codable, Sendable {
+    /// Samples per second of the input.
+    public var sampleRate: Int = 16_000
+    /// Window length in samples (400 = 25 ms at 16 kHz).
+    public var windowLength: Int = 400
+    /// Hop between frame starts in samples (160 = 10 ms).
+    public var hopLength: Int = 160
+    /// Real FFT size; the window is zero-padded to it. Must be ≥ `windowLength`.
+    public var fftSize: Int = 512
+    /// Number of triangular mel bands.
+    public var melBands: Int = 80
+    /// Lower edge of the lowest band, Hz.
+    public var lowHz: Double = 20
+    /// Upper edge of the highest band, Hz (at most half the sample rate).
+    public var highHz: Double = 8_000
+    /// Mel energies are clamped to at least this before the natural log, so silence gives
+    /// `log(logFloor)` rather than -infinity.
+    public var logFloor: Float = 1e-10
+    /// Peak amplitude of the uniform dither added to every sample (0 disables it). Dither keeps
+    /// digital silence (exact zeros, which synthesized training audio never contains) from
+    /// producing features far outside anything the network saw. It is a hash of the sample's
+    /// absolute position, so any chunking of the same audio gives bit-identical features.
+    public var dither: Float = 1.0 / 32_768
+
+    public init() {}
+
+    public var geometry: FrameGeometry { FrameGeometry(windowLength: windowLength, hopLength: hopLength) }
+    public var fftBins: Int { fftSize / 2 + 1 }
+
+    /// Checks the settings; the message names the field at fault.
+    public func validate() throws(FeatureConfigError) {
+        func bad(_ field: String, _ why: String) -> FeatureConfigError { FeatureConfigError(field: field, reason: why) }
+        guard sampleRate > 0 else { throw bad("sampleRate", "must be positive") }
+        guard windowLength > 0 else { throw bad("windowLength", "must be positive") }
+        guard hopLength > 0, hopLength <= windowLength else { throw bad("hopLength", "must be in 1...windowLength") }
+        guard fftSize >= windowLength, fftSize % 2 == 0 else { throw bad("fftSize", "must be even and ≥ windowLength") }
+        guard melBands > 0, melBands < fftBins else { throw bad("melBands", "must be in 1..<\(fftBins)") }
+        guard lowHz >= 0, highHz > lowHz, highHz <= Double(sampleRate) / 2 else {
+            throw bad("lowHz/highHz", "need 0 ≤ lowHz < highHz ≤ sampleRate/2")
+        }
+        guard logFloor > 0, logFloor.isFinite else { throw bad("logFloor", "must be positive") }
+        guard dither >= 0, dither.isFinite else { throw bad("dither", "must be ≥ 0") }
+    }
+}
+
+public struct FeatureConfigError: Error, CustomStringConvertible, Sendable {
+    public var field: String
+    public var reason: String
+    public var description: String { "feature setting '\(field)' \(reason)" }
+}

@@ -1,0 +1,69 @@
+import Glibc
+
+/// A generated signal of fixed length, for tests and benchmarks that need no device or file.
+public final class SyntheticSource: AudioSource {
+    public enum Signal: Sendable {
+        case silence
+        case tone(hertz: Double, amplitude: Float)
+        /// Uniform white noise from a seeded generator: the same seed gives the same samples.
+        case noise(amplitude: Float, seed: UInt64)
+    }
+
+    public let name: String
+    public let sampleRate: Int
+    public let signal: Signal
+    public let length: Int64
+    public private(set) var position: Int64 = 0
+    public var losses: CaptureLosses { CaptureLosses() }
+    private var rng: SplitMix64
+
+    public init(_ signal: Signal, seconds: Double, sampleRate: Int = 16_000) {
+        self.signal = signal
+        self.sampleRate = sampleRate
+        length = Int64((seconds * Double(sampleRate)).rounded())
+        name = "synthetic \(signal)"
+        if case let .noise(_, seed) = signal { rng = SplitMix64(seed: seed) } else { rng = SplitMix64(seed: 0) }
+    }
+
+    public func read(into buffer: UnsafeMutableBufferPointer<Float>) throws -> Int {
+        let n = Int(min(Int64(buffer.count), length - position))
+        guard n > 0 else { return 0 }
+        switch signal {
+        case .silence:
+            for i in 0..<n { buffer[i] = 0 }
+        case let .tone(hz, amplitude):
+            let w = 2 * Double.pi * hz / Double(sampleRate)
+            for i in 0..<n { buffer[i] = amplitude * Float(sin(w * Double(position + Int64(i)))) }
+        case let .noise(amplitude, _):
+            for i in 0..<n { buffer[i] = amplitude * rng.nextSignedUnitFloat() }
+        }
+        position += Int64(n)
+        return n
+    }
+}
+
+/// SplitMix64: a tiny, fast, well-mixed generator. Hark uses it wherever results must be
+/// reproducible from a seed (synthetic audio, dither).
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    public var state: UInt64
+    public init(seed: UInt64) { state = seed }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        return SplitMix64.mix(state)
+    }
+
+    /// The output function alone: a stateless hash of `z`, used for position-keyed dither.
+    @inline(__always)
+    public static func mix(_ x: UInt64) -> UInt64 {
+        var z = x
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Uniform in [-1, 1).
+    public mutating func nextSignedUnitFloat() -> Float {
+        Float(Int32(truncatingIfNeeded: next() >> 32)) * (1 / 2_147_483_648)
+    }
+}

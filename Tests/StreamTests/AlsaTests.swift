@@ -1,0 +1,170 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import Stream
+
+/// The real ALSA path on virtual devices (shared/TESTING-AUDIO.md); no sound card needed.
+/// Serialized: the tests share ALSA's process-wide configuration and one JACK server at a time.
+@Suite("ALSA capture", .serialized)
+struct AlsaTests {
+    init() { _ = Support.alsaConfigured }
+
+    /// A recognizable signal: a counting ramp, so a lost or repeated sample shows.
+    static func rampFile(samples count: Int) throws -> (URL, [Int16]) {
+        let samples = (0..<count).map { Int16(truncatingIfNeeded: ($0 * 7) % 60_000 - 30_000) }
+        let url = Support.tempDir.appendingPathComponent("ramp-\(count).raw")
+        try Support.writeRawS16(samples, to: url)
+        return (url, samples)
+    }
+
+    @Test("the ALSA file device delivers exactly the file's samples, and the same features")
+    func fileDeviceExactSamples() throws {
+        let (url, samples) = try Self.rampFile(samples: 16_000 * 3 + 123)
+        var config = CaptureConfig(device: "vmicfile:IN=\(url.path)")
+        config.maxSamples = Int64(samples.count)
+        let capture = try AlsaCapture(config)
+        #expect(capture.format == .s16)
+        #expect(capture.openedName == config.device)
+        var got: [Float] = []
+        var block = [Float](repeating: 0, count: 1_000)
+        while true {
+            let n = try block.withUnsafeMutableBufferPointer { try capture.read(into: $0) }
+            if n == 0 { break }
+            got += block[0..<n]
+        }
+        let expected = samples.map { Float($0) / 32_768 }
+        #expect(got.count == expected.count)
+        #expect(got == expected)
+        #expect(capture.losses == CaptureLosses())
+        #expect(capture.position == Int64(samples.count))
+
+        // Through the whole front end: streaming features from the device equal batch features
+        // of the file's samples.
+        let extractor = try LogMelSpectrogram()
+        let stream = extractor.makeStream()
+        stream.accept(samples: got)
+        #expect(stream.framesReady == extractor.frames(of: expected).rows)
+        var frame = [Float](repeating: 0, count: extractor.bands)
+        let batch = extractor.frames(of: expected)
+        for i in stride(from: 0, to: stream.framesReady, by: 37) {
+            frame.withUnsafeMutableBufferPointer { stream.frame(i, into: $0) }
+            #expect(frame == Array(batch[i]))
+        }
+    }
+
+    @Test("a missing device is a typed error naming it")
+    func missingDevice() {
+        #expect { _ = try AlsaCapture(CaptureConfig(device: "hw:7")) } throws: { error in
+            guard case let .noSuchDevice(device, message) = error as? AudioError else { return false }
+            return device == "hw:7" && !message.isEmpty
+        }
+        #expect { _ = try AlsaCapture(CaptureConfig(device: "no_such_pcm_name")) } throws: {
+            if case .noSuchDevice = $0 as? AudioError { return true } else { return false }
+        }
+    }
+
+    @Test("a missing infile for the file device is reported at open")
+    func missingInfile() {
+        #expect { _ = try AlsaCapture(CaptureConfig(device: "vmicfile:IN=/nonexistent/in.raw")) } throws: {
+            "\($0)".contains("/nonexistent/in.raw")
+        }
+    }
+
+    @Test("PulseAudio device with no server running: serverNotRunning")
+    func serverDown() {
+        let saved = ProcessInfo.processInfo.environment["PULSE_SERVER"]
+        setenv("PULSE_SERVER", "unix:\(Support.tempDir.path)/no-pulse-here", 1)
+        defer { if let saved { setenv("PULSE_SERVER", saved, 1) } else { unsetenv("PULSE_SERVER") } }
+        #expect { _ = try AlsaCapture(CaptureConfig(device: "pulse")) } throws: { error in
+            guard case let .serverNotRunning(device, message) = error as? AudioError else { return false }
+            return device == "pulse" && message.lowercased().contains("refused")
+        }
+    }
+
+    @Test("JACK: real-time capture, plug conversion, unsupported parameters, and overrun recovery")
+    func jack() throws {
+        let jack = try JackServer(rate: 16_000, period: 320)
+        defer { jack.stop() }
+
+        // The JACK device offers FLOAT_LE only; Hark takes it as is.
+        var config = CaptureConfig(device: "jackmic")
+        config.maxSamples = 3_200
+        do {
+            let capture = try AlsaCapture(config)
+            #expect(capture.format == .float32)
+            #expect(capture.openedName == "jackmic")
+            #expect(try capture.readAll().count == 3_200)
+        }
+
+        // A rate the device does not have: refused when conversion is off ...
+        var other = CaptureConfig(device: "jackmic")
+        other.sampleRate = 8_000
+        other.allowPlugConversion = false
+        #expect { _ = try AlsaCapture(other) } throws: { error in
+            guard case let .unsupportedParameters(device, detail, _) = error as? AudioError else { return false }
+            return device == "jackmic" && detail.contains("8000 Hz")
+        }
+        // ... and opened through ALSA's plug layer, transparently, when it is on (the default).
+        other.allowPlugConversion = true
+        other.maxSamples = 1_600
+        do {
+            let capture = try AlsaCapture(other)
+            #expect(capture.openedName.hasPrefix("plug:"))
+            #expect(try capture.readAll().count == 1_600)
+        }
+
+        // Overrun: the capture thread stalls for much more than twice the buffer time (a
+        // descheduled thread), the device overruns (-EPIPE), capture recovers, counts it,
+        // estimates the loss, and goes on delivering audio.
+        var stalling = CaptureConfig(device: "jackmic")
+        stalling.maxSamples = 16_000
+        let stallSeconds = 0.5
+        let once = Once()
+        stalling.periodObserver = { written, _ in
+            if written >= 3_200 && once.first() { usleep(UInt32(stallSeconds * 1e6)) }
+        }
+        let capture = try AlsaCapture(stalling)
+        let bufferTime = Double(capture.bufferSize) / 16_000
+        #expect(stallSeconds > 2 * bufferTime)
+        let got = try capture.readAll()
+        #expect(got.count == 16_000, "capture went on after the overrun")
+        let losses = capture.losses
+        #expect(losses.overruns >= 1)
+        // About the stall's worth of audio was lost (the estimate comes from the clock).
+        #expect(losses.samplesLostInDevice > Int64(0.5 * stallSeconds * 16_000))
+        #expect(losses.samplesLostInDevice < Int64(2 * stallSeconds * 16_000))
+        #expect(losses.samplesDroppedInRing == 0)
+    }
+
+    @Test("a consumer slower than the ring: the ring drops the newest audio and counts it")
+    func ringOverflowCounted() throws {
+        let (url, samples) = try Self.rampFile(samples: 40_000)
+        var config = CaptureConfig(device: "vmicfile:IN=\(url.path)")
+        config.maxSamples = Int64(samples.count)
+        config.ringSeconds = 0.1                // 1 600 samples → 2 048 after rounding
+        let capture = try AlsaCapture(config)
+        usleep(300_000)                          // the file device runs far ahead of us
+        let got = try capture.readAll()
+        let losses = capture.losses
+        #expect(losses.samplesDroppedInRing > 0)
+        #expect(Int64(got.count) + losses.samplesDroppedInRing == Int64(samples.count))
+        // What arrived is the gap-free start of the stream; the drop is at the end of the ring.
+        let expected = samples.map { Float($0) / 32_768 }
+        #expect(Array(got.prefix(capture.ring.capacity)) == Array(expected.prefix(capture.ring.capacity)))
+    }
+
+    @Test("capture devices are listed")
+    func listing() {
+        let devices = CaptureDevice.all()
+        // The virtual devices have no hint entries, but ALSA always lists at least "default"
+        // when alsa-plugins (pulse/jack) are installed.
+        #expect(devices.allSatisfy { !$0.name.isEmpty })
+        #expect(devices.contains { $0.name == "default" || $0.name == "pulse" || $0.name == "jack" })
+    }
+}
+
+/// True the first time `first()` is called, from any thread.
+final class Once: Sendable {
+    private let done = Atomic<Bool>(false)
+    func first() -> Bool { !done.exchange(true, ordering: .relaxed) }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import Testing
+@testable import Stream
+
+@Suite("Log-mel features")
+struct FeatureTests {
+    /// A few seconds of speech-like test audio: tones, a chirp and noise, including exact zeros.
+    static func testAudio(count: Int = 16_000 * 3, seed: UInt64 = 7) -> [Float] {
+        var rng = SplitMix64(seed: seed)
+        return (0..<count).map { i in
+            if (8_000..<9_000).contains(i) { return 0 }          // digital silence
+            let t = Double(i) / 16_000
+            return Float(0.3 * sin(2 * .pi * (200 * t + 500 * t * t)) + 0.1 * sin(2 * .pi * 1_234 * t))
+                + 0.02 * rng.nextSignedUnitFloat()
+        }
+    }
+
+    @Test("frame arithmetic: a frame exists exactly when its last sample has arrived")
+    func geometry() {
+        let g = FrameGeometry(windowLength: 400, hopLength: 160)
+        #expect(g.frameCount(samples: 0) == 0)
+        #expect(g.frameCount(samples: 399) == 0)
+        #expect(g.frameCount(samples: 400) == 1)
+        #expect(g.frameCount(samples: 559) == 1)
+        #expect(g.frameCount(samples: 560) == 2)
+        for i in 0..<1_000 {
+            #expect(g.frameCount(samples: g.endSample(ofFrame: i)) == i + 1)
+            #expect(g.frameCount(samples: g.endSample(ofFrame: i) - 1) == i)
+        }
+    }
+
+    @Test("streaming equals batch bit for bit for 60 random chunkings (dither on)")
+    func streamingEqualsBatch() throws {
+        let extractor = try LogMelSpectrogram()
+        #expect(extractor.config.dither > 0)
+        let audio = Self.testAudio()
+        let batch = extractor.frames(of: audio)
+        #expect(batch.rows == extractor.config.geometry.frameCount(samples: Int64(audio.count)))
+        var rng = SplitMix64(seed: 99)
+        for trial in 0..<60 {
+            let stream = extractor.makeStream()
+            var streamed: [Float] = []
+            var frame = [Float](repeating: 0, count: extractor.bands)
+            var offset = 0
+            // Chunk sizes from 0 to ~2 s, biased towards small ones; trial 0 feeds 1 sample at a time.
+            while offset < audio.count {
+                let maxChunk = [1, 7, 160, 400, 1_000, 40_000][Int(rng.next() % 6)]
+                let n = trial == 0 ? 1 : min(Int(rng.next() % UInt64(maxChunk + 1)), audio.count - offset)
+                audio[offset..<offset + n].withUnsafeBufferPointer { stream.accept(samples: $0) }
+                offset += n
+                // Frames appear exactly when their last sample has arrived.
+                #expect(stream.framesReady == stream.geometry.frameCount(samples: Int64(offset)))
+                // Drain as a live consumer does, so the queue wraps around many times.
+                while streamed.count / extractor.bands < stream.framesReady {
+                    let i = streamed.count / extractor.bands
+                    frame.withUnsafeMutableBufferPointer { stream.frame(i, into: $0) }
+                    streamed += frame
+                    stream.discardFrames(before: i + 1)
+                }
+            }
+            stream.finish()
+            #expect(streamed == batch.values, "trial \(trial) differs from the batch features")
+        }
+    }
+
+    @Test("a consumer that holds every frame still gets them all (the queue grows)")
+    func queueGrows() throws {
+        let extractor = try LogMelSpectrogram()
+        let audio = Self.testAudio(count: 16_000 * 2)
+        let stream = extractor.makeStream()
+        stream.accept(samples: audio)
+        let batch = extractor.frames(of: audio)
+        var frame = [Float](repeating: 0, count: extractor.bands)
+        for i in 0..<stream.framesReady {
+            frame.withUnsafeMutableBufferPointer { stream.frame(i, into: $0) }
+            #expect(Array(batch[i]) == frame)
+        }
+    }
+
+    /// Bound: the reference works in float64; Hark in float32 (FFTW single precision, float
+    /// accumulation over ≤ 30 bins per band). Relative error in a band's energy of a few 1e-6
+    /// becomes the same absolute error after the log; 1e-4 leaves a 10× margin for the
+    /// lowest-energy bands of the test signal.
+    @Test("features equal the independent numpy implementation within 1e-4 after the log")
+    func goldenValues() throws {
+        let meta = try JSONSerialization.jsonObject(with: Data(contentsOf: Support.fixture("logmel_golden.json"))) as! [String: Any]
+        var config = LogMelConfig()
+        config.sampleRate = meta["sampleRate"] as! Int
+        config.windowLength = meta["windowLength"] as! Int
+        config.hopLength = meta["hopLength"] as! Int
+        config.fftSize = meta["fftSize"] as! Int
+        config.melBands = meta["bands"] as! Int
+        config.lowHz = meta["lowHz"] as! Double
+        config.highHz = meta["highHz"] as! Double
+        config.logFloor = Float(meta["logFloor"] as! Double)
+        config.dither = 0
+        let input = try Support.floats(Support.fixture("logmel_input.f32"))
+        let expected = try Support.floats(Support.fixture("logmel_expected.f32"))
+        let features = try LogMelSpectrogram(config).frames(of: input)
+        #expect(features.rows == meta["frames"] as! Int)
+        #expect(features.values.count == expected.count)
+        let worst = zip(features.values, expected).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(worst < 1e-4, "largest difference \(worst)")
+        print("log-mel golden: largest difference \(worst)")
+    }
+
+    @Test("silence gives finite features; dither keeps it off the log floor")
+    func silence() throws {
+        let zeros = [Float](repeating: 0, count: 4_000)
+        var config = LogMelConfig()
+        config.dither = 0
+        let floor = log(config.logFloor)
+        let undithered = try LogMelSpectrogram(config).frames(of: zeros)
+        #expect(undithered.values.allSatisfy { $0 == floor })
+        let dithered = try LogMelSpectrogram().frames(of: zeros)
+        // Bands of one or two FFT bins fluctuate frame to frame, so: never at the floor, and the
+        // mean far above it.
+        #expect(dithered.values.allSatisfy { $0.isFinite && $0 > floor })
+        let mean = dithered.values.reduce(0, +) / Float(dithered.values.count)
+        #expect(mean > floor + 5, "mean \(mean)")
+    }
+
+    @Test("invalid settings name the field at fault",
+          arguments: ["hopLength", "fftSize", "melBands", "lowHz/highHz", "dither"])
+    func invalidConfig(field: String) {
+        var config = LogMelConfig()
+        switch field {
+        case "hopLength": config.hopLength = 500
+        case "fftSize": config.fftSize = 256
+        case "melBands": config.melBands = 0
+        case "lowHz/highHz": config.highHz = 9_000
+        default: config.dither = -1
+        }
+        #expect { try config.validate() } throws: { ($0 as? FeatureConfigError)?.field == field }
+    }
+}
