@@ -46,13 +46,13 @@ let package = Package(
         ),
 
         // Benchmarks: `swift run -c release hark-bench` (see BENCHMARKS.md).
-        // CMallocCounter interposes malloc to count heap allocations on hot paths;
+        // CBenchSupport interposes malloc to count heap allocations on hot paths;
         // CRoofline is the plain C matrix-vector loop the cells are measured against.
-        .target(name: "CMallocCounter"),
+        .target(name: "CBenchSupport"),
         .target(name: "CRoofline", cSettings: [.unsafeFlags(["-O3", "-march=native"])]),
         .executableTarget(
             name: "hark-bench",
-            dependencies: ["Stream", "Cells", "CMallocCounter", "CRoofline"]
+            dependencies: ["Stream", "Cells", "CBenchSupport", "CRoofline"]
         ),
 
         .testTarget(name: "StreamTests", dependencies: ["Stream"], resources: [.copy("Fixtures")]),

@@ -17,6 +17,14 @@ public protocol AudioSource: AnyObject {
     /// at least one sample is available. Returns 0 only at the end of the stream; afterwards every
     /// call returns 0. Throws when the source fails; samples read before the failure stay valid.
     func read(into buffer: UnsafeMutableBufferPointer<Float>) throws -> Int
+
+    /// Asks the source to end its stream soon; safe from any thread. After it, `read` returns
+    /// what is already buffered and then 0. Sources that never block may ignore it.
+    func requestStop()
+}
+
+extension AudioSource {
+    public func requestStop() {}
 }
 
 /// Audio a live source lost, counted rather than hidden.

@@ -5,6 +5,10 @@ struct Hark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hark",
         abstract: "Live speech recognition for Linux.",
-        subcommands: []
+        discussion: """
+        Audio from an ALSA device (or a file) becomes log-mel frames as it arrives.
+        Diagnostics go to stderr; results go to stdout.
+        """,
+        subcommands: [DevicesCommand.self, RecordCommand.self, FeaturesCommand.self]
     )
 }

@@ -22,6 +22,7 @@ struct AlsaTests {
         let (url, samples) = try Self.rampFile(samples: 16_000 * 3 + 123)
         var config = CaptureConfig(device: "vmicfile:IN=\(url.path)")
         config.maxSamples = Int64(samples.count)
+        config.ringFull = .waitForReader         // the file device is not paced
         let capture = try AlsaCapture(config)
         #expect(capture.format == .s16)
         #expect(capture.openedName == config.device)
@@ -34,7 +35,7 @@ struct AlsaTests {
         }
         let expected = samples.map { Float($0) / 32_768 }
         #expect(got.count == expected.count)
-        #expect(got == expected)
+        expectSameSamples(got, expected)
         #expect(capture.losses == CaptureLosses())
         #expect(capture.position == Int64(samples.count))
 
@@ -150,7 +151,56 @@ struct AlsaTests {
         #expect(Int64(got.count) + losses.samplesDroppedInRing == Int64(samples.count))
         // What arrived is the gap-free start of the stream; the drop is at the end of the ring.
         let expected = samples.map { Float($0) / 32_768 }
-        #expect(Array(got.prefix(capture.ring.capacity)) == Array(expected.prefix(capture.ring.capacity)))
+        expectSameSamples(Array(got.prefix(capture.ring.capacity)), Array(expected.prefix(capture.ring.capacity)))
+    }
+
+    @Test("waitForReader: a file-fed device never drops audio for a slow reader")
+    func waitForReaderKeepsEverything() throws {
+        let (url, samples) = try Self.rampFile(samples: 40_000)
+        var config = CaptureConfig(device: "vmicfile:IN=\(url.path)")
+        config.maxSamples = Int64(samples.count)
+        config.ringSeconds = 0.1
+        config.ringFull = .waitForReader
+        let capture = try AlsaCapture(config)
+        usleep(200_000)
+        let got = try capture.readAll(chunk: 100)
+        #expect(capture.losses == CaptureLosses())
+        expectSameSamples(got, samples.map { Float($0) / 32_768 })
+    }
+
+    @Test("PulseAudio pipe source: real-time capture of exactly what was written; the idle thread sleeps")
+    func pulsePipe() throws {
+        let pulse = try PulseServer()
+        defer { pulse.stop() }
+        var config = CaptureConfig(device: "pulse")
+        config.maxSamples = 8_000
+        let capture = try AlsaCapture(config)
+
+        // No writer yet: the capture thread must sleep in poll, not spin (it once did, at 100%).
+        let c0 = capture.captureThreadCPUSeconds
+        usleep(1_000_000)
+        let idleShare = capture.captureThreadCPUSeconds - c0
+        #expect(idleShare < 0.05, "capture thread used \(idleShare) s of CPU in 1 s of silence")
+
+        // Now write a ramp into the pipe in 10 ms pieces; capture returns it sample for sample.
+        let samples = (0..<8_000).map { Int16(truncatingIfNeeded: $0 * 5 - 20_000) }
+        let pipePath = pulse.pipePath
+        let writer = Thread {
+            guard let fd = FileHandle(forWritingAtPath: pipePath) else { return }
+            for start in stride(from: 0, to: samples.count, by: 160) {
+                let piece = samples[start..<min(start + 160, samples.count)]
+                fd.write(piece.withUnsafeBytes { Data($0) })
+                usleep(10_000)
+            }
+            // PulseAudio keeps reading the pipe; keep it open until capture is done.
+            usleep(500_000)
+            try? fd.close()
+        }
+        writer.start()
+        let got = try capture.readAll(chunk: 256)
+        #expect(got.count == 8_000)
+        expectSameSamples(got, samples.map { Float($0) / 32_768 })
+        #expect(capture.losses == CaptureLosses())
     }
 
     @Test("capture devices are listed")

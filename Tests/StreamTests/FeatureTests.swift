@@ -59,7 +59,7 @@ struct FeatureTests {
                 }
             }
             stream.finish()
-            #expect(streamed == batch.values, "trial \(trial) differs from the batch features")
+            expectSameSamples(streamed, batch.values, "trial \(trial): streamed and batch features")
         }
     }
 

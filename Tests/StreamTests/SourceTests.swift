@@ -11,9 +11,10 @@ struct SourceTests {
                       ("24", "signed-integer", 1.0 / 8_388_608), ("32", "signed-integer", 1e-7),
                       ("32", "floating-point", 1e-7)])
     func wavEncodings(bits: String, encoding: String, step: Double) throws {
-        func make(_ bits: String, _ encoding: String) throws -> [Float] {
-            let url = Support.tempDir.appendingPathComponent("tone-\(bits)-\(encoding).wav")
-            try Support.sox(url, ["-r", "16000", "-c", "1", "-b", bits, "-e", encoding, "-D"],
+        // Cases run in parallel: every file this case writes carries the case's name.
+        func make(_ b: String, _ e: String) throws -> [Float] {
+            let url = Support.tempDir.appendingPathComponent("tone-\(b)-\(e)-for-\(bits)-\(encoding).wav")
+            try Support.sox(url, ["-r", "16000", "-c", "1", "-b", b, "-e", e, "-D"],
                             synth: ["1.5", "sine", "440", "vol", "0.5"])
             let source = try AudioFileSource(path: url.path)
             #expect(source.fileSampleRate == 16_000 && source.fileChannels == 1)
@@ -137,7 +138,7 @@ struct SourceTests {
         let source = RawPCMSource(fileDescriptor: readEnd, name: "pipe")
         let got = try source.readAll(chunk: 333)
         close(readEnd)
-        #expect(got == samples.map { Float($0) / 32_768 })
+        expectSameSamples(got, samples.map { Float($0) / 32_768 })
         #expect(source.position == Int64(samples.count))
     }
 

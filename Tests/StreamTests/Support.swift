@@ -99,3 +99,63 @@ final class JackServer {
         usleep(200_000)
     }
 }
+
+/// A private PulseAudio server whose only source is a pipe (`module-pipe-source`): whatever is
+/// written into `pipePath` as S16_LE 16 kHz mono comes out of ALSA device "pulse", in real time.
+final class PulseServer {
+    let dir: URL
+    var pipePath: String { dir.appendingPathComponent("fifomic.pipe").path }
+    private var saved: [String: String?] = [:]
+
+    init() throws {
+        dir = Support.tempDir.appendingPathComponent("pulse-\(UInt32.random(in: 0...UInt32.max))")
+        for sub in ["run", "state", "config"] {
+            try FileManager.default.createDirectory(at: dir.appendingPathComponent(sub), withIntermediateDirectories: true)
+        }
+        let script = """
+        load-module module-native-protocol-unix auth-anonymous=1
+        load-module module-pipe-source source_name=fifomic file=\(dir.path)/fifomic.pipe format=s16le rate=16000 channels=1
+        set-default-source fifomic
+        """
+        try script.write(to: dir.appendingPathComponent("vmic.pa"), atomically: true, encoding: .utf8)
+        let env = ["PULSE_RUNTIME_PATH": dir.appendingPathComponent("run").path,
+                   "PULSE_STATE_PATH": dir.appendingPathComponent("state").path,
+                   "PULSE_CONFIG_PATH": dir.appendingPathComponent("config").path,
+                   "PULSE_SERVER": "unix:\(dir.path)/run/native"]
+        for (k, v) in env {
+            saved[k] = ProcessInfo.processInfo.environment[k]
+            setenv(k, v, 1)
+        }
+        let r = try Support.run("pulseaudio", ["--daemonize=yes", "--use-pid-file=yes", "--exit-idle-time=-1",
+                                               "--disallow-exit", "-n", "-F", dir.appendingPathComponent("vmic.pa").path])
+        guard r.status == 0 else { throw PulseError.notStarted(r.output) }
+        for _ in 0..<100 {
+            if try Support.run("pactl", ["info"]).status == 0 { return }
+            usleep(50_000)
+        }
+        throw PulseError.notStarted("pactl info never answered")
+    }
+
+    enum PulseError: Error { case notStarted(String) }
+
+    func stop() {
+        if let pid = try? String(contentsOf: dir.appendingPathComponent("run/pid"), encoding: .utf8),
+           let p = Int32(pid.trimmingCharacters(in: .whitespacesAndNewlines)) {
+            kill(p, SIGTERM)
+            for _ in 0..<60 where kill(p, 0) == 0 { usleep(50_000) }
+        }
+        for (k, v) in saved {
+            if let v { setenv(k, v, 1) } else { unsetenv(k) }
+        }
+    }
+}
+
+/// Compares two sample arrays exactly, reporting the count and the first difference instead of
+/// printing both arrays.
+func expectSameSamples(_ got: [Float], _ expected: [Float], _ what: String = "samples",
+                       sourceLocation: SourceLocation = #_sourceLocation) {
+    if got == expected { return }
+    let firstDiff = zip(got, expected).enumerated().first { $0.element.0 != $0.element.1 }
+    let detail = firstDiff.map { "first difference at \($0.offset): \($0.element.0) vs \($0.element.1)" } ?? "one is a prefix of the other"
+    Issue.record("\(what) differ: \(got.count) vs \(expected.count) values; \(detail)", sourceLocation: sourceLocation)
+}

@@ -25,6 +25,7 @@ public final class AlsaCapture: AudioSource, @unchecked Sendable {
 
     private let pcm: AlsaPCM
     private let maxSamples: Int64?
+    private let ringFull: RingFullPolicy
     private let periodObserver: (@Sendable (Int, Double) -> Void)?
     private let dataReady = DispatchSemaphore(value: 0)
     private let stopRequested = Atomic<Bool>(false)
@@ -57,6 +58,7 @@ public final class AlsaCapture: AudioSource, @unchecked Sendable {
         bufferSize = pcm.bufferSize
         sampleRate = pcm.sampleRate
         maxSamples = config.maxSamples
+        ringFull = config.ringFull
         periodObserver = config.periodObserver
         ring = SampleRing(minimumCapacity: max(Int(config.ringSeconds * Double(config.sampleRate)),
                                                4 * pcm.bufferSize))
@@ -65,10 +67,16 @@ public final class AlsaCapture: AudioSource, @unchecked Sendable {
 
     deinit { stop() }
 
-    /// Stops the capture thread (within about 100 ms) and waits for it. Samples already in the
-    /// ring can still be read. Idempotent.
-    public func stop() {
+    /// Asks the capture thread to stop within about 100 ms, from any thread (a signal handler's
+    /// queue, say). The consumer's `read` then drains the ring and returns 0.
+    public func requestStop() {
         stopRequested.store(true, ordering: .relaxed)
+    }
+
+    /// Stops the capture thread and waits for it. Samples already in the ring can still be
+    /// read. Idempotent; call it from the consumer's thread.
+    public func stop() {
+        requestStop()
         if let t = thread {
             pthread_join(t, nil)
             thread = nil
@@ -134,13 +142,25 @@ public final class AlsaCapture: AudioSource, @unchecked Sendable {
         }
         var delivered: Int64 = 0
         var lastGoodRead = MonotonicClock.now()
+        var spurious = 0
         _ = pcm.start()
 
         while !stopRequested.load(ordering: .relaxed) {
             if let maxSamples, delivered >= maxSamples { return }
-            let ready = pcm.wait(milliseconds: 100)
-            var code = ready
-            if ready > 0 {
+            if ringFull == .waitForReader && ring.capacity - ring.available < chunk {
+                usleep(1_000)           // only file-fed devices get here; see RingFullPolicy
+                continue
+            }
+            var code: Int32
+            switch pcm.wait(milliseconds: 100) {
+            case .timeout:
+                spurious = 0
+                continue
+            case .spurious:
+                code = hark_alsa_eagain()
+            case .failed(let rc):
+                code = rc
+            case .ready:
                 var want = chunk
                 if let maxSamples { want = Int(min(Int64(want), maxSamples - delivered)) }
                 let n = pcm.read(raw, frames: want)
@@ -151,11 +171,18 @@ public final class AlsaCapture: AudioSource, @unchecked Sendable {
                     delivered += Int64(n)
                     lastGoodRead = MonotonicClock.now()
                     periodObserver?(ring.written, lastGoodRead)
+                    spurious = 0
                     continue
                 }
                 code = Int32(n)
             }
-            if code == 0 || AlsaPCM.isAgain(code) { continue }
+            if AlsaPCM.isAgain(code) {
+                // Woken with nothing to read. Now and then is normal; repeatedly means a plugin
+                // whose descriptor stays readable. Back off half a period so that cannot spin.
+                spurious += 1
+                if spurious > 2 { usleep(useconds_t(500_000 * periodSize / sampleRate)) }
+                continue
+            }
             if AlsaPCM.isRecoverable(code) {
                 let gap = MonotonicClock.now() - lastGoodRead
                 if pcm.recover(code) == 0 {

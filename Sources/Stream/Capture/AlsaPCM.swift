@@ -25,6 +25,12 @@ public struct CaptureConfig: Sendable {
     public var allowPlugConversion: Bool = true
     /// Capacity of the ring between the capture thread and the consumer, in seconds of audio.
     public var ringSeconds: Double = 2
+    /// What the capture thread does when the ring is full (the consumer is more than
+    /// `ringSeconds` behind). `.dropNewest` (default) is right for a real device: the device keeps
+    /// its own pace and the loss is counted. `.waitForReader` is for devices that deliver as fast
+    /// as they are read (the ALSA `file` plugin): the capture thread waits for room, so nothing
+    /// is dropped. With a paced device it turns a slow consumer into device overruns instead.
+    public var ringFull: RingFullPolicy = .dropNewest
     /// Stop after this many samples (the ALSA `file` device never reports end of file).
     public var maxSamples: Int64? = nil
     /// Called on the capture thread after each block is stored, with the ring's write position
@@ -36,6 +42,11 @@ public struct CaptureConfig: Sendable {
     public init(device: String = "default") { self.device = device }
 }
 
+public enum RingFullPolicy: String, Sendable {
+    case dropNewest
+    case waitForReader
+}
+
 /// One open ALSA capture PCM, configured for mono capture. Owns the handle: `deinit` closes it.
 final class AlsaPCM {
     let handle: OpaquePointer
@@ -45,6 +56,9 @@ final class AlsaPCM {
     let periodSize: Int
     let bufferSize: Int
     let sampleRate: Int
+    /// The PCM's poll descriptors, fetched once; see `wait`.
+    private let pollFDs: UnsafeMutablePointer<pollfd>
+    private let pollCount: Int
 
     /// Opens `config.device`, falling back to the `plug` layer when the device cannot deliver
     /// the requested rate or mono itself and `allowPlugConversion` is set.
@@ -117,8 +131,12 @@ final class AlsaPCM {
             periodSize = Int(p)
             bufferSize = Int(b)
             sampleRate = config.sampleRate
-            try Alsa.check({ snd_pcm_prepare(pcm) },
-                           or: { .deviceFailed(device: device, operation: "prepare", message: $1) })
+            // snd_pcm_hw_params leaves the PCM prepared. Do not prepare it again: with the
+            // PulseAudio plugin a second prepare leaves its poll descriptor readable for good,
+            // and a capture thread polling it would spin at 100% CPU (measured).
+            let count = Int(max(snd_pcm_poll_descriptors_count(pcm), 0))
+            pollFDs = .allocate(capacity: max(count, 1))
+            pollCount = Int(snd_pcm_poll_descriptors(pcm, pollFDs, UInt32(count)))
         } catch let error as AudioError {
             snd_pcm_close(pcm)
             throw error
@@ -128,11 +146,35 @@ final class AlsaPCM {
         }
     }
 
-    deinit { snd_pcm_close(handle) }
+    deinit {
+        snd_pcm_close(handle)
+        pollFDs.deallocate()
+    }
 
-    /// Waits up to `milliseconds` for audio. Returns a negative ALSA error (e.g. -EPIPE after an
-    /// overrun), 0 on timeout, or 1 when samples are ready.
-    func wait(milliseconds: Int32) -> Int32 { snd_pcm_wait(handle, milliseconds) }
+    enum WaitResult: Equatable {
+        /// Readable, or an error state (e.g. overrun) that `read` will report.
+        case ready
+        /// Nothing happened within the timeout.
+        case timeout
+        /// The descriptor woke us but ALSA says nothing is ready.
+        case spurious
+        case failed(Int32)
+    }
+
+    /// Waits up to `milliseconds` for audio, with `poll` on the PCM's descriptors and
+    /// `snd_pcm_poll_descriptors_revents` rather than `snd_pcm_wait`: with the PulseAudio plugin,
+    /// `snd_pcm_wait` can loop inside ALSA without returning while no audio arrives, at 100% CPU
+    /// (measured), so the thread could neither sleep nor see a stop request.
+    func wait(milliseconds: Int32) -> WaitResult {
+        guard pollCount > 0 else { return .ready }     // nothing to wait on: read decides
+        let p = poll(pollFDs, nfds_t(pollCount), milliseconds)
+        if p < 0 { return errno == EINTR ? .timeout : .failed(-errno) }
+        if p == 0 { return .timeout }
+        var revents: UInt16 = 0
+        let rc = snd_pcm_poll_descriptors_revents(handle, pollFDs, UInt32(pollCount), &revents)
+        if rc < 0 { return .failed(rc) }
+        return revents & UInt16(POLLIN | POLLERR | POLLHUP) != 0 ? .ready : .spurious
+    }
 
     /// Reads up to `frames` samples without blocking; returns the count or a negative ALSA error
     /// (-EAGAIN when nothing is ready).

@@ -1,0 +1,8 @@
+#ifndef HARK_BENCH_SUPPORT_H
+#define HARK_BENCH_SUPPORT_H
+#include <stdint.h>
+/// Heap allocations made so far by the whole process (malloc, calloc, realloc, aligned variants).
+uint64_t hark_malloc_count(void);
+/// Pins the calling thread to one CPU (sched_setaffinity needs _GNU_SOURCE, which Swift lacks).
+int hark_pin_to_cpu(int cpu);
+#endif

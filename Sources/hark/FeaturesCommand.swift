@@ -1,0 +1,104 @@
+import ArgumentParser
+import Stream
+
+struct FeaturesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "features",
+        abstract: "Show the live log-mel spectrogram of a device or file.",
+        discussion: """
+        One line per --every frames: the time of the frame's last sample, its level, and the mel
+        bands from low (left) to high (right) as shades. With --values, prints every frame's
+        numbers instead (one frame per line, for other programs).
+        """)
+
+    @OptionGroup var input: InputOptions
+
+    @Option(name: .long, help: "Mel bands.")
+    var bands: Int = 80
+
+    @Option(name: .long, help: "Frames per line of the picture (10 = one line per 100 ms).")
+    var every: Int = 10
+
+    @Flag(name: .long, help: "Print every frame's values instead of a picture.")
+    var values = false
+
+    func validate() throws {
+        guard every > 0 else { throw ValidationError("--every must be at least 1") }
+    }
+
+    func run() throws {
+        var config = LogMelConfig()
+        config.melBands = bands
+        let extractor: LogMelSpectrogram
+        do { extractor = try LogMelSpectrogram(config) } catch { throw ValidationError("--bands: \(error)") }
+        let source = try input.open()
+        let signals = StopSignals(stopping: source)
+        let stream = extractor.makeStream()
+        var block = [Float](repeating: 0, count: 160)
+        var frame = [Float](repeating: 0, count: bands)
+        var mean = [Float](repeating: 0, count: bands)
+        var inLine = 0
+        var remaining = input.maxSamples ?? .max
+        Terminal.note("log-mel frames from \(source.name): 25 ms windows every 10 ms, \(bands) bands")
+        var failure: Error?
+        while remaining > 0 && signals.received == 0 {
+            let n: Int
+            do {
+                n = try block.withUnsafeMutableBufferPointer {
+                    try source.read(into: UnsafeMutableBufferPointer(rebasing: $0[0..<Int(min(Int64($0.count), remaining))]))
+                }
+            } catch { failure = error; break }
+            if n == 0 { break }
+            remaining -= Int64(n)
+            block.withUnsafeBufferPointer { stream.accept(samples: UnsafeBufferPointer(rebasing: $0[0..<n])) }
+            while stream.firstHeldFrame < stream.framesReady {
+                let i = stream.firstHeldFrame
+                frame.withUnsafeMutableBufferPointer { stream.frame(i, into: $0) }
+                stream.discardFrames(before: i + 1)
+                if values {
+                    print(frame.map { String(format2: $0) }.joined(separator: " "))
+                    continue
+                }
+                for b in 0..<bands { mean[b] += frame[b] }
+                inLine += 1
+                if inLine == every {
+                    let t = Double(stream.geometry.endSample(ofFrame: i)) / 16_000
+                    print(picture(mean.map { $0 / Float(every) }, time: t))
+                    for b in 0..<bands { mean[b] = 0 }
+                    inLine = 0
+                }
+            }
+        }
+        stream.finish()
+        let losses = source.losses
+        Terminal.note("\(stream.framesReady) frames from \(Double(stream.samplesAccepted) / 16_000) s of audio"
+                      + (losses.totalSamplesLost > 0 ? "; \(losses.overruns) overruns, \(losses.totalSamplesLost) samples lost" : ""))
+        if let failure { throw failure }
+    }
+
+    /// Shades for log energies from about -16 (silence with dither) to 4 (loud).
+    private func picture(_ logMel: [Float], time: Double) -> String {
+        let shades = Array(" ░▒▓█")
+        let columns = min(logMel.count, 60)
+        var line = ""
+        for c in 0..<columns {
+            let lo = c * logMel.count / columns, hi = (c + 1) * logMel.count / columns
+            let v = logMel[lo..<max(hi, lo + 1)].max()!
+            let level = Int(((v + 14) / 16 * Float(shades.count)).rounded(.down)).clamped(to: 0...(shades.count - 1))
+            line.append(shades[level])
+        }
+        let energy = logMel.reduce(0, +) / Float(logMel.count)
+        let ts = String(format2: Float(time))
+        return "\(ts.leftPadded(to: 7)) s \(String(format2: energy).leftPadded(to: 7)) │\(line)│"
+    }
+}
+
+extension String {
+    /// Two decimals without Foundation.
+    init(format2 x: Float) {
+        let v = (Double(x) * 100).rounded() / 100
+        let whole = Int(v), frac = abs(Int((abs(v) - Double(abs(whole))) * 100 + 0.5)) % 100
+        self = (v < 0 && whole == 0 ? "-" : "") + "\(whole)." + (frac < 10 ? "0" : "") + "\(frac)"
+    }
+    func leftPadded(to width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
+}

@@ -1,0 +1,51 @@
+import ArgumentParser
+import Stream
+
+/// Where audio comes from, shared by every command that reads audio.
+struct InputOptions: ParsableArguments {
+    @Option(name: .long, help: "ALSA capture device (see `hark devices`).")
+    var device: String = "default"
+
+    @Option(name: .long, help: ArgumentHelp("Read this audio file instead of a device ('-' reads raw 16 kHz S16_LE mono from stdin).",
+                                            valueName: "path"))
+    var file: String?
+
+    @Option(name: .long, help: "Stop after this many seconds of audio.")
+    var seconds: Double?
+
+    @Option(name: .long, help: "ALSA period in samples (160 = 10 ms at 16 kHz).")
+    var period: Int = 160
+
+    @Option(name: .long, help: "ALSA buffer size in periods.")
+    var periods: Int = 4
+
+    @Flag(name: .long, help: "Never drop audio when the reader falls behind: for file-fed ALSA devices that deliver as fast as they are read.")
+    var waitForReader = false
+
+    mutating func validate() throws {
+        if let seconds, !(seconds > 0 && seconds.isFinite) {
+            throw ValidationError("--seconds must be a positive number of seconds, not \(seconds)")
+        }
+        guard period > 0 else { throw ValidationError("--period must be a positive number of samples") }
+        guard periods >= 2 else { throw ValidationError("--periods must be at least 2") }
+    }
+
+    var maxSamples: Int64? { seconds.map { Int64(($0 * 16_000).rounded()) } }
+
+    var isLive: Bool { file == nil }
+
+    /// Opens the source: a file, stdin, or the ALSA device.
+    func open() throws -> AudioSource {
+        switch file {
+        case "-"?: return RawPCMSource()
+        case let path?: return try AudioFileSource(path: path)
+        case nil:
+            var config = CaptureConfig(device: device)
+            config.periodSize = period
+            config.periods = periods
+            config.maxSamples = maxSamples
+            config.ringFull = waitForReader ? .waitForReader : .dropNewest
+            return try AlsaCapture(config)
+        }
+    }
+}

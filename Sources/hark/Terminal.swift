@@ -1,0 +1,76 @@
+import Dispatch
+import Glibc
+import Stream
+
+/// Terminal and process plumbing shared by the commands.
+enum Terminal {
+    static var stderrIsTTY: Bool { isatty(STDERR_FILENO) == 1 }
+    static var stdoutIsTTY: Bool { isatty(STDOUT_FILENO) == 1 }
+
+    /// Writes a diagnostic line to stderr.
+    static func note(_ text: String) { write(stderrLine: text + "\n") }
+
+    /// Writes text to stderr as it is (no newline added), unbuffered.
+    static func write(stderrLine text: String) {
+        var t = text
+        t.withUTF8 { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let n = Glibc.write(STDERR_FILENO, bytes.baseAddress! + offset, bytes.count - offset)
+                if n <= 0 { if n < 0 && errno == EINTR { continue }; return }
+                offset += n
+            }
+        }
+    }
+
+    /// A one-line level meter for stderr: `▕████▁▁▁▏ -23 dBFS`.
+    static func meter(rms: Float, peak: Float, width: Int = 30) -> String {
+        let db = 20 * log10(max(rms, 1e-6))
+        let filled = Int(((db + 60) / 60 * Float(width)).rounded()).clamped(to: 0...width)
+        let bar = String(repeating: "█", count: filled) + String(repeating: " ", count: width - filled)
+        let clip = peak >= 0.999 ? " CLIP" : ""
+        return "▕\(bar)▏ \(String(format1(db))) dBFS\(clip)"
+    }
+
+    static func format1(_ x: Float) -> String {
+        let v = (x * 10).rounded() / 10
+        return v == v.rounded() ? "\(Int(v)).0" : "\(v)"
+    }
+}
+
+extension Comparable {
+    func clamped(to range: ClosedRange<Self>) -> Self { min(max(self, range.lowerBound), range.upperBound) }
+}
+
+/// SIGINT and SIGTERM end the current command cleanly: the source is asked to stop, the loop
+/// drains what was captured, and the command finishes its output (file, last line) normally.
+final class StopSignals: @unchecked Sendable {
+    private var sources: [DispatchSourceSignal] = []
+    private(set) var received: Int32 = 0
+
+    /// Stops `source` on the first signal.
+    convenience init(stopping source: AudioSource) {
+        let box = UncheckedSendable(source)
+        self.init { box.value.requestStop() }
+    }
+
+    init(onStop: @escaping @Sendable () -> Void) {
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            s.setEventHandler { [unowned self] in
+                self.received = sig
+                onStop()
+            }
+            s.resume()
+            sources.append(s)
+        }
+    }
+}
+
+/// For handing a value to another thread where the type's own contract makes that safe
+/// (e.g. `AudioSource.requestStop`, documented as callable from any thread).
+struct UncheckedSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}
