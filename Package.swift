@@ -36,7 +36,9 @@ let package = Package(
             dependencies: ["CAlsa", "CFFTW", "CSndFile", "CSoxr"],
             swiftSettings: hotLoops
         ),
-        .target(name: "Cells", swiftSettings: hotLoops),
+        // Cells is optimized in debug builds too: `swift test` trains small networks, which
+        // would take minutes unoptimized. Debug info is kept.
+        .target(name: "Cells", swiftSettings: hotLoops + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .executableTarget(
             name: "hark",
             dependencies: [

@@ -1,0 +1,80 @@
+/// Gated recurrent unit, exactly as PyTorch's `nn.GRU` (gate order r, z, n):
+///
+///     r = σ(W_ir x + b_ir + W_hr h + b_hr)
+///     z = σ(W_iz x + b_iz + W_hz h + b_hz)
+///     n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))
+///     h' = (1 − z) ⊙ n + z ⊙ h
+///
+/// `weight_ih` is [3H × input], `weight_hh` [3H × H], blocks r, z, n stacked. h starts at zero.
+enum GRUCell {
+    /// One streaming step in place on `h`. `scratch` holds at least 2·3H values. Allocates nothing.
+    @inline(__always)
+    static func step<T: CellScalar>(_ s: LayerSpec, _ w: LayerWeights<T>, x: UnsafePointer<T>,
+                                    h: UnsafeMutablePointer<T>, scratch: UnsafeMutablePointer<T>) {
+        let hs = s.hiddenSize
+        let gi = scratch, gh = scratch + s.gateRows
+        Recurrent.projections(s, w, x: x, h: h, gi: gi, gh: gh, batch: 1)
+        for j in 0..<hs {
+            let r = sigmoid(gi[j] + gh[j])
+            let z = sigmoid(gi[hs + j] + gh[hs + j])
+            let n = T.tanh(gi[2 * hs + j] + r * gh[2 * hs + j])
+            h[j] = (1 - z) * n + z * h[j]
+        }
+    }
+
+    static func forward<T: CellScalar>(_ s: LayerSpec, _ w: LayerWeights<T>, cache: LayerCache<T>,
+                                       work: UnsafeMutablePointer<T>) {
+        let hs = s.hiddenSize, g3 = s.gateRows, batch = cache.batch
+        Recurrent.inputProjections(s, w, cache: cache)
+        for t in 0..<cache.steps {
+            let row = t * batch
+            let gh = work
+            let hPrev: UnsafeMutablePointer<T>? = t == 0 ? nil : cache.output + (row - batch) * hs
+            Recurrent.hiddenProjection(s, w, hPrev: hPrev, gh: gh, batch: batch)
+            for b in 0..<batch {
+                let a = cache.gates + (row + b) * g3, q = gh + b * g3
+                let hn = cache.aux + (row + b) * hs, h = cache.output + (row + b) * hs
+                for j in 0..<hs {
+                    let r = sigmoid(a[j] + q[j])
+                    let z = sigmoid(a[hs + j] + q[hs + j])
+                    let n = T.tanh(a[2 * hs + j] + r * q[2 * hs + j])
+                    a[j] = r; a[hs + j] = z; a[2 * hs + j] = n
+                    hn[j] = q[2 * hs + j]
+                    h[j] = (1 - z) * n + z * (hPrev?[b * hs + j] ?? 0)
+                }
+            }
+        }
+    }
+
+    /// `work` holds at least batch·(3H + 3H) values; `dGates` steps·batch·3H (input side).
+    static func backward<T: CellScalar>(_ s: LayerSpec, _ w: LayerWeights<T>, _ g: LayerWeights<T>,
+                                        cache: LayerCache<T>, dOutput: UnsafeMutablePointer<T>,
+                                        dGates: UnsafeMutablePointer<T>, work: UnsafeMutablePointer<T>) {
+        let hs = s.hiddenSize, g3 = s.gateRows, batch = cache.batch
+        let dhNext = work, dHidden = work + batch * hs
+        dhNext.update(repeating: 0, count: batch * hs)
+        for t in stride(from: cache.steps - 1, through: 0, by: -1) {
+            let row = t * batch
+            let hPrev: UnsafeMutablePointer<T>? = t == 0 ? nil : cache.output + (row - batch) * hs
+            for b in 0..<batch {
+                let a = cache.gates + (row + b) * g3, hn = cache.aux + (row + b) * hs
+                let dh = dOutput + (row + b) * hs, dn1 = dhNext + b * hs
+                let di = dGates + (row + b) * g3, dq = dHidden + b * g3
+                for j in 0..<hs {
+                    let r = a[j], z = a[hs + j], n = a[2 * hs + j]
+                    let d = dh[j] + dn1[j]
+                    let hp = hPrev?[b * hs + j] ?? 0
+                    let dan = d * (1 - z) * (1 - n * n)
+                    let daz = d * (hp - n) * z * (1 - z)
+                    let dar = dan * hn[j] * r * (1 - r)
+                    di[j] = dar; di[hs + j] = daz; di[2 * hs + j] = dan
+                    dq[j] = dar; dq[hs + j] = daz; dq[2 * hs + j] = dan * r
+                    dn1[j] = d * z                               // direct path h → h'
+                }
+            }
+            Recurrent.hiddenBackward(s, w, g, dHidden: dHidden, hPrev: hPrev, dhNext: dhNext,
+                                     batch: batch, addToDhNext: true)
+        }
+        Recurrent.inputBackward(s, w, g, dInputSide: dGates, cache: cache)
+    }
+}

@@ -1,0 +1,115 @@
+/// Long short-term memory, exactly as PyTorch's `nn.LSTM` (gate order i, f, g, o):
+///
+///     i = σ(W_ii x + b_ii + W_hi h + b_hi)        f = σ(W_if x + b_if + W_hf h + b_hf)
+///     g = tanh(W_ig x + b_ig + W_hg h + b_hg)     o = σ(W_io x + b_io + W_ho h + b_ho)
+///     c' = f ⊙ c + i ⊙ g                          h' = o ⊙ tanh(c')
+///     with proj_size P > 0:                       h' = W_hr (o ⊙ tanh(c'))
+///
+/// `weight_ih` is [4H × input] with the blocks i, f, g, o stacked, `weight_hh` is [4H × (P or H)],
+/// `weight_hr` is [P × H]. h and c start at zero.
+enum LSTMCell {
+    /// One streaming step in place: `h` (outputSize) and `c` (hiddenSize) become h', c'.
+    /// `scratch` holds at least 2·4H + H values. Allocates nothing.
+    @inline(__always)
+    static func step<T: CellScalar>(_ s: LayerSpec, _ w: LayerWeights<T>, x: UnsafePointer<T>,
+                                    h: UnsafeMutablePointer<T>, c: UnsafeMutablePointer<T>,
+                                    scratch: UnsafeMutablePointer<T>) {
+        let hs = s.hiddenSize, g4 = s.gateRows
+        let gi = scratch, gh = scratch + g4, m = scratch + 2 * g4
+        Recurrent.projections(s, w, x: x, h: h, gi: gi, gh: gh, batch: 1)
+        for j in 0..<hs {
+            let i = sigmoid(gi[j] + gh[j])
+            let f = sigmoid(gi[hs + j] + gh[hs + j])
+            let g = T.tanh(gi[2 * hs + j] + gh[2 * hs + j])
+            let o = sigmoid(gi[3 * hs + j] + gh[3 * hs + j])
+            let cNew = f * c[j] + i * g
+            c[j] = cNew
+            m[j] = o * T.tanh(cNew)
+        }
+        if let whr = w.weightHR {
+            for p in 0..<s.projectionSize { h[p] = 0 }
+            Gemm.nt(1, s.projectionSize, hs, m, whr, h)
+        } else {
+            h.update(from: m, count: hs)
+        }
+    }
+
+    /// Batched forward over `cache.steps` time steps of `cache.batch` sequences, keeping what the
+    /// backward pass needs. `work` holds at least batch·4H values.
+    static func forward<T: CellScalar>(_ s: LayerSpec, _ w: LayerWeights<T>, cache: LayerCache<T>,
+                                       work: UnsafeMutablePointer<T>) {
+        let hs = s.hiddenSize, g4 = s.gateRows, out = s.outputSize, batch = cache.batch
+        Recurrent.inputProjections(s, w, cache: cache)            // cache.gates = W_ih x + b_ih
+        for t in 0..<cache.steps {
+            let row = t * batch
+            let gh = work
+            Recurrent.hiddenProjection(s, w, hPrev: t == 0 ? nil : cache.output + (row - batch) * out,
+                                       gh: gh, batch: batch)
+            for b in 0..<batch {
+                let a = cache.gates + (row + b) * g4, r = gh + b * g4
+                let c = cache.aux + (row + b) * hs
+                let cPrev: UnsafeMutablePointer<T>? = t == 0 ? nil : cache.aux + (row - batch + b) * hs
+                let m = cache.unprojected.map { $0 + (row + b) * hs } ?? cache.output + (row + b) * out
+                for j in 0..<hs {
+                    let i = sigmoid(a[j] + r[j])
+                    let f = sigmoid(a[hs + j] + r[hs + j])
+                    let g = T.tanh(a[2 * hs + j] + r[2 * hs + j])
+                    let o = sigmoid(a[3 * hs + j] + r[3 * hs + j])
+                    let cNew = f * (cPrev?[j] ?? 0) + i * g
+                    a[j] = i; a[hs + j] = f; a[2 * hs + j] = g; a[3 * hs + j] = o
+                    c[j] = cNew
+                    m[j] = o * T.tanh(cNew)
+                }
+            }
+            if let whr = w.weightHR, let um = cache.unprojected {
+                let h = cache.output + row * out
+                h.update(repeating: 0, count: batch * out)
+                Gemm.nt(batch, out, hs, um + row * hs, whr, h)
+            }
+        }
+    }
+
+    /// Backward through time. `dOutput` [steps·batch × outputSize] is dL/dh_t from above (it is
+    /// consumed). Accumulates weight gradients into `g` and dL/dx into `dInput`.
+    /// `work` holds at least batch·(4H + 2H + outputSize) values; `dGates` steps·batch·4H.
+    static func backward<T: CellScalar>(_ s: LayerSpec, _ w: LayerWeights<T>, _ g: LayerWeights<T>,
+                                        cache: LayerCache<T>, dOutput: UnsafeMutablePointer<T>,
+                                        dGates: UnsafeMutablePointer<T>, work: UnsafeMutablePointer<T>) {
+        let hs = s.hiddenSize, g4 = s.gateRows, out = s.outputSize, batch = cache.batch
+        let dhNext = work, dcNext = work + batch * out, dm = dcNext + batch * hs
+        dhNext.update(repeating: 0, count: batch * out)
+        dcNext.update(repeating: 0, count: batch * hs)
+        for t in stride(from: cache.steps - 1, through: 0, by: -1) {
+            let row = t * batch
+            let dh = dOutput + row * out
+            for k in 0..<(batch * out) { dh[k] += dhNext[k] }
+            if let whr = w.weightHR, let gwhr = g.weightHR, let um = cache.unprojected {
+                dm.update(repeating: 0, count: batch * hs)
+                Gemm.nn(batch, out, hs, dh, whr, dm)                    // dm = dh · W_hr
+                Gemm.tn(batch, out, hs, dh, um + row * hs, gwhr)        // dW_hr += dhᵀ · m
+            } else {
+                dm.update(from: dh, count: batch * hs)
+            }
+            for b in 0..<batch {
+                let a = cache.gates + (row + b) * g4, c = cache.aux + (row + b) * hs
+                let cPrev: UnsafeMutablePointer<T>? = t == 0 ? nil : cache.aux + (row - batch + b) * hs
+                let da = dGates + (row + b) * g4, dmb = dm + b * hs, dcb = dcNext + b * hs
+                for j in 0..<hs {
+                    let i = a[j], f = a[hs + j], gg = a[2 * hs + j], o = a[3 * hs + j]
+                    let tc = T.tanh(c[j])
+                    let dOut = dmb[j] * tc
+                    let dc = dcb[j] + dmb[j] * o * (1 - tc * tc)
+                    da[j] = dc * gg * i * (1 - i)
+                    da[hs + j] = dc * (cPrev?[j] ?? 0) * f * (1 - f)
+                    da[2 * hs + j] = dc * i * (1 - gg * gg)
+                    da[3 * hs + j] = dOut * o * (1 - o)
+                    dcb[j] = dc * f
+                }
+            }
+            Recurrent.hiddenBackward(s, w, g, dHidden: dGates + row * g4,
+                                     hPrev: t == 0 ? nil : cache.output + (row - batch) * out,
+                                     dhNext: dhNext, batch: batch, addToDhNext: false)
+        }
+        Recurrent.inputBackward(s, w, g, dInputSide: dGates, cache: cache)
+    }
+}

@@ -1,0 +1,52 @@
+/// Elman RNN with tanh, exactly as PyTorch's `nn.RNN(nonlinearity="tanh")`:
+///
+///     h' = tanh(W_ih x + b_ih + W_hh h + b_hh)
+///
+/// `weight_ih` is [H × input], `weight_hh` [H × H]. h starts at zero.
+enum RNNCell {
+    /// One streaming step in place on `h`. `scratch` holds at least 2H values. Allocates nothing.
+    @inline(__always)
+    static func step<T: CellScalar>(_ s: LayerSpec, _ w: LayerWeights<T>, x: UnsafePointer<T>,
+                                    h: UnsafeMutablePointer<T>, scratch: UnsafeMutablePointer<T>) {
+        let gi = scratch, gh = scratch + s.gateRows
+        Recurrent.projections(s, w, x: x, h: h, gi: gi, gh: gh, batch: 1)
+        for j in 0..<s.hiddenSize { h[j] = T.tanh(gi[j] + gh[j]) }
+    }
+
+    static func forward<T: CellScalar>(_ s: LayerSpec, _ w: LayerWeights<T>, cache: LayerCache<T>,
+                                       work: UnsafeMutablePointer<T>) {
+        let hs = s.hiddenSize, batch = cache.batch
+        Recurrent.inputProjections(s, w, cache: cache)
+        for t in 0..<cache.steps {
+            let row = t * batch
+            let gh = work
+            Recurrent.hiddenProjection(s, w, hPrev: t == 0 ? nil : cache.output + (row - batch) * hs,
+                                       gh: gh, batch: batch)
+            for k in 0..<(batch * hs) {
+                let v = T.tanh(cache.gates[row * hs + k] + gh[k])
+                cache.gates[row * hs + k] = v
+                cache.output[row * hs + k] = v
+            }
+        }
+    }
+
+    /// `work` holds at least batch·H values; `dGates` steps·batch·H.
+    static func backward<T: CellScalar>(_ s: LayerSpec, _ w: LayerWeights<T>, _ g: LayerWeights<T>,
+                                        cache: LayerCache<T>, dOutput: UnsafeMutablePointer<T>,
+                                        dGates: UnsafeMutablePointer<T>, work: UnsafeMutablePointer<T>) {
+        let hs = s.hiddenSize, batch = cache.batch
+        let dhNext = work
+        dhNext.update(repeating: 0, count: batch * hs)
+        for t in stride(from: cache.steps - 1, through: 0, by: -1) {
+            let row = t * batch
+            for k in 0..<(batch * hs) {
+                let h = cache.output[row * hs + k]
+                dGates[row * hs + k] = (dOutput[row * hs + k] + dhNext[k]) * (1 - h * h)
+            }
+            Recurrent.hiddenBackward(s, w, g, dHidden: dGates + row * hs,
+                                     hPrev: t == 0 ? nil : cache.output + (row - batch) * hs,
+                                     dhNext: dhNext, batch: batch, addToDhNext: false)
+        }
+        Recurrent.inputBackward(s, w, g, dInputSide: dGates, cache: cache)
+    }
+}

@@ -1,0 +1,110 @@
+/// The parts every cell shares: the input- and hidden-side affine maps and their gradients, and
+/// dispatch on the cell kind.
+enum Recurrent {
+    /// gi = W_ih x + b_ih and gh = W_hh h + b_hh for `batch` rows (the streaming step uses 1).
+    @inline(__always)
+    static func projections<T: CellScalar>(_ s: LayerSpec, _ w: LayerWeights<T>, x: UnsafePointer<T>,
+                                           h: UnsafePointer<T>, gi: UnsafeMutablePointer<T>,
+                                           gh: UnsafeMutablePointer<T>, batch: Int) {
+        let rows = s.gateRows
+        gi.update(repeating: 0, count: batch * rows)
+        Gemm.nt(batch, rows, s.inputSize, x, w.weightIH, gi)
+        gh.update(repeating: 0, count: batch * rows)
+        Gemm.nt(batch, rows, s.outputSize, h, w.weightHH, gh)
+        for b in 0..<batch {
+            for r in 0..<rows {
+                gi[b * rows + r] += w.biasIH[r]
+                gh[b * rows + r] += w.biasHH[r]
+            }
+        }
+    }
+
+    /// cache.gates = W_ih x + b_ih for every step and sequence at once (one large product).
+    static func inputProjections<T: CellScalar>(_ s: LayerSpec, _ w: LayerWeights<T>, cache: LayerCache<T>) {
+        let rows = s.gateRows, n = cache.steps * cache.batch
+        cache.gates.update(repeating: 0, count: n * rows)
+        Gemm.nt(n, rows, s.inputSize, cache.input, w.weightIH, cache.gates)
+        for i in 0..<n {
+            for r in 0..<rows { cache.gates[i * rows + r] += w.biasIH[r] }
+        }
+    }
+
+    /// gh = W_hh hPrev + b_hh for `batch` rows; hPrev nil means h = 0.
+    static func hiddenProjection<T: CellScalar>(_ s: LayerSpec, _ w: LayerWeights<T>,
+                                                hPrev: UnsafePointer<T>?, gh: UnsafeMutablePointer<T>, batch: Int) {
+        let rows = s.gateRows
+        gh.update(repeating: 0, count: batch * rows)
+        if let hPrev { Gemm.nt(batch, rows, s.outputSize, hPrev, w.weightHH, gh) }
+        for b in 0..<batch {
+            for r in 0..<rows { gh[b * rows + r] += w.biasHH[r] }
+        }
+    }
+
+    /// Given dL/d(gh) for one step: dW_hh += dghᵀ·hPrev, db_hh += Σ dgh, and dL/dhPrev into
+    /// `dhNext` (replacing it, or adding to it when the cell has a direct h → h' path).
+    static func hiddenBackward<T: CellScalar>(_ s: LayerSpec, _ w: LayerWeights<T>, _ g: LayerWeights<T>,
+                                              dHidden: UnsafePointer<T>, hPrev: UnsafePointer<T>?,
+                                              dhNext: UnsafeMutablePointer<T>, batch: Int, addToDhNext: Bool) {
+        let rows = s.gateRows, out = s.outputSize
+        if !addToDhNext { dhNext.update(repeating: 0, count: batch * out) }
+        Gemm.nn(batch, rows, out, dHidden, w.weightHH, dhNext)
+        if let hPrev { Gemm.tn(batch, rows, out, dHidden, hPrev, g.weightHH) }
+        for b in 0..<batch {
+            for r in 0..<rows { g.biasHH[r] += dHidden[b * rows + r] }
+        }
+    }
+
+    /// After the time loop: dW_ih += dGᵀ·X, db_ih += Σ dG, and dL/dX += dG·W_ih (into the
+    /// cache's input-gradient buffer, which the caller supplies through `cache.dInput`).
+    static func inputBackward<T: CellScalar>(_ s: LayerSpec, _ w: LayerWeights<T>, _ g: LayerWeights<T>,
+                                             dInputSide: UnsafePointer<T>, cache: LayerCache<T>) {
+        let rows = s.gateRows, n = cache.steps * cache.batch
+        Gemm.tn(n, rows, s.inputSize, dInputSide, cache.input, g.weightIH)
+        for i in 0..<n {
+            for r in 0..<rows { g.biasIH[r] += dInputSide[i * rows + r] }
+        }
+        if let dInput = cache.dInput { Gemm.nn(n, rows, s.inputSize, dInputSide, w.weightIH, dInput) }
+    }
+
+    // MARK: Dispatch
+
+    /// Scratch a streaming step needs, in values.
+    static func stepScratch(_ s: LayerSpec) -> Int { 2 * s.gateRows + s.hiddenSize }
+
+    @inline(__always)
+    static func step<T: CellScalar>(_ s: LayerSpec, _ w: LayerWeights<T>, x: UnsafePointer<T>,
+                                    h: UnsafeMutablePointer<T>, c: UnsafeMutablePointer<T>,
+                                    scratch: UnsafeMutablePointer<T>) {
+        switch s.kind {
+        case .lstm: LSTMCell.step(s, w, x: x, h: h, c: c, scratch: scratch)
+        case .gru: GRUCell.step(s, w, x: x, h: h, scratch: scratch)
+        case .rnn: RNNCell.step(s, w, x: x, h: h, scratch: scratch)
+        }
+    }
+
+    /// Work space for the batched passes, in values (per layer, for `batch` sequences).
+    static func work(_ s: LayerSpec, batch: Int) -> Int { batch * (2 * s.gateRows + 2 * s.hiddenSize + s.outputSize) }
+
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    static func forward<T: CellScalar>(_ s: LayerSpec, _ w: LayerWeights<T>, cache: LayerCache<T>,
+                                       work: UnsafeMutablePointer<T>) {
+        switch s.kind {
+        case .lstm: LSTMCell.forward(s, w, cache: cache, work: work)
+        case .gru: GRUCell.forward(s, w, cache: cache, work: work)
+        case .rnn: RNNCell.forward(s, w, cache: cache, work: work)
+        }
+    }
+
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    static func backward<T: CellScalar>(_ s: LayerSpec, _ w: LayerWeights<T>, _ g: LayerWeights<T>,
+                                        cache: LayerCache<T>, dOutput: UnsafeMutablePointer<T>,
+                                        dGates: UnsafeMutablePointer<T>, work: UnsafeMutablePointer<T>) {
+        switch s.kind {
+        case .lstm: LSTMCell.backward(s, w, g, cache: cache, dOutput: dOutput, dGates: dGates, work: work)
+        case .gru: GRUCell.backward(s, w, g, cache: cache, dOutput: dOutput, dGates: dGates, work: work)
+        case .rnn: RNNCell.backward(s, w, g, cache: cache, dOutput: dOutput, dGates: dGates, work: work)
+        }
+    }
+}
