@@ -5,10 +5,14 @@
 //   → recurrent network with a streaming step (Cells) → decoder → `hark`.
 import PackageDescription
 
-/// Hot numeric code is built with `-Ounchecked` in release builds: the kernels index with
-/// precomputed, tested bounds and the measured gain is recorded in BENCHMARKS.md.
+/// Hot numeric code is built with `-Ounchecked` in release builds (the kernels index with
+/// precomputed, tested bounds) and for the CPU it is built on (`-target-cpu native`: AVX-512 and
+/// FMA on this project's machines; measured in BENCHMARKS.md). Hark is built from source where it
+/// runs; set HARK_PORTABLE=1 to build a binary for any x86-64 (or other) CPU instead.
+let portable = Context.environment["HARK_PORTABLE"] != nil
+let cpuFlags: [String] = portable ? [] : ["-target-cpu", "native"]
 let hotLoops: [SwiftSetting] = [
-    .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
+    .unsafeFlags(["-Ounchecked"] + cpuFlags, .when(configuration: .release)),
 ]
 
 let package = Package(
@@ -38,7 +42,7 @@ let package = Package(
         ),
         // Cells is optimized in debug builds too: `swift test` trains small networks, which
         // would take minutes unoptimized. Debug info is kept.
-        .target(name: "Cells", swiftSettings: hotLoops + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+        .target(name: "Cells", swiftSettings: hotLoops + [.unsafeFlags(["-O"] + cpuFlags, .when(configuration: .debug))]),
         .executableTarget(
             name: "hark",
             dependencies: [

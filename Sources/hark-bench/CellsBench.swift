@@ -1,1 +1,112 @@
-enum CellsBench { static func run() { print("cells: not yet") } }
+import CRoofline
+import Cells
+import Dispatch
+
+/// The cells' streaming step at batch 1 against the matrix-vector roofline of the same shapes,
+/// allocations per step, and training throughput on both cores.
+enum CellsBench {
+    struct Shape {
+        let name: String
+        let config: NetworkConfig
+    }
+
+    static let shapes: [Shape] = [
+        Shape(name: "LSTM 2×256, 80 mels stacked 3", config: NetworkConfig(kind: .lstm, inputSize: 80, stack: 3, stride: 3,
+                                                                          hiddenSize: 256, layers: 2, outputSize: 29)),
+        Shape(name: "LSTM 3×320, 80 mels stacked 3", config: NetworkConfig(kind: .lstm, inputSize: 80, stack: 3, stride: 3,
+                                                                          hiddenSize: 320, layers: 3, outputSize: 29)),
+        Shape(name: "LSTM 3×384 proj 192, stacked 3", config: NetworkConfig(kind: .lstm, inputSize: 80, stack: 3, stride: 3,
+                                                                           hiddenSize: 384, layers: 3, projectionSize: 192, outputSize: 29)),
+        Shape(name: "GRU 2×256, 80 mels stacked 3", config: NetworkConfig(kind: .gru, inputSize: 80, stack: 3, stride: 3,
+                                                                         hiddenSize: 256, layers: 2, outputSize: 29)),
+    ]
+
+    static func run() {
+        Measure.pinToOneCore()
+        print("### Streaming step, batch 1, one core")
+        print()
+        print("| network | parameters | Hark step | matrix-vector roofline (C, -O3 -march=native) | ratio | per 10 ms of audio | heap allocations per step |")
+        print("|---|---|---|---|---|---|---|")
+        for shape in shapes { step(shape) }
+        print()
+        print("### Training throughput (BPTT, batch 16 × 3 s, both cores)")
+        print()
+        print("| network | frames per second (10 ms frames) | seconds of audio per second | time per minibatch |")
+        print("|---|---|---|---|")
+        for shape in shapes { training(shape) }
+    }
+
+    static func step(_ shape: Shape) {
+        let net = try! Network<Float>(config: shape.config)
+        net.initialize(seed: 1)
+        let stream = NetworkStream(net)
+        let f = shape.config.inputSize
+        var rng = SeededGenerator(seed: 2)
+        let frames = (0..<(300 * f)).map { _ in Float(rng.uniform(-1, 1)) }
+        var out = [Float](repeating: 0, count: shape.config.outputWidth)
+        let stride = shape.config.stride
+        func run(steps: Int) {
+            frames.withUnsafeBufferPointer { all in
+                out.withUnsafeMutableBufferPointer { o in
+                    var produced = 0, i = 0
+                    while produced < steps {
+                        let k = i % 300
+                        if stream.accept(frame: UnsafeBufferPointer(rebasing: all[(k * f)..<((k + 1) * f)]), into: o) { produced += 1 }
+                        i += 1
+                    }
+                }
+            }
+        }
+        run(steps: 200)                                  // warm-up
+        let allocs = Measure.allocations
+        let n = 3_000
+        let t = Measure.best(repeats: 3) { run(steps: n) } / Double(n)
+        let perStepAllocs = Double(Measure.allocations - allocs) / Double(3 * n)
+
+        // Roofline: the same matrix-vector products with the plain C loop.
+        var mats: [(rows: Int, cols: Int)] = []
+        for s in shape.config.layers {
+            mats.append((s.gateRows, s.inputSize))
+            mats.append((s.gateRows, s.outputSize))
+            if s.projectionSize > 0 { mats.append((s.projectionSize, s.hiddenSize)) }
+        }
+        mats.append((shape.config.outputSize, shape.config.lastSize))
+        let weights = mats.map { m in (0..<(m.rows * m.cols)).map { _ in Float(rng.uniform(-0.1, 0.1)) } }
+        let x = (0..<2_048).map { _ in Float(rng.uniform(-1, 1)) }
+        var y = [Float](repeating: 0, count: 2_048)
+        func roof(steps: Int) {
+            for _ in 0..<steps {
+                for (m, w) in zip(mats, weights) {
+                    hark_roofline_matvec(w, x, &y, Int32(m.rows), Int32(m.cols))
+                }
+            }
+        }
+        roof(steps: 200)
+        let r = Measure.best(repeats: 3) { roof(steps: n) } / Double(n)
+        let per10ms = t / Double(stride)
+        print("| \(shape.name) | \(shape.config.parameterCount) | \(fmt(t * 1e6, 1)) µs | \(fmt(r * 1e6, 1)) µs | \(fmt(t / r, 2))× | \(fmt(per10ms * 1e6, 1)) µs | \(fmt(perStepAllocs, 3)) |")
+    }
+
+    static func training(_ shape: Shape) {
+        let net = try! Network<Float>(config: shape.config)
+        net.initialize(seed: 1)
+        var options = TrainingOptions()
+        options.threads = 2
+        let trainer = Trainer(network: net, options: options)
+        var rng = SeededGenerator(seed: 3)
+        let f = shape.config.inputSize
+        let framesPer = 300
+        let batch: [(frames: [Float], target: [Int])] = (0..<16).map { _ in
+            let frames = (0..<(framesPer * f)).map { _ in Float(rng.uniform(-1, 1)) }
+            let target = (0..<shape.config.steps(frames: framesPer)).map { _ in Int(rng.next() % 29) }
+            return (frames, target)
+        }
+        trainer.step(batch: batch, loss: FrameCrossEntropy<Float>())       // warm-up
+        let t0 = Measure.now()
+        let reps = 3
+        for _ in 0..<reps { trainer.step(batch: batch, loss: FrameCrossEntropy<Float>()) }
+        let t = (Measure.now() - t0) / Double(reps)
+        let frames = Double(16 * framesPer)
+        print("| \(shape.name) | \(Int(frames / t)) | \(fmt(frames / t / 100, 1)) | \(fmt(t, 3)) s |")
+    }
+}

@@ -9,9 +9,48 @@ public protocol CellScalar: BinaryFloatingPoint, SIMDScalar, Sendable, Codable {
     static func log(_ x: Self) -> Self
     /// Safetensors dtype name.
     static var dtypeName: String { get }
+
+    /// C[m, n] += Σₖ A[m, k] · B[n, k] (see `Gemm.nt`). `Float` has a SIMD kernel; other types
+    /// use the plain loop below (Double only serves gradient checks).
+    static func gemmNT(_ m: Int, _ n: Int, _ k: Int,
+                       _ a: UnsafePointer<Self>, _ b: UnsafePointer<Self>, _ c: UnsafeMutablePointer<Self>)
+    /// out[:] += Σᵢ coefficients[i·stride] · rows[i, :] (see `Gemm.axpyRows`).
+    static func axpyRows(count: Int, coefficients: UnsafePointer<Self>, coefficientStride: Int,
+                         rows: UnsafePointer<Self>, rowLength k: Int, into out: UnsafeMutablePointer<Self>)
+}
+
+extension CellScalar {
+    public static func gemmNT(_ m: Int, _ n: Int, _ k: Int,
+                              _ a: UnsafePointer<Self>, _ b: UnsafePointer<Self>, _ c: UnsafeMutablePointer<Self>) {
+        for i in 0..<m {
+            for j in 0..<n {
+                var s: Self = 0
+                for p in 0..<k { s += a[i * k + p] * b[j * k + p] }
+                c[i * n + j] += s
+            }
+        }
+    }
+
+    public static func axpyRows(count: Int, coefficients: UnsafePointer<Self>, coefficientStride: Int,
+                                rows: UnsafePointer<Self>, rowLength k: Int, into out: UnsafeMutablePointer<Self>) {
+        for r in 0..<count {
+            let c = coefficients[r * coefficientStride]
+            if c == 0 { continue }
+            for p in 0..<k { out[p] += c * rows[r * k + p] }
+        }
+    }
 }
 
 extension Float: CellScalar {
+    public static func gemmNT(_ m: Int, _ n: Int, _ k: Int,
+                              _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
+        FloatKernels.nt(m, n, k, a, b, c)
+    }
+    public static func axpyRows(count: Int, coefficients: UnsafePointer<Float>, coefficientStride: Int,
+                                rows: UnsafePointer<Float>, rowLength k: Int, into out: UnsafeMutablePointer<Float>) {
+        FloatKernels.axpyRows(count: count, coefficients: coefficients, coefficientStride: coefficientStride,
+                              rows: rows, rowLength: k, into: out)
+    }
     @inline(__always) public static func exp(_ x: Float) -> Float { expf(x) }
     @inline(__always) public static func tanh(_ x: Float) -> Float { tanhf(x) }
     @inline(__always) public static func log(_ x: Float) -> Float { logf(x) }

@@ -1,0 +1,207 @@
+import Foundation
+
+/// A Hark model on disk: a safetensors file (https://github.com/huggingface/safetensors) whose
+/// tensors are the network's parameters under PyTorch state-dict names and whose `__metadata__`
+/// (string → string, as the format requires) holds:
+///
+/// | key | value |
+/// |---|---|
+/// | `format` | `"hark"` |
+/// | `format_version` | `"1"` |
+/// | `architecture` | JSON of `NetworkConfig` (`inputSize`, `stack`, `stride`, `layers`, `outputSize`) |
+/// | `normalization` | JSON `{"mean": [...], "std": [...]}`, one pair per input band |
+/// | `tokens` | JSON array of the output classes' strings (index 0 is CTC's blank) |
+/// | `features` | JSON of the front end's settings (`LogMelConfig`), opaque to Cells |
+///
+/// Layout: 8-byte little-endian header length N, N bytes of UTF-8 JSON, then the tensors'
+/// little-endian bytes at the header's `data_offsets`. Hark writes F32.
+public struct ModelFile: Sendable {
+    public static let formatName = "hark"
+    public static let version = "1"
+
+    public var network: Network<Float>
+    public var tokens: [String]
+    /// The front end's settings as JSON; the recognizer decodes it.
+    public var features: String?
+    /// Any other metadata (training provenance), kept through load and save.
+    public var extra: [String: String]
+
+    public init(network: Network<Float>, tokens: [String], features: String? = nil, extra: [String: String] = [:]) {
+        self.network = network
+        self.tokens = tokens
+        self.features = features
+        self.extra = extra
+    }
+
+    // MARK: Loading
+
+    /// Reads and checks a model file. Every failure names the file and the field or tensor at fault.
+    public static func load(path: String) throws(ModelError) -> ModelFile {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe) } catch {
+            throw .unreadable(path: path, reason: (error as NSError).localizedFailureReason ?? error.localizedDescription)
+        }
+        return try decode(data, path: path)
+    }
+
+    public static func decode(_ data: Data, path: String) throws(ModelError) -> ModelFile {
+        guard data.count >= 8 else {
+            throw .truncated(path: path, detail: "\(data.count) bytes, less than the 8-byte header length")
+        }
+        let headerLength = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        guard headerLength <= 100_000_000 else {
+            throw .corrupt(path: path, detail: "header length \(headerLength) is implausible (not a safetensors file?)")
+        }
+        guard UInt64(data.count) - 8 >= headerLength else {
+            throw .truncated(path: path, detail: "header needs \(headerLength) bytes, file has \(data.count - 8) after the length")
+        }
+        let headerBytes = data.subdata(in: (data.startIndex + 8)..<(data.startIndex + 8 + Int(headerLength)))
+        guard let header = (try? JSONSerialization.jsonObject(with: headerBytes)) as? [String: Any] else {
+            throw .corrupt(path: path, detail: "header is not a JSON object")
+        }
+        let body = data.subdata(in: (data.startIndex + 8 + Int(headerLength))..<data.endIndex)
+
+        // Metadata.
+        guard let meta = header["__metadata__"] as? [String: String] else {
+            throw .badMetadata(path: path, field: "__metadata__", reason: "is missing or not a map of strings")
+        }
+        guard meta["format"] == formatName else {
+            throw .badMetadata(path: path, field: "format", reason: "is \(meta["format"].map { "'\($0)'" } ?? "missing"), expected '\(formatName)'")
+        }
+        guard let version = meta["format_version"] else {
+            throw .badMetadata(path: path, field: "format_version", reason: "is missing")
+        }
+        guard version == Self.version else {
+            throw .unsupportedVersion(path: path, found: version, supported: Self.version)
+        }
+        let config: NetworkConfig = try decodeField(meta, "architecture", path: path)
+        do { try config.validate() } catch {
+            throw .badMetadata(path: path, field: "architecture", reason: "is invalid: \(error)")
+        }
+        let norm: Normalization = try decodeField(meta, "normalization", path: path)
+        guard norm.mean.count == config.inputSize, norm.std.count == config.inputSize else {
+            throw .badMetadata(path: path, field: "normalization",
+                               reason: "has \(norm.mean.count) means and \(norm.std.count) deviations; the architecture has \(config.inputSize) inputs")
+        }
+        guard norm.std.allSatisfy({ $0 > 0 && $0.isFinite }), norm.mean.allSatisfy(\.isFinite) else {
+            throw .badMetadata(path: path, field: "normalization", reason: "needs finite means and positive deviations")
+        }
+        let tokens: [String] = try decodeField(meta, "tokens", path: path)
+        if config.outputSize > 0 && tokens.count != config.outputSize {
+            throw .badMetadata(path: path, field: "tokens", reason: "lists \(tokens.count) tokens; the network has \(config.outputSize) outputs")
+        }
+
+        // Tensors.
+        let store = ParameterStore<Float>(tensors: config.tensors)
+        let expected = Set(store.specs.map(\.name))
+        for name in header.keys.sorted() where name != "__metadata__" && !expected.contains(name) {
+            throw .unexpectedTensor(path: path, name: name)
+        }
+        var ranges: [(Int, Int, String)] = []
+        for spec in store.specs {
+            guard let entry = header[spec.name] as? [String: Any] else { throw .missingTensor(path: path, name: spec.name) }
+            let dtype = entry["dtype"] as? String ?? "?"
+            guard dtype == "F32" else { throw .wrongDtype(path: path, name: spec.name, found: dtype) }
+            let shape = (entry["shape"] as? [Int]) ?? []
+            guard shape == spec.shape else {
+                throw .wrongShape(path: path, name: spec.name, expected: spec.shape, found: shape)
+            }
+            guard let offsets = entry["data_offsets"] as? [Int], offsets.count == 2, offsets[0] >= 0,
+                  offsets[1] - offsets[0] == spec.count * 4 else {
+                throw .corrupt(path: path, detail: "tensor '\(spec.name)' has bad data_offsets")
+            }
+            guard offsets[1] <= body.count else {
+                throw .truncated(path: path, detail: "tensor '\(spec.name)' ends at byte \(offsets[1]) of the data, which has \(body.count)")
+            }
+            ranges.append((offsets[0], offsets[1], spec.name))
+            let p = store.pointer(spec.name)
+            body.withUnsafeBytes { raw in
+                for i in 0..<spec.count {
+                    p[i] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: offsets[0] + 4 * i, as: UInt32.self)))
+                }
+            }
+            if let bad = (0..<spec.count).first(where: { !p[$0].isFinite }) {
+                throw .corrupt(path: path, detail: "tensor '\(spec.name)' holds \(p[bad]) at index \(bad)")
+            }
+        }
+        ranges.sort { $0.0 < $1.0 }
+        for (a, b) in zip(ranges, ranges.dropFirst()) where b.0 < a.1 {
+            throw .corrupt(path: path, detail: "tensors '\(a.2)' and '\(b.2)' overlap")
+        }
+        let network: Network<Float>
+        do { network = try Network(config: config, parameters: store, mean: norm.mean, std: norm.std) } catch {
+            throw .badMetadata(path: path, field: "architecture", reason: "\(error)")
+        }
+        var extra = meta
+        for k in ["format", "format_version", "architecture", "normalization", "tokens", "features"] { extra[k] = nil }
+        return ModelFile(network: network, tokens: tokens, features: meta["features"], extra: extra)
+    }
+
+    private struct Normalization: Codable {
+        var mean: [Float]
+        var std: [Float]
+    }
+
+    private static func decodeField<V: Decodable>(_ meta: [String: String], _ field: String, path: String) throws(ModelError) -> V {
+        guard let text = meta[field] else { throw .badMetadata(path: path, field: field, reason: "is missing") }
+        do { return try JSONDecoder().decode(V.self, from: Data(text.utf8)) } catch {
+            throw .badMetadata(path: path, field: field, reason: "is not valid: \(Self.describe(error))")
+        }
+    }
+
+    private static func describe(_ error: Error) -> String {
+        switch error as? DecodingError {
+        case let .keyNotFound(key, _)?: "missing key '\(key.stringValue)'"
+        case let .typeMismatch(_, c)?, let .valueNotFound(_, c)?: "wrong type at \(c.codingPath.map(\.stringValue).joined(separator: "."))"
+        case let .dataCorrupted(c)?: c.debugDescription
+        default: "\(error)"
+        }
+    }
+
+    // MARK: Saving
+
+    /// The file's bytes.
+    public func encode() -> Data {
+        var meta = extra
+        meta["format"] = Self.formatName
+        meta["format_version"] = Self.version
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        meta["architecture"] = String(decoding: try! encoder.encode(network.config), as: UTF8.self)
+        meta["normalization"] = String(decoding: try! encoder.encode(Normalization(mean: network.mean, std: network.std)), as: UTF8.self)
+        meta["tokens"] = String(decoding: try! encoder.encode(tokens), as: UTF8.self)
+        if let features { meta["features"] = features }
+
+        var header: [String: Any] = ["__metadata__": meta]
+        let store = network.parameters
+        for spec in store.specs {
+            header[spec.name] = ["dtype": "F32", "shape": spec.shape, "data_offsets": [spec.offset * 4, (spec.offset + spec.count) * 4]]
+        }
+        var json = try! JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
+        while json.count % 8 != 0 { json.append(0x20) }       // pad so the data is 8-byte aligned
+        var out = Data(capacity: 8 + json.count + store.count * 4)
+        withUnsafeBytes(of: UInt64(json.count).littleEndian) { out.append(contentsOf: $0) }
+        out.append(json)
+        for i in 0..<store.count { withUnsafeBytes(of: store.values[i].bitPattern.littleEndian) { out.append(contentsOf: $0) } }
+        return out
+    }
+
+    /// Writes atomically: to a temporary file beside `path`, then renamed into place, so a
+    /// failure (full disk, say) never leaves a half-written model under the name.
+    public func save(path: String) throws(ModelError) {
+        let url = URL(fileURLWithPath: path)
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial-\(getpid())")
+        do {
+            try encode().write(to: temporary)
+            guard rename(temporary.path, path) == 0 else {
+                throw ModelError.unwritable(path: path, reason: String(cString: strerror(errno)))
+            }
+        } catch let error as ModelError {
+            try? FileManager.default.removeItem(at: temporary)
+            throw error
+        } catch {
+            try? FileManager.default.removeItem(at: temporary)
+            throw .unwritable(path: path, reason: (error as NSError).localizedFailureReason ?? error.localizedDescription)
+        }
+    }
+}
