@@ -17,6 +17,10 @@ public protocol CellScalar: BinaryFloatingPoint, SIMDScalar, Sendable, Codable {
     /// out[:] += Σᵢ coefficients[i·stride] · rows[i, :] (see `Gemm.axpyRows`).
     static func axpyRows(count: Int, coefficients: UnsafePointer<Self>, coefficientStride: Int,
                          rows: UnsafePointer<Self>, rowLength k: Int, into out: UnsafeMutablePointer<Self>)
+    /// x[i] = σ(x[i]) for i < count.
+    static func sigmoid(_ x: UnsafeMutablePointer<Self>, count: Int)
+    /// x[i] = tanh(x[i]) for i < count.
+    static func tanh(_ x: UnsafeMutablePointer<Self>, count: Int)
 }
 
 extension CellScalar {
@@ -29,6 +33,14 @@ extension CellScalar {
                 c[i * n + j] += s
             }
         }
+    }
+
+    public static func sigmoid(_ x: UnsafeMutablePointer<Self>, count: Int) {
+        for i in 0..<count { x[i] = 1 / (1 + exp(-x[i])) }
+    }
+
+    public static func tanh(_ x: UnsafeMutablePointer<Self>, count: Int) {
+        for i in 0..<count { x[i] = tanh(x[i]) }
     }
 
     public static func axpyRows(count: Int, coefficients: UnsafePointer<Self>, coefficientStride: Int,
@@ -51,6 +63,8 @@ extension Float: CellScalar {
         FloatKernels.axpyRows(count: count, coefficients: coefficients, coefficientStride: coefficientStride,
                               rows: rows, rowLength: k, into: out)
     }
+    public static func sigmoid(_ x: UnsafeMutablePointer<Float>, count: Int) { FloatKernels.sigmoid(x, count: count) }
+    public static func tanh(_ x: UnsafeMutablePointer<Float>, count: Int) { FloatKernels.tanh(x, count: count) }
     @inline(__always) public static func exp(_ x: Float) -> Float { expf(x) }
     @inline(__always) public static func tanh(_ x: Float) -> Float { tanhf(x) }
     @inline(__always) public static func log(_ x: Float) -> Float { logf(x) }

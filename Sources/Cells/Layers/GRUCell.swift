@@ -14,12 +14,18 @@ enum GRUCell {
         let hs = s.hiddenSize
         let gi = scratch, gh = scratch + s.gateRows
         Recurrent.projections(s, w, x: x, h: h, gi: gi, gh: gh, batch: 1)
-        for j in 0..<hs {
-            let r = sigmoid(gi[j] + gh[j])
-            let z = sigmoid(gi[hs + j] + gh[hs + j])
-            let n = T.tanh(gi[2 * hs + j] + r * gh[2 * hs + j])
-            h[j] = (1 - z) * n + z * h[j]
-        }
+        activate(gi, gh, hs: hs)
+        for j in 0..<hs { h[j] = (1 - gi[hs + j]) * gi[2 * hs + j] + gi[hs + j] * h[j] }
+    }
+
+    /// Shared by step and batched forward: `a` holds W_ih x + b_ih and receives (r, z, n);
+    /// `q` holds W_hh h + b_hh.
+    @inline(__always)
+    static func activate<T: CellScalar>(_ a: UnsafeMutablePointer<T>, _ q: UnsafePointer<T>, hs: Int) {
+        for j in 0..<(2 * hs) { a[j] += q[j] }
+        T.sigmoid(a, count: 2 * hs)
+        for j in 0..<hs { a[2 * hs + j] += a[j] * q[2 * hs + j] }
+        T.tanh(a + 2 * hs, count: hs)
     }
 
     static func forward<T: CellScalar>(_ s: LayerSpec, _ w: LayerWeights<T>, cache: LayerCache<T>,
@@ -34,13 +40,10 @@ enum GRUCell {
             for b in 0..<batch {
                 let a = cache.gates + (row + b) * g3, q = gh + b * g3
                 let hn = cache.aux + (row + b) * hs, h = cache.output + (row + b) * hs
+                activate(a, q, hs: hs)
                 for j in 0..<hs {
-                    let r = sigmoid(a[j] + q[j])
-                    let z = sigmoid(a[hs + j] + q[hs + j])
-                    let n = T.tanh(a[2 * hs + j] + r * q[2 * hs + j])
-                    a[j] = r; a[hs + j] = z; a[2 * hs + j] = n
                     hn[j] = q[2 * hs + j]
-                    h[j] = (1 - z) * n + z * (hPrev?[b * hs + j] ?? 0)
+                    h[j] = (1 - a[hs + j]) * a[2 * hs + j] + a[hs + j] * (hPrev?[b * hs + j] ?? 0)
                 }
             }
         }

@@ -17,21 +17,32 @@ enum LSTMCell {
         let hs = s.hiddenSize, g4 = s.gateRows
         let gi = scratch, gh = scratch + g4, m = scratch + 2 * g4
         Recurrent.projections(s, w, x: x, h: h, gi: gi, gh: gh, batch: 1)
-        for j in 0..<hs {
-            let i = sigmoid(gi[j] + gh[j])
-            let f = sigmoid(gi[hs + j] + gh[hs + j])
-            let g = T.tanh(gi[2 * hs + j] + gh[2 * hs + j])
-            let o = sigmoid(gi[3 * hs + j] + gh[3 * hs + j])
-            let cNew = f * c[j] + i * g
-            c[j] = cNew
-            m[j] = o * T.tanh(cNew)
-        }
+        activate(gi, gh, hs: hs, cPrev: c, c: c, m: m)
         if let whr = w.weightHR {
             for p in 0..<s.projectionSize { h[p] = 0 }
             Gemm.nt(1, s.projectionSize, hs, m, whr, h)
         } else {
             h.update(from: m, count: hs)
         }
+    }
+
+    /// The gate arithmetic shared by the streaming step and the batched forward: `a` holds
+    /// W_ih x + b_ih and receives the activations (i, f, g, o); `r` holds W_hh h + b_hh.
+    /// c ← f ⊙ cPrev + i ⊙ g (cPrev nil means 0; c may alias cPrev), m ← o ⊙ tanh(c).
+    @inline(__always)
+    static func activate<T: CellScalar>(_ a: UnsafeMutablePointer<T>, _ r: UnsafePointer<T>, hs: Int,
+                                        cPrev: UnsafePointer<T>?, c: UnsafeMutablePointer<T>, m: UnsafeMutablePointer<T>) {
+        for j in 0..<(4 * hs) { a[j] += r[j] }
+        T.sigmoid(a, count: 2 * hs)
+        T.tanh(a + 2 * hs, count: hs)
+        T.sigmoid(a + 3 * hs, count: hs)
+        for j in 0..<hs {
+            let cNew = a[hs + j] * (cPrev?[j] ?? 0) + a[j] * a[2 * hs + j]
+            c[j] = cNew
+            m[j] = cNew
+        }
+        T.tanh(m, count: hs)
+        for j in 0..<hs { m[j] *= a[3 * hs + j] }
     }
 
     /// Batched forward over `cache.steps` time steps of `cache.batch` sequences, keeping what the
@@ -50,16 +61,7 @@ enum LSTMCell {
                 let c = cache.aux + (row + b) * hs
                 let cPrev: UnsafeMutablePointer<T>? = t == 0 ? nil : cache.aux + (row - batch + b) * hs
                 let m = cache.unprojected.map { $0 + (row + b) * hs } ?? cache.output + (row + b) * out
-                for j in 0..<hs {
-                    let i = sigmoid(a[j] + r[j])
-                    let f = sigmoid(a[hs + j] + r[hs + j])
-                    let g = T.tanh(a[2 * hs + j] + r[2 * hs + j])
-                    let o = sigmoid(a[3 * hs + j] + r[3 * hs + j])
-                    let cNew = f * (cPrev?[j] ?? 0) + i * g
-                    a[j] = i; a[hs + j] = f; a[2 * hs + j] = g; a[3 * hs + j] = o
-                    c[j] = cNew
-                    m[j] = o * T.tanh(cNew)
-                }
+                activate(a, r, hs: hs, cPrev: cPrev, c: c, m: m)
             }
             if let whr = w.weightHR, let um = cache.unprojected {
                 let h = cache.output + row * out

@@ -10,7 +10,8 @@ enum RNNCell {
                                     h: UnsafeMutablePointer<T>, scratch: UnsafeMutablePointer<T>) {
         let gi = scratch, gh = scratch + s.gateRows
         Recurrent.projections(s, w, x: x, h: h, gi: gi, gh: gh, batch: 1)
-        for j in 0..<s.hiddenSize { h[j] = T.tanh(gi[j] + gh[j]) }
+        for j in 0..<s.hiddenSize { h[j] = gi[j] + gh[j] }
+        T.tanh(h, count: s.hiddenSize)
     }
 
     static func forward<T: CellScalar>(_ s: LayerSpec, _ w: LayerWeights<T>, cache: LayerCache<T>,
@@ -22,11 +23,10 @@ enum RNNCell {
             let gh = work
             Recurrent.hiddenProjection(s, w, hPrev: t == 0 ? nil : cache.output + (row - batch) * hs,
                                        gh: gh, batch: batch)
-            for k in 0..<(batch * hs) {
-                let v = T.tanh(cache.gates[row * hs + k] + gh[k])
-                cache.gates[row * hs + k] = v
-                cache.output[row * hs + k] = v
-            }
+            let g = cache.gates + row * hs
+            for k in 0..<(batch * hs) { g[k] += gh[k] }
+            T.tanh(g, count: batch * hs)
+            (cache.output + row * hs).update(from: g, count: batch * hs)
         }
     }
 
