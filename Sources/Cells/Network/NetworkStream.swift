@@ -1,6 +1,6 @@
 /// The per-stream state of a network: the recurrent state of every layer and the frames waiting
 /// to be stacked. A plain value: copy it to save, assign it to restore.
-public struct NetworkState<T: CellScalar>: Equatable, Sendable {
+public struct NetworkState<T: CellScalar>: Equatable, Sendable, Codable {
     /// Every layer's h, concatenated.
     public var hidden: [T]
     /// Every LSTM layer's c, concatenated.

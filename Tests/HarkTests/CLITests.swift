@@ -1,0 +1,113 @@
+import Foundation
+import Testing
+import Stream
+
+/// The `hark` command as a user runs it: exit codes, what goes to stdout and stderr.
+@Suite("hark command line", .serialized)
+struct CLITests {
+    static let hark: URL = {
+        // The test bundle sits beside the products in .build/<config>/.
+        var dir = Bundle.main.bundleURL
+        while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("hark").path) && dir.path != "/" {
+            dir.deleteLastPathComponent()
+        }
+        return dir.appendingPathComponent("hark")
+    }()
+
+    static let work: URL = {
+        let d = FileManager.default.temporaryDirectory.appendingPathComponent("hark-cli-\(getpid())")
+        try? FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
+        return d
+    }()
+
+    struct Result { var status: Int32; var out: String; var err: String }
+
+    static func run(_ args: [String], env: [String: String] = [:]) throws -> Result {
+        let p = Process()
+        p.executableURL = hark
+        p.arguments = args
+        p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Result(status: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
+    }
+
+    /// A few seconds of a tone as raw S16 for the ALSA file device, and as WAV.
+    static func input() throws -> (raw: String, wav: String, samples: [Int16]) {
+        let samples = (0..<24_000).map { Int16((sin(Double($0) * 2 * .pi * 440 / 16_000) * 8_000).rounded()) }
+        var data = Data()
+        for s in samples { withUnsafeBytes(of: s.littleEndian) { data.append(contentsOf: $0) } }
+        let raw = work.appendingPathComponent("in.raw").path
+        try data.write(to: URL(fileURLWithPath: raw))
+        let wav = work.appendingPathComponent("in.wav").path
+        let w = try WAVWriter(path: wav)
+        try samples.map { Float($0) / 32_768 }.withUnsafeBufferPointer { try w.write($0) }
+        try w.finish()
+        return (raw, wav, samples)
+    }
+
+    static var alsaEnv: [String: String] {
+        let conf = work.appendingPathComponent("vmic.conf")
+        try? #"pcm.vmicfile { @args [ IN ] @args.IN { type string } type file slave.pcm "null" file "/dev/null" infile $IN }"#
+            .write(to: conf, atomically: true, encoding: .utf8)
+        return ["ALSA_CONFIG_PATH": "/usr/share/alsa/alsa.conf:\(conf.path)"]
+    }
+
+    @Test("bad input: each gives a message naming the problem and a non-zero exit, no stack trace", arguments: [
+        (["features", "--file", "/nonexistent/a.wav"], "/nonexistent/a.wav"),
+        (["features", "--device", "hw:9", "--seconds", "1"], "hw:9"),
+        (["record", "/tmp/x.wav", "--seconds", "-2"], "--seconds"),
+        (["record", "/tmp/x.wav", "--periods", "1"], "--periods"),
+        (["features", "--bands", "0", "--file", "/dev/null"], "melBands"),
+        (["model", "info", "/nonexistent/m.safetensors"], "/nonexistent/m.safetensors"),
+        (["devices", "--check", "no_such_pcm"], "no_such_pcm"),
+        (["record", "/nonexistent-dir/x.wav", "--file", "IN.wav"], "/nonexistent-dir/x.wav"),
+        (["frobnicate"], "frobnicate"),
+    ])
+    func badInput(args: [String], mentions: String) throws {
+        let inputs = try Self.input()
+        let r = try Self.run(args.map { $0 == "IN.wav" ? inputs.wav : $0 })
+        #expect(r.status != 0, "\(args): exit 0")
+        #expect(r.err.contains(mentions), "\(args): stderr does not mention \(mentions): \(r.err)")
+        #expect(!r.err.contains("Fatal error") && !r.err.contains("Stack dump") && !r.err.contains("backtrace"), "\(args): crashed: \(r.err)")
+    }
+
+    @Test("record through the ALSA file device writes exactly the captured samples")
+    func recordFromFileDevice() throws {
+        let inputs = try Self.input()
+        let out = Self.work.appendingPathComponent("take.wav").path
+        let r = try Self.run(["record", out, "--device", "vmicfile:IN=\(inputs.raw)", "--seconds", "1.5", "--wait-for-reader"],
+                             env: Self.alsaEnv)
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.err.contains("wrote \(out): 1.5 s"))
+        let back = try AudioFileSource(path: out).readAll()
+        #expect(back.count == 24_000)
+        #expect(back == inputs.samples.map { Float($0) / 32_768 })
+    }
+
+    @Test("features --values prints one line of 80 numbers per 10 ms frame")
+    func featureValues() throws {
+        let inputs = try Self.input()
+        let r = try Self.run(["features", "--file", inputs.wav, "--values"])
+        #expect(r.status == 0, "\(r.err)")
+        let lines = r.out.split(separator: "\n")
+        #expect(lines.count == 148)          // (24 000 − 400) / 160 + 1
+        #expect(lines.allSatisfy { $0.split(separator: " ").count == 80 })
+        #expect(r.err.contains("148 frames from 1.5 s of audio"))
+    }
+
+    @Test("model info describes a valid model")
+    func modelInfo() throws {
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../CellsTests/Fixtures/pytorch_export.safetensors").standardized.path
+        let r = try Self.run(["model", "info", fixture])
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.out.contains("layer 1:      LSTM 3 → 6, projection 3"))
+        #expect(r.out.contains("parameters:   560"))
+    }
+}
