@@ -13,21 +13,40 @@ enum Gemm {
         T.gemmNT(m, n, k, a, b, c)
     }
 
+    /// Rows of the streamed operand per panel: 64 rows of a few hundred floats stay in L1/L2
+    /// while every output row passes over them once.
+    static let panel = 64
+
     /// C[m, :] += Σₙ A[m, n] · B[n, :].  A: M×N, B: N×K, C: M×K. (Backward to the inputs: dX = dG · W.)
+    /// Panels of B's rows, so W is read from cache once per panel rather than once per row of C.
     @inline(__always)
     static func nn<T: CellScalar>(_ m: Int, _ n: Int, _ k: Int,
                                   _ a: UnsafePointer<T>, _ b: UnsafePointer<T>, _ c: UnsafeMutablePointer<T>) {
-        for i in 0..<m {
-            T.axpyRows(count: n, coefficients: a + i * n, coefficientStride: 1, rows: b, rowLength: k, into: c + i * k)
+        var p = 0
+        while p < n {
+            let rows = min(panel, n - p)
+            for i in 0..<m {
+                T.axpyRows(count: rows, coefficients: a + i * n + p, coefficientStride: 1, rows: b + p * k,
+                           rowLength: k, into: c + i * k)
+            }
+            p += rows
         }
     }
 
     /// C[n, :] += Σₘ A[m, n] · B[m, :].  A: M×N, B: M×K, C: N×K. (Weight gradient: dW += dGᵀ · X.)
+    /// Panels of B's rows (time steps), so the activations are read once per panel rather than
+    /// once per weight row.
     @inline(__always)
     static func tn<T: CellScalar>(_ m: Int, _ n: Int, _ k: Int,
                                   _ a: UnsafePointer<T>, _ b: UnsafePointer<T>, _ c: UnsafeMutablePointer<T>) {
-        for j in 0..<n {
-            T.axpyRows(count: m, coefficients: a + j, coefficientStride: n, rows: b, rowLength: k, into: c + j * k)
+        var p = 0
+        while p < m {
+            let rows = min(panel, m - p)
+            for j in 0..<n {
+                T.axpyRows(count: rows, coefficients: a + p * n + j, coefficientStride: n, rows: b + p * k,
+                           rowLength: k, into: c + j * k)
+            }
+            p += rows
         }
     }
 }
