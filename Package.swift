@@ -16,6 +16,9 @@ let hotLoops: [SwiftSetting] = [
     .unsafeFlags(cpuFlags, .when(configuration: .release)),
 ]
 
+/// The fuzz targets have no `main` (libFuzzer supplies it), so they exist only in fuzzing builds.
+let fuzzing = Context.environment["HARK_FUZZ"] != nil
+
 let package = Package(
     name: "Hark",
     platforms: [.macOS(.v15)],
@@ -62,6 +65,12 @@ let package = Package(
             dependencies: ["Stream", "Cells", "CBenchSupport", "CRoofline"]
         ),
 
+        // libFuzzer targets (built only with HARK_FUZZ=1 and -sanitize=fuzzer; see scripts/fuzz).
+    ] + (fuzzing ? [
+        .target(name: "CFuzzDriver"),
+        .executableTarget(name: "FuzzModelFile", dependencies: ["Cells", "CFuzzDriver"]),
+        .executableTarget(name: "FuzzAudioFile", dependencies: ["Stream", "CFuzzDriver"]),
+    ] : []) + [
         .testTarget(name: "StreamTests", dependencies: ["Stream"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CellsTests", dependencies: ["Cells"], resources: [.copy("Fixtures")]),
         // Runs the built `hark` binary as a user would.
