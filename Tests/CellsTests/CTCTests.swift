@@ -17,6 +17,17 @@ struct CTCTests {
         return lp
     }
 
+    /// dL/d(log p) → dL/d(logits), with the network's own log-softmax backward.
+    static func throughLogSoftmax(_ g: inout [Double], _ lp: [Double], steps: Int, classes: Int) {
+        g.withUnsafeMutableBufferPointer { gp in
+            lp.withUnsafeBufferPointer { l in
+                for t in 0..<steps {
+                    LogSoftmax.backward(gp.baseAddress! + t * classes, logProbs: l.baseAddress! + t * classes, count: classes)
+                }
+            }
+        }
+    }
+
     static func rows(_ p: UnsafeMutablePointer<Double>, _ steps: Int, _ classes: Int) -> SequenceRows<Double> {
         SequenceRows(base: p, steps: steps, width: classes, stride: classes)
     }
@@ -76,11 +87,7 @@ struct CTCTests {
             var g = [Double](repeating: 0, count: z.count)
             let r = lp.withUnsafeMutableBufferPointer { l in g.withUnsafeMutableBufferPointer { gp in
                 CTCLoss<Double>().evaluate(Self.rows(l.baseAddress!, steps, classes), target: labels, gradient: Self.rows(gp.baseAddress!, steps, classes)) } }
-            // Through log-softmax, as the network's backward does: dz = g − softmax · Σg.
-            for t in 0..<steps {
-                let s = (0..<classes).reduce(0) { $0 + g[t * classes + $1] }
-                for k in 0..<classes { g[t * classes + k] -= exp(lp[t * classes + k]) * s }
-            }
+            Self.throughLogSoftmax(&g, lp, steps: steps, classes: classes)
             return (r.loss, g)
         }
         let (_, grad) = lossAndGrad(logits)
@@ -104,10 +111,7 @@ struct CTCTests {
             var g = [Double](repeating: 0, count: lp.count)
             let r = lp.withUnsafeMutableBufferPointer { l in g.withUnsafeMutableBufferPointer { gp in
                 CTCLoss<Double>().evaluate(Self.rows(l.baseAddress!, steps, classes), target: labels, gradient: Self.rows(gp.baseAddress!, steps, classes)) } }
-            for t in 0..<steps {
-                let s = (0..<classes).reduce(0) { $0 + g[t * classes + $1] }
-                for k in 0..<classes { g[t * classes + k] -= exp(lp[t * classes + k]) * s }
-            }
+            Self.throughLogSoftmax(&g, lp, steps: steps, classes: classes)
             #expect(abs(r.loss - (c["loss"] as! Double)) < 1e-9, "\(labels): loss \(r.loss)")
             #expect(maxRelativeError(g, c["grad_logits"] as! [Double]) < 1e-9, "\(labels): gradient")
         }

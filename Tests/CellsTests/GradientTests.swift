@@ -50,13 +50,13 @@ struct GradientTests {
         for b in frames.indices { for i in frames[b].indices { analytic += buffers[b][i] * u[b][i] } }
 
         let eps = 1e-5
-        func shifted(_ sign: Double) -> Double {
+        func shifted(_ sign: Double) throws -> Double {
             let p = net.parameters.copy()
             for i in 0..<p.count { p.values[i] += sign * eps * v[i] }
             let x = frames.indices.map { b in zip(frames[b], u[b]).map { $0 + sign * eps * $1 } }
-            return loss(net.with(parameters: p), x)
+            return loss(try net.with(parameters: p), x)
         }
-        let numeric = (shifted(1) - shifted(-1)) / (2 * eps)
+        let numeric = (try shifted(1) - shifted(-1)) / (2 * eps)
         return abs(numeric - analytic) / max(abs(numeric), abs(analytic), 1e-12)
     }
 

@@ -98,12 +98,9 @@ extension Network {
         if let w = outputWeight, let gw = Optional(gradients.pointer("output.weight")) {
             let v = config.outputSize
             let gb = gradients.pointer("output.bias")
-            // Through log-softmax: dz = g − softmax · Σg.
             for r in 0..<rows {
-                let g = dOutput + r * v, lp = pass.output + r * v
-                var total: T = 0
-                for i in 0..<v { total += g[i] }
-                for i in 0..<v { g[i] -= T.exp(lp[i]) * total }
+                let g = dOutput + r * v
+                LogSoftmax.backward(g, logProbs: pass.output + r * v, count: v)
                 for i in 0..<v { gb[i] += g[i] }
             }
             Gemm.tn(rows, v, last, dOutput, pass.caches.last!.output, gw)

@@ -38,8 +38,8 @@ public final class Network<T: CellScalar>: @unchecked Sendable {
     }
 
     /// The same network with other parameters (same layout) or normalization.
-    public func with(parameters: ParameterStore<T>? = nil, mean: [T]? = nil, std: [T]? = nil) -> Network<T> {
-        try! Network(config: config, parameters: parameters ?? self.parameters, mean: mean ?? self.mean, std: std ?? self.std)
+    public func with(parameters: ParameterStore<T>? = nil, mean: [T]? = nil, std: [T]? = nil) throws(ModelError) -> Network<T> {
+        try Network(config: config, parameters: parameters ?? self.parameters, mean: mean ?? self.mean, std: std ?? self.std)
     }
 
     /// Initialization, deterministic for a seed: every recurrent weight and bias uniform in

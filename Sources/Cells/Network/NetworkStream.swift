@@ -129,6 +129,7 @@ public final class NetworkStream<T: CellScalar> {
 }
 
 enum LogSoftmax {
+    /// z ← z − log Σ exp(z), stably.
     @inline(__always)
     static func inPlace<T: CellScalar>(_ z: UnsafeMutablePointer<T>, count v: Int) {
         var m = z[0]
@@ -137,5 +138,16 @@ enum LogSoftmax {
         for i in 0..<v { s += T.exp(z[i] - m) }
         let lse = m + T.log(s)
         for i in 0..<v { z[i] -= lse }
+    }
+}
+
+extension LogSoftmax {
+    /// Backward through log-softmax for one row: given g = dL/d(log p) and the log-probabilities,
+    /// g ← dL/dz = g − softmax · Σg.
+    @inline(__always)
+    static func backward<T: CellScalar>(_ g: UnsafeMutablePointer<T>, logProbs lp: UnsafePointer<T>, count v: Int) {
+        var total: T = 0
+        for i in 0..<v { total += g[i] }
+        for i in 0..<v { g[i] -= T.exp(lp[i]) * total }
     }
 }
