@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Cells
 
@@ -43,7 +44,9 @@ struct StreamingTests {
                 if trial % 2 == 1 && saved == nil && i > 90 { saved = stream.state; savedOut = out.count }
             }
             #expect(out == whole, "trial \(trial): streamed outputs differ")
-            if let saved {
+            if var saved {
+                // Saved to disk and back (JSON), as a daemon would across restarts.
+                saved = try JSONDecoder().decode(NetworkState<Float>.self, from: JSONEncoder().encode(saved))
                 stream.state = saved
                 var replay = Array(out[0..<savedOut])
                 for f in saved.framesSeen..<200 {

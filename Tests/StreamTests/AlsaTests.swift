@@ -203,6 +203,26 @@ struct AlsaTests {
         #expect(capture.losses == CaptureLosses())
     }
 
+    /// A busy device cannot be produced without hardware (the virtual devices are never busy),
+    /// so this checks the mapping every open error goes through.
+    @Test("open errors map to their typed cases: busy, server down, no such device")
+    func openErrorMapping() {
+        let map = Alsa.openError(device: "hw:1")
+        func kind(_ errno: Int32) -> String {
+            switch map(-errno, Alsa.message(-errno)) {
+            case .deviceBusy: "busy"
+            case .serverNotRunning: "server"
+            case .noSuchDevice: "missing"
+            default: "other"
+            }
+        }
+        #expect(kind(EBUSY) == "busy" && kind(EAGAIN) == "busy")
+        #expect(kind(ECONNREFUSED) == "server")
+        #expect(kind(ENOENT) == "missing" && kind(ENODEV) == "missing")
+        #expect(kind(EIO) == "other")
+        #expect("\(map(-EBUSY, Alsa.message(-EBUSY)))".contains("hw:1") && "\(map(-EBUSY, Alsa.message(-EBUSY)))".contains("busy"))
+    }
+
     @Test("capture devices are listed")
     func listing() {
         let devices = CaptureDevice.all()
