@@ -90,6 +90,53 @@ struct CLITests {
         #expect(back == inputs.samples.map { Float($0) / 32_768 })
     }
 
+    @Test("SIGINT during a live recording finishes the WAV and exits 0; raw PCM on stdin works")
+    func interruptAndStdin() throws {
+        // A real-time device: JACK's dummy backend through ALSA's jack plugin.
+        let conf = Self.work.appendingPathComponent("jack.conf")
+        try "pcm.jackmic { type jack capture_ports { 0 system:capture_1 } }".write(to: conf, atomically: true, encoding: .utf8)
+        let jackd = Process()
+        jackd.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        jackd.arguments = ["jackd", "--no-realtime", "-d", "dummy", "-r", "16000", "-p", "320", "-C", "1", "-P", "1"]
+        jackd.environment = ProcessInfo.processInfo.environment.merging(["JACK_NO_AUDIO_RESERVATION": "1"]) { $1 }
+        jackd.standardOutput = FileHandle.nullDevice
+        jackd.standardError = FileHandle.nullDevice
+        try jackd.run()
+        defer { jackd.terminate(); jackd.waitUntilExit() }
+        usleep(700_000)
+
+        let out = Self.work.appendingPathComponent("interrupted.wav").path
+        let p = Process()
+        p.executableURL = Self.hark
+        p.arguments = ["record", out, "--device", "jackmic"]
+        p.environment = ProcessInfo.processInfo.environment.merging(["ALSA_CONFIG_PATH": "/usr/share/alsa/alsa.conf:\(conf.path)"]) { $1 }
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        usleep(1_500_000)
+        kill(p.processIdentifier, SIGINT)
+        p.waitUntilExit()
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(p.terminationStatus == 0, "\(message)")
+        let seconds = Double(try AudioFileSource(path: out).readAll().count) / 16_000
+        #expect(seconds > 0.5 && seconds < 2.5, "recorded \(seconds) s")
+
+        // `--file -`: raw S16_LE on stdin.
+        let inputs = try Self.input()
+        let q = Process()
+        q.executableURL = Self.hark
+        q.arguments = ["features", "--file", "-", "--values"]
+        q.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: inputs.raw))
+        let qout = Pipe()
+        q.standardOutput = qout
+        q.standardError = FileHandle.nullDevice
+        try q.run()
+        let lines = String(decoding: qout.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n")
+        q.waitUntilExit()
+        #expect(q.terminationStatus == 0 && lines.count == 148)
+    }
+
     @Test("features --values prints one line of 80 numbers per 10 ms frame")
     func featureValues() throws {
         let inputs = try Self.input()
