@@ -1,0 +1,312 @@
+#!/usr/bin/env python3
+"""Synthesizes Hark's training corpus: text lists in, 16 kHz mono WAV plus JSONL manifests out.
+
+    scripts/synth.py OUT [--hours 3.5] [--dev 400] [--seed 1] [--jobs 2]
+
+Sets (split by speaker, never by utterance; shared/DATA.md):
+  train  espeak-ng (8 English accents x every variant, random speed and pitch), flite kal16/rms/slt,
+         festival kal_diphone/ked_diphone; augmented (see `augment`)
+  dev    flite awb, clean: for tuning and early stopping, never trained on
+The test voice (piper "joe") is synthesized by the evaluation, not here.
+
+Text: digits and digit strings, short commands, words from /usr/share/dict/words and sentences from
+fortunes-min and /usr/share/common-licenses. About 10% of the words, sentences and commands are held
+out of training by a hash of the text, so dev measures words never heard in training.
+
+Each manifest line: {"audio": "train/000123.wav", "text": "three seven", "category": "digits",
+"engine": "espeak-ng", "voice": "en-gb+Alex", "seconds": 1.42, "augment": "speed=1.05 snr=17 ..."}.
+Every choice for utterance i comes from an RNG seeded with (seed, set, i), so the corpus is the same
+whatever the scheduling. Audio is written to temporary names and renamed; manifests last, atomically.
+"""
+import argparse
+import glob
+import hashlib
+import json
+import multiprocessing as mp
+import os
+import random
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import wave
+
+import numpy as np
+
+RATE = 16000
+DIGITS = "zero one two three four five six seven eight nine".split()
+COMMANDS = [
+    "open the door", "close the door", "turn on the lights", "turn off the lights", "stop", "go", "next",
+    "previous", "play music", "pause", "resume", "volume up", "volume down", "mute", "unmute", "call home",
+    "what time is it", "set a timer", "cancel", "yes", "no", "start recording", "stop recording",
+    "lock the screen", "open the window", "close the window", "turn left", "turn right", "move forward",
+    "move back", "read my messages", "send a message", "take a picture", "show the weather", "good night",
+    "good morning", "hey computer", "okay hark", "louder", "quieter",
+]
+ACCENTS = ["en-us", "en-gb", "en-gb-scotland", "en-gb-x-gbclan", "en-gb-x-gbcwmd", "en-gb-x-rp", "en-029", "en-us-nyc"]
+FLITE_TRAIN = ["kal16", "rms", "slt"]
+FESTIVAL_TRAIN = ["kal_diphone", "ked_diphone"]
+NOISE_SOURCES = ["/usr/share/sounds/freedesktop/stereo/*.oga", "/usr/share/sounds/Yaru/stereo/*.oga",
+                 "/usr/share/sounds/deepin/stereo/*.wav", "/usr/share/sounds/gnome/default/alerts/*.ogg"]
+
+
+def held_out(text):
+    """About 10% of texts, chosen by hash, never appear in training."""
+    return int(hashlib.sha1(text.encode()).hexdigest(), 16) % 10 == 0
+
+
+def normalize(text):
+    text = text.lower().replace("’", "'")
+    text = re.sub(r"\d", lambda m: " " + DIGITS[int(m.group())] + " ", text)
+    text = re.sub(r"[^a-z' ]+", " ", text)
+    return re.sub(r" +", " ", text).strip()
+
+
+def load_texts():
+    words = []
+    if os.path.exists("/usr/share/dict/words"):
+        for w in open("/usr/share/dict/words", encoding="utf-8", errors="ignore"):
+            w = w.strip()
+            if re.fullmatch(r"[a-z]{3,10}", w):
+                words.append(w)
+    sentences = []
+    for path in glob.glob("/usr/share/games/fortunes/*") + glob.glob("/usr/share/common-licenses/*"):
+        if os.path.isdir(path) or path.endswith(".dat") or os.path.islink(path):
+            continue
+        raw = open(path, encoding="utf-8", errors="ignore").read()
+        for s in re.split(r"[.!?;:\n]\s", raw.replace("\n%\n", ". ")):
+            s = normalize(s)
+            if 3 <= len(s.split()) <= 14 and len(s) <= 90:
+                sentences.append(s)
+    sentences = sorted(set(sentences))
+    if not words or not sentences:
+        sys.exit("synth: need wamerican (/usr/share/dict/words) and fortunes-min; run scripts/setup --corpus")
+    return words, sentences
+
+
+def pick_text(rng, words, sentences, heldout):
+    """(text, category) with the category mix of the corpus; `heldout` selects the held-out part."""
+    ok = (lambda t: held_out(t)) if heldout else (lambda t: not held_out(t))
+    r = rng.random()
+    if r < 0.35:
+        return " ".join(DIGITS[rng.randrange(10)] for _ in range(rng.randint(1, 7))), "digits"
+    pools = [(0.55, COMMANDS, "commands"), (0.80, words, "words"), (1.01, sentences, "sentences")]
+    for bound, pool, category in pools:
+        if r < bound:
+            for _ in range(1000):
+                t = rng.choice(pool)
+                if ok(t):
+                    return t, category
+    return "zero", "digits"
+
+
+def run(cmd, **kw):
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kw)
+
+
+def synthesize(job, tmp):
+    """Runs the engine into a temporary WAV at the engine's own rate."""
+    out = os.path.join(tmp, f"raw{job['index']}.wav")
+    engine, voice, text = job["engine"], job["voice"], job["text"]
+    if engine == "espeak-ng":
+        run(["espeak-ng", "-v", voice, "-s", str(job["speed"]), "-p", str(job["pitch"]), "-w", out, text])
+    elif engine == "flite":
+        run(["flite", "-voice", voice, "-t", text, "-o", out])
+    else:
+        raise ValueError(engine)
+    return out
+
+
+def augment(rng, samples, noises):
+    """Speed and gain are applied by sox before this; here: noise at a random SNR, exact-zero or
+    near-silent padding. Returns the samples and a description."""
+    desc = []
+
+    def pad(n):
+        # Exact digital silence half the time (real recordings and spliced files have it; the
+        # network must learn it), a faint noise floor otherwise.
+        if rng.random() < 0.5:
+            return np.zeros(n)
+        return np.random.default_rng(rng.randrange(1 << 30)).normal(0, 1e-4, n)
+    lead, trail = rng.randint(0, RATE // 2), rng.randint(0, RATE // 2)
+    samples = np.concatenate([pad(lead), samples, pad(trail)])
+    if noises and rng.random() < 0.6:
+        noise = noises[rng.randrange(len(noises))]
+        start = rng.randrange(max(1, len(noise) - len(samples)))
+        n = np.resize(noise[start:start + len(samples)], len(samples))
+        snr = rng.uniform(0, 30)
+        ps, pn = np.mean(samples ** 2) + 1e-12, np.mean(n ** 2) + 1e-12
+        samples = samples + n * np.sqrt(ps / (pn * 10 ** (snr / 10)))
+        desc.append(f"snr={snr:.0f}")
+    return samples, " ".join(desc)
+
+
+def worker(args):
+    job, out_dir, noises_path = args
+    rng = random.Random(job["seed"])
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = synthesize(job, tmp) if job["engine"] != "festival" else job["festival_wav"]
+        effects, desc = [], []
+        if job["augment"]:
+            speed = rng.uniform(0.9, 1.1)
+            gain = rng.uniform(-10, 4)
+            effects += ["speed", f"{speed:.3f}", "gain", f"{gain:.1f}"]
+            desc += [f"speed={speed:.2f}", f"gain={gain:.0f}dB"]
+            if rng.random() < 0.2:
+                amount = rng.randint(10, 60)
+                effects += ["reverb", str(amount)]
+                desc.append(f"reverb={amount}")
+            if rng.random() < 0.1:
+                effects += ["rate", "8000"]
+                desc.append("band=8k")
+        conv = os.path.join(tmp, "conv.wav")
+        # -R: sox's own randomness repeatable; -D: no dither, so a seed always gives the same bytes.
+        run(["sox", "-R", raw, "-D", "-r", str(RATE), "-c", "1", "-b", "16", "-e", "signed-integer", conv]
+            + effects + ["rate", str(RATE)])
+        with wave.open(conv) as w:
+            samples = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.float64) / 32768
+        if job["augment"]:
+            noises = np.load(noises_path, allow_pickle=True) if noises_path else []
+            samples, extra = augment(rng, samples, list(noises))
+            if extra:
+                desc.append(extra)
+        peak = np.max(np.abs(samples)) if len(samples) else 0
+        if peak > 0.99:
+            samples *= 0.99 / peak
+        path = os.path.join(out_dir, job["audio"])
+        partial = path + ".partial"
+        with wave.open(partial, "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(RATE)
+            w.writeframes((np.round(samples * 32767)).astype("<i2").tobytes())
+        os.replace(partial, path)
+    if job["engine"] == "festival":
+        os.unlink(job["festival_wav"])
+    return {"audio": job["audio"], "text": job["text"], "category": job["category"], "engine": job["engine"],
+            "voice": job["voice"], "seconds": round(len(samples) / RATE, 3), "augment": " ".join(desc)}
+
+
+def festival_batch(jobs, tmp):
+    """One festival process for many utterances (text2wave per file manages ~2/s)."""
+    by_voice = {}
+    for j in jobs:
+        by_voice.setdefault(j["voice"], []).append(j)
+    for voice, js in by_voice.items():
+        script = [f"(voice_{voice})"]
+        for j in js:
+            j["festival_wav"] = os.path.join(tmp, f"fest{j['index']}.wav")
+            text = j["text"].replace('"', "")
+            script.append(f'(set! u (Utterance Text "{text}")) (utt.synth u) (utt.save.wave u "{j["festival_wav"]}" \'riff)')
+        path = os.path.join(tmp, f"{voice}.scm")
+        open(path, "w").write("\n".join(script) + "\n")
+        run(["festival", "-b", path])
+
+
+def plan(set_name, count, seed, words, sentences):
+    jobs = []
+    for i in range(count):
+        rng = random.Random(f"{seed}/{set_name}/{i}")
+        text, category = pick_text(rng, words, sentences, heldout=(set_name != "train"))
+        job = {"index": i, "seed": rng.randrange(1 << 62), "text": text, "category": category,
+               "audio": f"{set_name}/{i:06d}.wav", "augment": set_name == "train"}
+        if set_name == "train":
+            r = rng.random()
+            if r < 0.6:
+                variant = VARIANTS[rng.randrange(len(VARIANTS))] if VARIANTS else ""
+                job.update(engine="espeak-ng", voice=rng.choice(ACCENTS) + (f"+{variant}" if variant else ""),
+                           speed=rng.randint(120, 200), pitch=rng.randint(25, 75))
+            elif r < 0.85 or not HAVE_FESTIVAL:
+                job.update(engine="flite", voice=rng.choice(FLITE_TRAIN))
+            else:
+                job.update(engine="festival", voice=rng.choice(FESTIVAL_TRAIN))
+        else:
+            job.update(engine="flite", voice="awb")
+        jobs.append(job)
+    return jobs
+
+
+def load_noises(tmp):
+    clips = []
+    for pattern in NOISE_SOURCES:
+        for path in sorted(glob.glob(pattern)):
+            out = os.path.join(tmp, "noise.raw")
+            try:
+                run(["sox", path, "-t", "raw", "-r", str(RATE), "-c", "1", "-e", "floating-point", "-b", "32", out])
+                clips.append(np.fromfile(out, dtype="<f4").astype(np.float64))
+            except subprocess.CalledProcessError:
+                pass
+    for kind in ["whitenoise", "pinknoise", "brownnoise"]:
+        out = os.path.join(tmp, "noise.raw")
+        run(["sox", "-R", "-n", "-t", "raw", "-r", str(RATE), "-c", "1", "-e", "floating-point", "-b", "32", out,
+             "synth", "10", kind])
+        clips.append(np.fromfile(out, dtype="<f4").astype(np.float64))
+    arr = np.empty(len(clips), dtype=object)
+    arr[:] = clips
+    path = os.path.join(tmp, "noises.npy")
+    np.save(path, arr, allow_pickle=True)
+    return path, len(clips)
+
+
+def espeak_variants():
+    out = subprocess.run(["espeak-ng", "--voices=variant"], capture_output=True, text=True).stdout
+    return [line.split()[4].split("/")[-1] for line in out.splitlines()[1:] if len(line.split()) >= 5]
+
+
+VARIANTS = []
+HAVE_FESTIVAL = False
+
+
+def main():
+    global VARIANTS, HAVE_FESTIVAL
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("out")
+    ap.add_argument("--hours", type=float, default=3.5, help="approximate hours of training audio")
+    ap.add_argument("--dev", type=int, default=400, help="dev utterances (flite awb)")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    a = ap.parse_args()
+    for tool in ["espeak-ng", "flite", "sox"]:
+        if subprocess.run(["which", tool], capture_output=True).returncode != 0:
+            sys.exit(f"synth: {tool} is not installed; run scripts/setup --corpus")
+    HAVE_FESTIVAL = subprocess.run(["which", "festival"], capture_output=True).returncode == 0
+    VARIANTS = espeak_variants()
+    words, sentences = load_texts()
+    train_count = int(a.hours * 3600 / 2.2)      # about 2.2 s per utterance on average
+    os.makedirs(a.out, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        noises, n_noises = load_noises(tmp)
+        print(f"synth: {len(words)} words, {len(sentences)} sentences, {len(VARIANTS)} espeak variants, "
+              f"{n_noises} noise clips, festival {'yes' if HAVE_FESTIVAL else 'no'}", file=sys.stderr)
+        for set_name, count in [("train", train_count), ("dev", a.dev)]:
+            os.makedirs(os.path.join(a.out, set_name), exist_ok=True)
+            jobs = plan(set_name, count, a.seed, words, sentences)
+            fest = [j for j in jobs if j["engine"] == "festival"]
+            if fest:
+                festival_batch(fest, tmp)
+            results, start, last = [], time.time(), 0.0
+            with mp.Pool(a.jobs) as pool:
+                for r in pool.imap_unordered(worker, [(j, a.out, noises if j["augment"] else None) for j in jobs], 8):
+                    results.append(r)
+                    now = time.time()
+                    if now - last > 1 or len(results) == len(jobs):
+                        rate = len(results) / (now - start)
+                        audio = sum(x["seconds"] for x in results) / 3600
+                        eta = (len(jobs) - len(results)) / rate
+                        print(f"\rsynth {set_name}: {len(results)}/{len(jobs)} utterances, {audio:.2f} h, "
+                              f"{rate:.1f}/s, ETA {eta:.0f} s   ", end="", file=sys.stderr)
+                        last = now
+            print(file=sys.stderr)
+            results.sort(key=lambda r: r["audio"])
+            manifest = os.path.join(a.out, f"{set_name}.jsonl")
+            with open(manifest + ".partial", "w") as f:
+                for r in results:
+                    f.write(json.dumps(r) + "\n")
+            os.replace(manifest + ".partial", manifest)
+            print(f"synth: wrote {manifest}: {len(results)} utterances, "
+                  f"{sum(r['seconds'] for r in results) / 3600:.2f} h", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
