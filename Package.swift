@@ -26,6 +26,7 @@ let package = Package(
         .executable(name: "hark", targets: ["hark"]),
         .library(name: "Stream", targets: ["Stream"]),
         .library(name: "Cells", targets: ["Cells"]),
+        .library(name: "Decoding", targets: ["Decoding"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -46,11 +47,13 @@ let package = Package(
         ),
         // Cells is optimized in debug builds too: `swift test` trains small networks, which
         // would take minutes unoptimized. Debug info is kept.
+        // Decoding: network outputs → tokens and text (token set, greedy CTC, error rates).
+        .target(name: "Decoding"),
         .target(name: "Cells", swiftSettings: hotLoops + [.unsafeFlags(["-O"] + cpuFlags, .when(configuration: .debug))]),
         .executableTarget(
             name: "hark",
             dependencies: [
-                "Stream", "Cells",
+                "Stream", "Cells", "Decoding",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -73,6 +76,7 @@ let package = Package(
     ] : []) + [
         .testTarget(name: "StreamTests", dependencies: ["Stream"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CellsTests", dependencies: ["Cells"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "DecodingTests", dependencies: ["Decoding"]),
         // Runs the built `hark` binary as a user would.
         .testTarget(name: "HarkTests", dependencies: ["hark", "Stream"]),
     ]
