@@ -49,11 +49,13 @@ let package = Package(
         // would take minutes unoptimized. Debug info is kept.
         // Decoding: network outputs → tokens and text (token set, greedy CTC, error rates).
         .target(name: "Decoding"),
+        // Training recipes: manifests → features → CTC training with dev evaluation and checkpoints.
+        .target(name: "ModelTraining", dependencies: ["Stream", "Cells", "Decoding"]),
         .target(name: "Cells", swiftSettings: hotLoops + [.unsafeFlags(["-O"] + cpuFlags, .when(configuration: .debug))]),
         .executableTarget(
             name: "hark",
             dependencies: [
-                "Stream", "Cells", "Decoding",
+                "Stream", "Cells", "Decoding", "ModelTraining",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -77,6 +79,7 @@ let package = Package(
         .testTarget(name: "StreamTests", dependencies: ["Stream"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CellsTests", dependencies: ["Cells"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DecodingTests", dependencies: ["Decoding"]),
+        .testTarget(name: "ModelTrainingTests", dependencies: ["ModelTraining", "Stream", "Cells"]),
         // Runs the built `hark` binary as a user would.
         .testTarget(name: "HarkTests", dependencies: ["hark", "Stream"]),
     ]

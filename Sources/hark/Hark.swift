@@ -9,6 +9,6 @@ struct Hark: ParsableCommand {
         Audio from an ALSA device (or a file) becomes log-mel frames as it arrives.
         Diagnostics go to stderr; results go to stdout.
         """,
-        subcommands: [DevicesCommand.self, RecordCommand.self, FeaturesCommand.self, ModelCommand.self]
+        subcommands: [DevicesCommand.self, RecordCommand.self, FeaturesCommand.self, ModelCommand.self, TrainCommand.self]
     )
 }

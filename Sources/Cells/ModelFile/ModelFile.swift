@@ -25,12 +25,20 @@ public struct ModelFile: Sendable {
     public var features: String?
     /// Any other metadata (training provenance), kept through load and save.
     public var extra: [String: String]
+    /// Tensors beside the network's, each shaped like the network tensor it is named after:
+    /// a training checkpoint keeps the optimizer's moments here as `optimizer.first.<name>` and
+    /// `optimizer.second.<name>`. Empty in a model file.
+    public var auxiliary: [String: [Float]]
 
-    public init(network: Network<Float>, tokens: [String], features: String? = nil, extra: [String: String] = [:]) {
+    public static let auxiliaryPrefixes = ["optimizer.first.", "optimizer.second."]
+
+    public init(network: Network<Float>, tokens: [String], features: String? = nil, extra: [String: String] = [:],
+                auxiliary: [String: [Float]] = [:]) {
         self.network = network
         self.tokens = tokens
         self.features = features
         self.extra = extra
+        self.auxiliary = auxiliary
     }
 
     // MARK: Loading
@@ -94,35 +102,20 @@ public struct ModelFile: Sendable {
         // Tensors.
         let store = ParameterStore<Float>(tensors: config.tensors)
         let expected = Set(store.specs.map(\.name))
+        var auxiliary: [String: [Float]] = [:]
         for name in header.keys.sorted() where name != "__metadata__" && !expected.contains(name) {
-            throw .unexpectedTensor(path: path, name: name)
+            guard let prefix = auxiliaryPrefixes.first(where: { name.hasPrefix($0) }),
+                  let spec = store.spec(String(name.dropFirst(prefix.count))) else {
+                throw .unexpectedTensor(path: path, name: name)
+            }
+            auxiliary[name] = try readTensor(header, name: name, shape: spec.shape, body: body, path: path)
         }
         var ranges: [(Int, Int, String)] = []
         for spec in store.specs {
-            guard let entry = header[spec.name] as? [String: Any] else { throw .missingTensor(path: path, name: spec.name) }
-            let dtype = entry["dtype"] as? String ?? "?"
-            guard dtype == "F32" else { throw .wrongDtype(path: path, name: spec.name, found: dtype) }
-            let shape = (entry["shape"] as? [Int]) ?? []
-            guard shape == spec.shape else {
-                throw .wrongShape(path: path, name: spec.name, expected: spec.shape, found: shape)
-            }
-            guard let offsets = entry["data_offsets"] as? [Int], offsets.count == 2, offsets[0] >= 0,
-                  offsets[1] - offsets[0] == spec.count * 4 else {
-                throw .corrupt(path: path, detail: "tensor '\(spec.name)' has bad data_offsets")
-            }
-            guard offsets[1] <= body.count else {
-                throw .truncated(path: path, detail: "tensor '\(spec.name)' ends at byte \(offsets[1]) of the data, which has \(body.count)")
-            }
+            guard header[spec.name] is [String: Any] else { throw .missingTensor(path: path, name: spec.name) }
+            let offsets = (header[spec.name] as! [String: Any])["data_offsets"] as? [Int] ?? [0, 0]
             ranges.append((offsets[0], offsets[1], spec.name))
-            let p = store.pointer(spec.name)
-            body.withUnsafeBytes { raw in
-                for i in 0..<spec.count {
-                    p[i] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: offsets[0] + 4 * i, as: UInt32.self)))
-                }
-            }
-            if let bad = (0..<spec.count).first(where: { !p[$0].isFinite }) {
-                throw .corrupt(path: path, detail: "tensor '\(spec.name)' holds \(p[bad]) at index \(bad)")
-            }
+            store.set(spec.name, try readTensor(header, name: spec.name, shape: spec.shape, body: body, path: path))
         }
         ranges.sort { $0.0 < $1.0 }
         for (a, b) in zip(ranges, ranges.dropFirst()) where b.0 < a.1 {
@@ -134,7 +127,34 @@ public struct ModelFile: Sendable {
         }
         var extra = meta
         for k in ["format", "format_version", "architecture", "normalization", "tokens", "features"] { extra[k] = nil }
-        return ModelFile(network: network, tokens: tokens, features: meta["features"], extra: extra)
+        return ModelFile(network: network, tokens: tokens, features: meta["features"], extra: extra, auxiliary: auxiliary)
+    }
+
+    /// One F32 tensor's values, after checking its dtype, shape and place in the data.
+    private static func readTensor(_ header: [String: Any], name: String, shape expected: [Int], body: Data,
+                                   path: String) throws(ModelError) -> [Float] {
+        guard let entry = header[name] as? [String: Any] else { throw .missingTensor(path: path, name: name) }
+        let dtype = entry["dtype"] as? String ?? "?"
+        guard dtype == "F32" else { throw .wrongDtype(path: path, name: name, found: dtype) }
+        let shape = (entry["shape"] as? [Int]) ?? []
+        guard shape == expected else { throw .wrongShape(path: path, name: name, expected: expected, found: shape) }
+        let count = expected.reduce(1, *)
+        guard let offsets = entry["data_offsets"] as? [Int], offsets.count == 2, offsets[0] >= 0,
+              offsets[1] - offsets[0] == count * 4 else {
+            throw .corrupt(path: path, detail: "tensor '\(name)' has bad data_offsets")
+        }
+        guard offsets[1] <= body.count else {
+            throw .truncated(path: path, detail: "tensor '\(name)' ends at byte \(offsets[1]) of the data, which has \(body.count)")
+        }
+        let values = body.withUnsafeBytes { raw in
+            (0..<count).map { i in
+                Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: offsets[0] + 4 * i, as: UInt32.self)))
+            }
+        }
+        if let bad = values.firstIndex(where: { !$0.isFinite }) {
+            throw .corrupt(path: path, detail: "tensor '\(name)' holds \(values[bad]) at index \(bad)")
+        }
+        return values
     }
 
     private struct Normalization: Codable {
@@ -177,12 +197,23 @@ public struct ModelFile: Sendable {
         for spec in store.specs {
             header[spec.name] = ["dtype": "F32", "shape": spec.shape, "data_offsets": [spec.offset * 4, (spec.offset + spec.count) * 4]]
         }
+        var offset = store.count * 4
+        let extraNames = auxiliary.keys.sorted()
+        for name in extraNames {
+            let base = Self.auxiliaryPrefixes.reduce(name) { $0.hasPrefix($1) ? String($0.dropFirst($1.count)) : $0 }
+            let shape = store.spec(base)?.shape ?? [auxiliary[name]!.count]
+            header[name] = ["dtype": "F32", "shape": shape, "data_offsets": [offset, offset + auxiliary[name]!.count * 4]]
+            offset += auxiliary[name]!.count * 4
+        }
         var json = try! JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
         while json.count % 8 != 0 { json.append(0x20) }       // pad so the data is 8-byte aligned
-        var out = Data(capacity: 8 + json.count + store.count * 4)
+        var out = Data(capacity: 8 + json.count + offset)
         withUnsafeBytes(of: UInt64(json.count).littleEndian) { out.append(contentsOf: $0) }
         out.append(json)
         for i in 0..<store.count { withUnsafeBytes(of: store.values[i].bitPattern.littleEndian) { out.append(contentsOf: $0) } }
+        for name in extraNames {
+            for v in auxiliary[name]! { withUnsafeBytes(of: v.bitPattern.littleEndian) { out.append(contentsOf: $0) } }
+        }
         return out
     }
 

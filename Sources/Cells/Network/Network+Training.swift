@@ -10,7 +10,7 @@ public final class ForwardPass<T: CellScalar> {
     /// Frames and steps of each sequence.
     public let frameCounts: [Int]
     public let stepCounts: [Int]
-    let width: Int
+    public let width: Int
     let input: UnsafeMutablePointer<T>
     let caches: [LayerCache<T>]
     /// Log-probabilities (or last hidden states), [steps·batch × width].

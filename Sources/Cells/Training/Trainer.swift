@@ -38,6 +38,29 @@ public final class Trainer<T: CellScalar> {
         public var frames: Int
     }
 
+    /// Optimizer steps taken so far.
+    public var optimizerSteps: Int { state.steps }
+
+    /// The optimizer's moments by tensor name (`optimizer.first.<name>`, `optimizer.second.<name>`)
+    /// and its step count: with the parameters, everything needed to resume exactly.
+    public func optimizerState() -> (tensors: [String: [Float]], steps: Int) where T == Float {
+        var t: [String: [Float]] = [:]
+        for spec in network.parameters.specs {
+            t["optimizer.first." + spec.name] = state.first.tensor(spec.name)
+            t["optimizer.second." + spec.name] = state.second.tensor(spec.name)
+        }
+        return (t, state.steps)
+    }
+
+    /// Restores what `optimizerState()` returned.
+    public func restoreOptimizerState(_ tensors: [String: [Float]], steps: Int) where T == Float {
+        for spec in network.parameters.specs {
+            if let m = tensors["optimizer.first." + spec.name] { state.first.set(spec.name, m) }
+            if let v = tensors["optimizer.second." + spec.name] { state.second.set(spec.name, v) }
+        }
+        state.steps = steps
+    }
+
     /// Computes the gradient of `loss` over `batch` (each example's frames and target) without
     /// changing the parameters; the summed, unscaled gradient is left in the returned store.
     public func gradient<L: SequenceLoss>(batch: [(frames: [T], target: L.Target)], loss: L)

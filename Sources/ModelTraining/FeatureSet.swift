@@ -1,0 +1,92 @@
+import Cells
+import Decoding
+import Dispatch
+import Foundation
+import Stream
+
+/// Utterances with their labels and log-mel frames, computed by Hark's own front end (the same
+/// code that runs live), on every core.
+public struct FeatureSet: Sendable {
+    public struct Utterance: Sendable {
+        public var entry: ManifestEntry
+        public var labels: [Int]
+        /// frames × bands, row-major.
+        public var frames: [Float]
+        public var frameCount: Int
+    }
+
+    public var utterances: [Utterance]
+    public var bands: Int
+    public var totalFrames: Int { utterances.reduce(0) { $0 + $1.frameCount } }
+    public var hours: Double { Double(totalFrames) / 100 / 3600 }
+
+    /// Reads every entry's audio and computes its features. Errors name the manifest line.
+    public static func compute(_ entries: [ManifestEntry], tokens: TokenSet, features: LogMelSpectrogram, threads: Int,
+                               progress: @escaping @Sendable (Int, Int) -> Void) throws -> FeatureSet {
+        var labels: [[Int]] = []
+        for e in entries {
+            do { labels.append(try tokens.encode(e.text)) } catch {
+                throw ManifestError.badLine(origin: e.origin, reason: "\(error)")
+            }
+        }
+        let results = Results(count: entries.count)
+        let done = Counter()
+        let shared = Unchecked((entries, features))
+        DispatchQueue.concurrentPerform(iterations: max(threads, 1)) { part in
+            let (entries, features) = shared.value
+            var i = part
+            while i < entries.count {
+                do {
+                    let samples = try AudioFileSource(path: entries[i].audio).readAll()
+                    results.set(i, .success(features.frames(of: samples)))
+                } catch {
+                    results.set(i, .failure(ManifestError.badLine(origin: entries[i].origin, reason: "\(error)")))
+                }
+                progress(done.increment(), entries.count)
+                i += max(threads, 1)
+            }
+        }
+        var utterances: [Utterance] = []
+        for (i, e) in entries.enumerated() {
+            let m = try results.get(i)
+            utterances.append(Utterance(entry: e, labels: labels[i], frames: m.values, frameCount: m.rows))
+        }
+        return FeatureSet(utterances: utterances, bands: features.bands)
+    }
+
+    /// Per-band mean and standard deviation over every frame.
+    public func normalization() -> (mean: [Float], std: [Float]) {
+        var sum = [Double](repeating: 0, count: bands), sq = sum
+        for u in utterances {
+            for f in 0..<u.frameCount {
+                for b in 0..<bands {
+                    let v = Double(u.frames[f * bands + b])
+                    sum[b] += v
+                    sq[b] += v * v
+                }
+            }
+        }
+        let n = Double(max(totalFrames, 1))
+        return (sum.map { Float($0 / n) }, zip(sum, sq).map { Float(max(($1 / n) - ($0 / n) * ($0 / n), 1e-6).squareRoot()) })
+    }
+}
+
+/// Thread-safe slots for the workers' results.
+private final class Results: @unchecked Sendable {
+    private var slots: [Result<FeatureMatrix, Error>?]
+    private let lock = NSLock()
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    func set(_ i: Int, _ r: Result<FeatureMatrix, Error>) { lock.lock(); slots[i] = r; lock.unlock() }
+    func get(_ i: Int) throws -> FeatureMatrix { try slots[i]!.get() }
+}
+
+private final class Counter: @unchecked Sendable {
+    private var value = 0
+    private let lock = NSLock()
+    func increment() -> Int { lock.lock(); defer { lock.unlock() }; value += 1; return value }
+}
+
+struct Unchecked<V>: @unchecked Sendable {
+    let value: V
+    init(_ value: V) { self.value = value }
+}

@@ -1,0 +1,55 @@
+import Foundation
+
+/// One utterance of a JSONL manifest (one JSON object per line, as scripts/synth.py writes):
+/// `audio` (a path, relative to the manifest's folder unless absolute), `text`, and optionally
+/// `category` (digits, commands, words, sentences, ...) for per-category error rates.
+public struct ManifestEntry: Equatable, Sendable {
+    public var audio: String
+    public var text: String
+    public var category: String
+    /// Where it came from, for messages: "train.jsonl:17".
+    public var origin: String
+}
+
+public enum ManifestError: Error, CustomStringConvertible, Equatable {
+    case unreadable(path: String, reason: String)
+    case badLine(origin: String, reason: String)
+    case empty(path: String)
+
+    public var description: String {
+        switch self {
+        case let .unreadable(path, reason): "cannot read manifest '\(path)': \(reason)"
+        case let .badLine(origin, reason): "\(origin): \(reason)"
+        case let .empty(path): "manifest '\(path)' lists no utterances"
+        }
+    }
+}
+
+public enum Manifest {
+    public static func load(_ path: String) throws(ManifestError) -> [ManifestEntry] {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw .unreadable(path: path, reason: (error as NSError).localizedDescription)
+        }
+        let base = URL(fileURLWithPath: path).deletingLastPathComponent()
+        let name = URL(fileURLWithPath: path).lastPathComponent
+        var entries: [ManifestEntry] = []
+        for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty { continue }
+            let origin = "\(name):\(i + 1)"
+            guard let object = (try? JSONSerialization.jsonObject(with: Data(trimmed.utf8))) as? [String: Any] else {
+                throw .badLine(origin: origin, reason: "not a JSON object")
+            }
+            guard let audio = object["audio"] as? String, !audio.isEmpty else {
+                throw .badLine(origin: origin, reason: "missing \"audio\"")
+            }
+            guard let transcript = object["text"] as? String else { throw .badLine(origin: origin, reason: "missing \"text\"") }
+            let resolved = audio.hasPrefix("/") ? audio : base.appendingPathComponent(audio).path
+            entries.append(ManifestEntry(audio: resolved, text: transcript, category: object["category"] as? String ?? "all",
+                                         origin: origin))
+        }
+        guard !entries.isEmpty else { throw .empty(path: path) }
+        return entries
+    }
+}

@@ -1,0 +1,196 @@
+import Cells
+import Decoding
+import Foundation
+import Stream
+
+/// `hark train`: CTC training of a character model on manifests, with dev evaluation every epoch,
+/// atomic checkpoints (weights and optimizer moments) that resume exactly, and early stopping.
+/// Deterministic for a seed: initialization, batch order (a function of seed and epoch) and the
+/// trainer are all seeded, so a resumed run equals an uninterrupted one.
+public final class TrainingRun {
+    public let config: TrainConfig
+    public let output: String
+    public var checkpointPath: String { output + ".checkpoint" }
+    /// Progress lines (overwritten in place on a terminal) and finished lines.
+    public var progress: @Sendable (String) -> Void = { _ in }
+    public var log: @Sendable (String) -> Void = { _ in }
+
+    public struct DevResult: Equatable, Sendable {
+        public var characters = ErrorCounts()
+        public var words = ErrorCounts()
+        public var byCategory: [String: (characters: ErrorCounts, words: ErrorCounts)] = [:]
+        public static func == (a: DevResult, b: DevResult) -> Bool { a.characters == b.characters && a.words == b.words }
+    }
+
+    public struct Summary: Sendable {
+        public var epochsRun: Int
+        public var bestDevCER: Double?
+        public var lastDev: DevResult?
+        public var trainHours: Double
+        public var seconds: Double
+    }
+
+    private struct Progress: Codable {
+        var epoch: Int            // epochs completed
+        var best: Double?
+        var badEpochs: Int
+    }
+
+    public init(config: TrainConfig, output: String) throws {
+        try config.validate()
+        self.config = config
+        self.output = output
+    }
+
+    public func run(train: [ManifestEntry], dev: [ManifestEntry]?, resume: Bool) throws -> Summary {
+        let start = Date()
+        let tokens = TokenSet.english
+        var featureConfig = LogMelConfig()
+        featureConfig.melBands = config.bands
+        let extractor = try LogMelSpectrogram(featureConfig)
+        let report = progress
+        let trainSet = try FeatureSet.compute(train, tokens: tokens, features: extractor, threads: config.threads) { done, total in
+            if done % 50 == 0 || done == total { report("features: train \(done)/\(total)") }
+        }
+        let devSet = try dev.map {
+            try FeatureSet.compute($0, tokens: tokens, features: extractor, threads: config.threads) { done, total in
+                if done % 50 == 0 || done == total { report("features: dev \(done)/\(total)") }
+            }
+        }
+        log(String(format: "train: %d utterances, %.2f h; dev: %d utterances", trainSet.utterances.count, trainSet.hours,
+                   devSet?.utterances.count ?? 0))
+
+        let norm = trainSet.normalization()
+        let netConfig = NetworkConfig(kind: config.kind, inputSize: config.bands, stack: config.stack, stride: config.stride,
+                                      hiddenSize: config.hidden, layers: config.layers, projectionSize: config.projection,
+                                      outputSize: tokens.count)
+        let network = try Network<Float>(config: netConfig, mean: norm.mean, std: norm.std)
+        network.initialize(seed: config.seed)
+        var options = TrainingOptions()
+        options.optimizer = .adam(learningRate: config.learningRate)
+        options.clipNorm = config.clipNorm
+        options.threads = config.threads
+        let trainer = Trainer(network: network, options: options)
+        let featuresJSON = String(decoding: try JSONEncoder().encode(featureConfig), as: UTF8.self)
+        let configJSON = String(decoding: try JSONEncoder().encode(config), as: UTF8.self)
+
+        var state = Progress(epoch: 0, best: nil, badEpochs: 0)
+        if resume, FileManager.default.fileExists(atPath: checkpointPath) {
+            let saved = try ModelFile.load(path: checkpointPath)
+            // Any setting may change on resume except those that shape the network or its training
+            // path; epochs and patience may grow.
+            var savedConfig = (try? JSONDecoder().decode(TrainConfig.self, from: Data((saved.extra["train_config"] ?? "").utf8)))
+            savedConfig?.epochs = config.epochs
+            savedConfig?.patience = config.patience
+            guard saved.network.config == netConfig, savedConfig == config else {
+                throw TrainConfigError(key: "--resume", reason: "checkpoint '\(checkpointPath)' was made with other settings")
+            }
+            network.parameters.values.update(from: saved.network.parameters.values, count: network.parameters.count)
+            let steps = Int(saved.extra["optimizer_steps"] ?? "0") ?? 0
+            trainer.restoreOptimizerState(saved.auxiliary, steps: steps)
+            state = try JSONDecoder().decode(Progress.self, from: Data((saved.extra["progress"] ?? "{}").utf8))
+            log("resuming after epoch \(state.epoch) (best dev CER \(state.best.map { String(format: "%.2f%%", 100 * $0) } ?? "–"))")
+        }
+
+        // Length-sorted batches; their order is shuffled per epoch from (seed, epoch).
+        let order = trainSet.utterances.indices.sorted { trainSet.utterances[$0].frameCount < trainSet.utterances[$1].frameCount }
+        let batches = stride(from: 0, to: order.count, by: config.batchSize).map { Array(order[$0..<min($0 + config.batchSize, order.count)]) }
+        var lastDev: DevResult?
+        var epochsRun = 0
+        while state.epoch < config.epochs {
+            let epoch = state.epoch + 1
+            var rng = SeededGenerator(seed: config.seed &* 1_000_003 &+ UInt64(epoch))
+            let shuffled = batches.shuffled(using: &rng)
+            let t0 = Date()
+            var lossSum = 0.0, frames = 0, lastReport = Date.distantPast
+            for (i, b) in shuffled.enumerated() {
+                let batch = b.map { (frames: trainSet.utterances[$0].frames, target: trainSet.utterances[$0].labels) }
+                let r = trainer.step(batch: batch, loss: CTCLoss<Float>())
+                lossSum += r.loss * Double(batch.count)
+                frames += r.frames
+                if Date().timeIntervalSince(lastReport) > 2 || i == shuffled.count - 1 {
+                    let elapsed = Date().timeIntervalSince(t0)
+                    let rate = Double(frames) / max(elapsed, 1e-9)
+                    let remaining = Double(trainSet.totalFrames - frames) / rate
+                        + Double(config.epochs - epoch) * Double(trainSet.totalFrames) / rate
+                    progress(String(format: "epoch %d/%d  batch %d/%d  loss %.3f  %.0f frames/s  ETA %@",
+                                    epoch, config.epochs, i + 1, shuffled.count, lossSum / Double(max(1, (i + 1) * config.batchSize)),
+                                    rate, formatDuration(remaining)))
+                    lastReport = Date()
+                }
+            }
+            epochsRun += 1
+            state.epoch = epoch
+            var line = String(format: "epoch %d: train loss %.3f per utterance", epoch, lossSum / Double(trainSet.utterances.count))
+            var improved = true
+            if let devSet {
+                let d = evaluate(network, devSet, tokens: tokens)
+                lastDev = d
+                line += String(format: "; dev CER %.2f%% WER %.2f%%", 100 * d.characters.rate, 100 * d.words.rate)
+                improved = state.best.map { d.characters.rate < $0 } ?? true
+                if improved { state.best = d.characters.rate; state.badEpochs = 0 } else { state.badEpochs += 1 }
+            }
+            if improved {
+                try ModelFile(network: network, tokens: tokens.tokens, features: featuresJSON,
+                              extra: ["trained_by": "hark train", "train_config": configJSON, "epoch": "\(epoch)"]).save(path: output)
+                line += " → saved \(output)"
+            }
+            let opt = trainer.optimizerState()
+            let progressJSON = String(decoding: try JSONEncoder().encode(state), as: UTF8.self)
+            try ModelFile(network: network, tokens: tokens.tokens, features: featuresJSON,
+                          extra: ["train_config": configJSON, "progress": progressJSON, "optimizer_steps": "\(opt.steps)"],
+                          auxiliary: opt.tensors).save(path: checkpointPath)
+            log(line)
+            if state.badEpochs >= config.patience {
+                log("stopping early: dev CER has not improved for \(config.patience) epochs")
+                break
+            }
+        }
+        return Summary(epochsRun: epochsRun, bestDevCER: state.best, lastDev: lastDev, trainHours: trainSet.hours,
+                       seconds: Date().timeIntervalSince(start))
+    }
+
+    /// Greedy decoding of every dev utterance (batched forward passes), CER and WER per category.
+    public func evaluate(_ network: Network<Float>, _ set: FeatureSet, tokens: TokenSet) -> DevResult {
+        var result = DevResult()
+        for chunk in stride(from: 0, to: set.utterances.count, by: 32) {
+            let part = Array(set.utterances[chunk..<min(chunk + 32, set.utterances.count)])
+            let frames = part.map(\.frames)
+            let pass = frames.withUnsafeBufferPointers { network.forwardPass($0) }
+            for (b, u) in part.enumerated() {
+                var decoder = GreedyCTCDecoder()
+                for s in 0..<pass.stepCounts[b] {
+                    decoder.accept(logProbs: UnsafeBufferPointer(start: pass.output(step: s, sequence: b), count: pass.width))
+                }
+                let reference = TokenSet.normalize(u.entry.text), hypothesis = tokens.decode(decoder.labels)
+                let c = ErrorCounts.characters(reference: reference, hypothesis: hypothesis)
+                let w = ErrorCounts.words(reference: reference, hypothesis: hypothesis)
+                result.characters = result.characters + c
+                result.words = result.words + w
+                let old = result.byCategory[u.entry.category] ?? (ErrorCounts(), ErrorCounts())
+                result.byCategory[u.entry.category] = (old.characters + c, old.words + w)
+            }
+        }
+        return result
+    }
+}
+
+func formatDuration(_ s: Double) -> String {
+    guard s.isFinite else { return "–" }
+    let t = Int(s.rounded())
+    return t >= 3600 ? "\(t / 3600)h\(String(format: "%02d", t % 3600 / 60))m" : t >= 60 ? "\(t / 60)m\(String(format: "%02d", t % 60))s" : "\(t)s"
+}
+
+extension Array {
+    func withUnsafeBufferPointers<T, R>(_ body: ([UnsafeBufferPointer<T>]) -> R) -> R where Element == [T] {
+        var pointers: [UnsafeBufferPointer<T>] = []
+        func recurse(_ i: Int) -> R {
+            if i == count { return body(pointers) }
+            return self[i].withUnsafeBufferPointer { p in
+                pointers.append(p)
+                return recurse(i + 1)
+            }
+        }
+        return recurse(0)
+    }
+}

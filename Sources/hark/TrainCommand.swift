@@ -1,0 +1,71 @@
+import ArgumentParser
+import Cells
+import Foundation
+import ModelTraining
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a character model with CTC on manifests of audio and transcripts.",
+        discussion: """
+        Manifests are JSONL files as scripts/synth.py writes them: one {"audio", "text", "category"}
+        object per line. Features come from Hark's own front end. After every epoch the dev set is
+        decoded (greedy) and scored; the best model so far is written to --out, and a checkpoint
+        with the optimizer's state to <out>.checkpoint, both atomically. --resume continues from the
+        checkpoint exactly as if never interrupted.
+        """)
+
+    @Option(help: ArgumentHelp("Training manifest (JSONL).", valueName: "path")) var train: String
+    @Option(help: ArgumentHelp("Dev manifest for evaluation and early stopping.", valueName: "path")) var dev: String?
+    @Option(help: ArgumentHelp("Where the best model goes.", valueName: "path")) var out: String = "model.safetensors"
+    @Option(help: ArgumentHelp("JSON file of training settings (keys as in TrainConfig); options below override it.",
+                               valueName: "path")) var config: String?
+    @Option(help: "Cell type: lstm, gru or rnn.") var kind: CellKind?
+    @Option(help: "Recurrent layers.") var layers: Int?
+    @Option(help: "Hidden units per layer.") var hidden: Int?
+    @Option(help: "Epochs.") var epochs: Int?
+    @Option(help: "Utterances per minibatch.") var batchSize: Int?
+    @Option(help: "Adam learning rate.") var learningRate: Double?
+    @Option(help: "Seed for initialization and batch order.") var seed: UInt64?
+    @Option(help: "Epochs without dev improvement before stopping.") var patience: Int?
+    @Option(help: "Worker threads.") var threads: Int?
+    @Flag(help: "Continue from <out>.checkpoint.") var resume = false
+
+    func run() throws {
+        var settings = TrainConfig()
+        if let config {
+            do { settings = try JSONDecoder().decode(TrainConfig.self, from: Data(contentsOf: URL(fileURLWithPath: config))) } catch {
+                throw ValidationError("--config \(config): \(error.localizedDescription)")
+            }
+        }
+        if let kind { settings.kind = kind }
+        if let layers { settings.layers = layers }
+        if let hidden { settings.hidden = hidden }
+        if let epochs { settings.epochs = epochs }
+        if let batchSize { settings.batchSize = batchSize }
+        if let learningRate { settings.learningRate = learningRate }
+        if let seed { settings.seed = seed }
+        if let patience { settings.patience = patience }
+        if let threads { settings.threads = threads }
+        do { try settings.validate() } catch { throw ValidationError("\(error)") }
+
+        let trainEntries = try Manifest.load(train)
+        let devEntries = try dev.map { try Manifest.load($0) }
+        let run = try TrainingRun(config: settings, output: out)
+        let tty = Terminal.stderrIsTTY
+        run.progress = { line in if tty { Terminal.write(stderrLine: "\r\u{1B}[K" + line) } }
+        run.log = { line in Terminal.write(stderrLine: (tty ? "\r\u{1B}[K" : "") + line + "\n") }
+        let summary = try run.run(train: trainEntries, dev: devEntries, resume: resume)
+        if let dev = summary.lastDev {
+            print("category     CER      WER")
+            for (category, counts) in dev.byCategory.sorted(by: { $0.key < $1.key }) {
+                print(category.padding(to: 10) + String(format: " %6.2f%%  %6.2f%%", 100 * counts.characters.rate, 100 * counts.words.rate))
+            }
+            print("all       " + String(format: " %6.2f%%  %6.2f%%", 100 * dev.characters.rate, 100 * dev.words.rate))
+        }
+        print(String(format: "trained %d epochs on %.2f h in %.0f s; best model: %@", summary.epochsRun, summary.trainHours,
+                     summary.seconds, out))
+    }
+}
+
+extension CellKind: ExpressibleByArgument {}

@@ -1,0 +1,119 @@
+import Foundation
+import Testing
+import Cells
+import Stream
+@testable import ModelTraining
+
+/// `hark train` end to end on a corpus it can learn in seconds: a "tone alphabet" where a, b, c
+/// are 120 ms tones at 400, 1200 and 2800 Hz with 60 ms gaps, and a space is a 200 ms gap.
+@Suite("Training run", .serialized)
+struct TrainingRunTests {
+    static let dir: URL = {
+        let d = FileManager.default.temporaryDirectory.appendingPathComponent("hark-train-\(getpid())")
+        try? FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
+        return d
+    }()
+
+    static func corpus(_ name: String, count: Int, seed: UInt64) throws -> String {
+        var rng = SplitMix64(seed: seed)
+        let hz: [Character: Double] = ["a": 400, "b": 1_200, "c": 2_800]
+        var lines: [String] = []
+        for i in 0..<count {
+            let words = (0..<(1 + Int(rng.next() % 2))).map { _ in
+                String((0..<(1 + Int(rng.next() % 3))).map { _ in "abc".randomElement(using: &rng)! })
+            }
+            let text = words.joined(separator: " ")
+            var samples = [Float](repeating: 0, count: 1_600)
+            for ch in text {
+                if ch == " " { samples += [Float](repeating: 0, count: 3_200); continue }
+                let w = 2 * Double.pi * hz[ch]! / 16_000
+                samples += (0..<1_920).map { Float(0.3 * sin(w * Double($0))) } + [Float](repeating: 0, count: 960)
+            }
+            samples += [Float](repeating: 0, count: 1_600)
+            let file = dir.appendingPathComponent("\(name)-\(i).wav").path
+            let w = try WAVWriter(path: file)
+            try samples.withUnsafeBufferPointer { try w.write($0) }
+            try w.finish()
+            lines.append(#"{"audio": "\#(name)-\#(i).wav", "text": "\#(text)", "category": "tones"}"#)
+        }
+        let manifest = dir.appendingPathComponent("\(name).jsonl").path
+        try lines.joined(separator: "\n").write(toFile: manifest, atomically: true, encoding: .utf8)
+        return manifest
+    }
+
+    static func settings(epochs: Int) -> TrainConfig {
+        var c = TrainConfig()
+        c.layers = 1
+        c.hidden = 48
+        c.bands = 40
+        c.epochs = epochs
+        c.batchSize = 8
+        c.learningRate = 0.01
+        c.patience = 100
+        return c
+    }
+
+    @Test("learns the tone alphabet: dev CER falls below 10%; the best model loads and decodes")
+    func learns() throws {
+        let train = try Manifest.load(Self.corpus("train", count: 160, seed: 1))
+        let dev = try Manifest.load(Self.corpus("dev", count: 30, seed: 2))
+        let out = Self.dir.appendingPathComponent("tones.safetensors").path
+        let run = try TrainingRun(config: Self.settings(epochs: 12), output: out)
+        let summary = try run.run(train: train, dev: dev, resume: false)
+        let cer = try #require(summary.bestDevCER)
+        print("tone alphabet: best dev CER \(cer) after \(summary.epochsRun) epochs")
+        #expect(cer < 0.10, "best dev CER \(cer)")
+        let model = try ModelFile.load(path: out)
+        #expect(model.tokens.count == 29 && model.features?.contains("\"melBands\":40") == true)
+    }
+
+    @Test("an interrupted run resumed from its checkpoint ends where an uninterrupted one does")
+    func resumeIsExact() throws {
+        let train = try Manifest.load(Self.corpus("rtrain", count: 40, seed: 3))
+        let a = Self.dir.appendingPathComponent("straight.safetensors").path
+        let b = Self.dir.appendingPathComponent("resumed.safetensors").path
+        _ = try TrainingRun(config: Self.settings(epochs: 3), output: a).run(train: train, dev: nil, resume: false)
+        _ = try TrainingRun(config: Self.settings(epochs: 1), output: b).run(train: train, dev: nil, resume: false)
+        let second = try TrainingRun(config: Self.settings(epochs: 3), output: b).run(train: train, dev: nil, resume: true)
+        #expect(second.epochsRun == 2)
+        let pa = try ModelFile.load(path: a + ".checkpoint"), pb = try ModelFile.load(path: b + ".checkpoint")
+        let va = Array(UnsafeBufferPointer(start: pa.network.parameters.values, count: pa.network.parameters.count))
+        let vb = Array(UnsafeBufferPointer(start: pb.network.parameters.values, count: pb.network.parameters.count))
+        #expect(va == vb)
+        #expect(pa.auxiliary == pb.auxiliary)
+        // Other architecture settings refuse to resume.
+        var other = Self.settings(epochs: 4)
+        other.hidden = 32
+        #expect { _ = try TrainingRun(config: other, output: b).run(train: train, dev: nil, resume: true) } throws: {
+            "\($0)".contains("other settings")
+        }
+    }
+
+    @Test("early stopping, bad manifests and bad settings")
+    func stopsAndRejects() throws {
+        let train = try Manifest.load(Self.corpus("strain", count: 16, seed: 4))
+        var c = Self.settings(epochs: 6)
+        c.learningRate = 1e-9          // nothing improves after the first epoch
+        c.patience = 2
+        let s = try TrainingRun(config: c, output: Self.dir.appendingPathComponent("stop.safetensors").path)
+            .run(train: train, dev: train, resume: false)
+        #expect(s.epochsRun == 3)
+
+        let bad = Self.dir.appendingPathComponent("bad.jsonl").path
+        try "{\"audio\": \"x.wav\", \"text\": \"a\"}\n{\"text\": \"b\"}\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        #expect { _ = try Manifest.load(bad) } throws: { "\($0)" == "bad.jsonl:2: missing \"audio\"" }
+        let missing = Self.dir.appendingPathComponent("missing.jsonl").path
+        try "{\"audio\": \"nope.wav\", \"text\": \"a\"}\n".write(toFile: missing, atomically: true, encoding: .utf8)
+        #expect { _ = try TrainingRun(config: c, output: "/tmp/x").run(train: Manifest.load(missing), dev: nil, resume: false) } throws: {
+            "\($0)".hasPrefix("missing.jsonl:1:") && "\($0)".contains("nope.wav")
+        }
+        let spell = Self.dir.appendingPathComponent("spell.jsonl").path
+        try "{\"audio\": \"strain-0.wav\", \"text\": \"naïve\"}\n".write(toFile: spell, atomically: true, encoding: .utf8)
+        #expect { _ = try TrainingRun(config: c, output: "/tmp/x").run(train: Manifest.load(spell), dev: nil, resume: false) } throws: {
+            "\($0)".contains("spell.jsonl:1") && "\($0)".contains("'ï'")
+        }
+        var wrong = c
+        wrong.stride = 5
+        #expect { _ = try TrainingRun(config: wrong, output: "/tmp/x") } throws: { ($0 as? TrainConfigError)?.key == "stride" }
+    }
+}
