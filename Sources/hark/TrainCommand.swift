@@ -53,7 +53,11 @@ struct TrainCommand: ParsableCommand {
         let devEntries = try dev.map { try Manifest.load($0) }
         let run = try TrainingRun(config: settings, output: out)
         let tty = Terminal.stderrIsTTY
-        run.progress = { line in if tty { Terminal.write(stderrLine: "\r\u{1B}[K" + line) } }
+        // On a terminal the progress line is rewritten in place; in a log, one line every 30 s.
+        let throttle = Throttle(seconds: 30)
+        run.progress = { line in
+            if tty { Terminal.write(stderrLine: "\r\u{1B}[K" + line) } else if throttle.ready() { Terminal.write(stderrLine: line + "\n") }
+        }
         run.log = { line in Terminal.write(stderrLine: (tty ? "\r\u{1B}[K" : "") + line + "\n") }
         let summary = try run.run(train: trainEntries, dev: devEntries, resume: resume)
         if let dev = summary.lastDev {
@@ -69,3 +73,17 @@ struct TrainCommand: ParsableCommand {
 }
 
 extension CellKind: ExpressibleByArgument {}
+
+/// True at most once per interval, from any thread.
+final class Throttle: @unchecked Sendable {
+    private let interval: Double
+    private var last = Date.distantPast
+    private let lock = NSLock()
+    init(seconds: Double) { interval = seconds }
+    func ready() -> Bool {
+        lock.lock(); defer { lock.unlock() }
+        guard Date().timeIntervalSince(last) >= interval else { return false }
+        last = Date()
+        return true
+    }
+}
