@@ -61,6 +61,7 @@ struct TrainCommand: ParsableCommand {
         run.log = { line in Terminal.write(stderrLine: (tty ? "\r\u{1B}[K" : "") + line + "\n") }
         let summary = try run.run(train: trainEntries, dev: devEntries, resume: resume)
         if let dev = summary.lastDev {
+            print("dev after the last epoch (the saved model is the best epoch's):")
             print("category     CER      WER")
             for (category, counts) in dev.byCategory.sorted(by: { $0.key < $1.key }) {
                 print(category.padding(to: 10) + String(format: " %6.2f%%  %6.2f%%", 100 * counts.characters.rate, 100 * counts.words.rate))
