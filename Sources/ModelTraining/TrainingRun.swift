@@ -180,17 +180,3 @@ func formatDuration(_ s: Double) -> String {
     let t = Int(s.rounded())
     return t >= 3600 ? "\(t / 3600)h\(String(format: "%02d", t % 3600 / 60))m" : t >= 60 ? "\(t / 60)m\(String(format: "%02d", t % 60))s" : "\(t)s"
 }
-
-extension Array {
-    func withUnsafeBufferPointers<T, R>(_ body: ([UnsafeBufferPointer<T>]) -> R) -> R where Element == [T] {
-        var pointers: [UnsafeBufferPointer<T>] = []
-        func recurse(_ i: Int) -> R {
-            if i == count { return body(pointers) }
-            return self[i].withUnsafeBufferPointer { p in
-                pointers.append(p)
-                return recurse(i + 1)
-            }
-        }
-        return recurse(0)
-    }
-}

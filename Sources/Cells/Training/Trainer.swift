@@ -125,8 +125,9 @@ public final class Trainer<T: CellScalar> {
 }
 
 extension Array {
-    /// Calls `body` with an array of buffer pointers to each element array's storage.
-    func withUnsafeBufferPointers<T, R>(_ body: ([UnsafeBufferPointer<T>]) -> R) -> R where Element == [T] {
+    /// Calls `body` with an array of buffer pointers to each element array's storage (for
+    /// `Network.forwardPass`, which takes one buffer per sequence).
+    public func withUnsafeBufferPointers<T, R>(_ body: ([UnsafeBufferPointer<T>]) -> R) -> R where Element == [T] {
         var pointers: [UnsafeBufferPointer<T>] = []
         pointers.reserveCapacity(count)
         func recurse(_ i: Int) -> R {
