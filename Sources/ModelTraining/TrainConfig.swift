@@ -21,6 +21,15 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     public var clipNorm: Double = 5
     /// Epochs without a better dev CER before stopping early.
     public var patience: Int = 3
+    /// Halve the learning rate after an epoch whose dev CER did not improve (ReduceLROnPlateau).
+    public var halveOnPlateau: Bool = true
+    /// SpecAugment (Park et al. 2019) on training features: this many frequency masks of up to
+    /// `frequencyMaskWidth` bands and time masks of up to `timeMaskFraction` of the utterance each,
+    /// masked values set to the band's mean (0 after normalization). 0 masks turns it off.
+    public var frequencyMasks: Int = 2
+    public var frequencyMaskWidth: Int = 10
+    public var timeMasks: Int = 2
+    public var timeMaskFraction: Double = 0.05
     public var seed: UInt64 = 1
     public var threads: Int = 2
 
@@ -41,6 +50,12 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         guard clipNorm > 0 else { throw bad("clipNorm", "must be positive") }
         guard patience >= 1 else { throw bad("patience", "must be at least 1") }
         guard threads >= 1 else { throw bad("threads", "must be at least 1") }
+        guard frequencyMasks >= 0, frequencyMaskWidth >= 0, frequencyMaskWidth < bands else {
+            throw bad("frequencyMaskWidth", "needs 0 ≤ width < bands")
+        }
+        guard timeMasks >= 0, timeMaskFraction >= 0, timeMaskFraction < 0.5 else {
+            throw bad("timeMaskFraction", "needs 0 ≤ fraction < 0.5")
+        }
     }
 }
 

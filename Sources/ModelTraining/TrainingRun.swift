@@ -34,6 +34,7 @@ public final class TrainingRun {
         var epoch: Int            // epochs completed
         var best: Double?
         var badEpochs: Int
+        var learningRate: Double?
     }
 
     public init(config: TrainConfig, output: String) throws {
@@ -74,7 +75,7 @@ public final class TrainingRun {
         let featuresJSON = String(decoding: try JSONEncoder().encode(featureConfig), as: UTF8.self)
         let configJSON = String(decoding: try JSONEncoder().encode(config), as: UTF8.self)
 
-        var state = Progress(epoch: 0, best: nil, badEpochs: 0)
+        var state = Progress(epoch: 0, best: nil, badEpochs: 0, learningRate: config.learningRate)
         if resume, FileManager.default.fileExists(atPath: checkpointPath) {
             let saved = try ModelFile.load(path: checkpointPath)
             // Any setting may change on resume except those that shape the network or its training
@@ -103,8 +104,12 @@ public final class TrainingRun {
             let shuffled = batches.shuffled(using: &rng)
             let t0 = Date()
             var lossSum = 0.0, frames = 0, lastReport = Date.distantPast
+            trainer.learningRate = state.learningRate ?? config.learningRate
             for (i, b) in shuffled.enumerated() {
-                let batch = b.map { (frames: trainSet.utterances[$0].frames, target: trainSet.utterances[$0].labels) }
+                let batch = b.map { index -> (frames: [Float], target: [Int]) in
+                    let u = trainSet.utterances[index]
+                    return (specAugment(u.frames, frames: u.frameCount, mean: norm.mean, epoch: epoch, index: index), u.labels)
+                }
                 let r = trainer.step(batch: batch, loss: CTCLoss<Float>())
                 lossSum += r.loss * Double(batch.count)
                 frames += r.frames
@@ -129,6 +134,10 @@ public final class TrainingRun {
                 line += String(format: "; dev CER %.2f%% WER %.2f%%", 100 * d.characters.rate, 100 * d.words.rate)
                 improved = state.best.map { d.characters.rate < $0 } ?? true
                 if improved { state.best = d.characters.rate; state.badEpochs = 0 } else { state.badEpochs += 1 }
+                if !improved && config.halveOnPlateau {
+                    state.learningRate = (state.learningRate ?? config.learningRate) / 2
+                    line += String(format: "; learning rate → %.2g", state.learningRate!)
+                }
             }
             if improved {
                 try ModelFile(network: network, tokens: tokens.tokens, features: featuresJSON,
@@ -148,6 +157,27 @@ public final class TrainingRun {
         }
         return Summary(epochsRun: epochsRun, bestDevCER: state.best, lastDev: lastDev, trainHours: trainSet.hours,
                        seconds: Date().timeIntervalSince(start))
+    }
+
+    /// SpecAugment for utterance `index` in `epoch`: masks drawn from (seed, epoch, index), so the
+    /// same run always sees the same masks (and a resumed run the ones it would have seen).
+    func specAugment(_ x: [Float], frames n: Int, mean: [Float], epoch: Int, index: Int) -> [Float] {
+        guard config.frequencyMasks + config.timeMasks > 0, n > 0 else { return x }
+        var rng = SeededGenerator(seed: config.seed &* 0x9E37_79B9 &+ UInt64(epoch) &* 1_000_003 &+ UInt64(index))
+        var y = x
+        let bands = config.bands
+        for _ in 0..<config.frequencyMasks where config.frequencyMaskWidth > 0 {
+            let width = Int(rng.next() % UInt64(config.frequencyMaskWidth + 1))
+            let start = Int(rng.next() % UInt64(bands - width + 1))
+            for f in 0..<n { for b in start..<(start + width) { y[f * bands + b] = mean[b] } }
+        }
+        let maxTime = Int(Double(n) * config.timeMaskFraction)
+        for _ in 0..<config.timeMasks where maxTime > 0 {
+            let width = Int(rng.next() % UInt64(maxTime + 1))
+            let start = Int(rng.next() % UInt64(n - width + 1))
+            for f in start..<(start + width) { for b in 0..<bands { y[f * bands + b] = mean[b] } }
+        }
+        return y
     }
 
     /// Greedy decoding of every dev utterance (batched forward passes), CER and WER per category.

@@ -89,6 +89,28 @@ struct TrainingRunTests {
         }
     }
 
+    @Test("SpecAugment masks whole bands and frames with the band mean, the same way every time")
+    func specAugment() throws {
+        var c = Self.settings(epochs: 1)
+        c.frequencyMasks = 1; c.frequencyMaskWidth = 8; c.timeMasks = 1; c.timeMaskFraction = 0.2
+        let run = try TrainingRun(config: c, output: "/tmp/unused")
+        let frames = 200, bands = c.bands
+        let x = (0..<(frames * bands)).map { Float($0 % 97) + 1000 }      // never equal to a mean below
+        let mean = (0..<bands).map { Float($0) }
+        var masked = 0
+        for index in 0..<20 {
+            let y = run.specAugment(x, frames: frames, mean: mean, epoch: 3, index: index)
+            #expect(y == run.specAugment(x, frames: frames, mean: mean, epoch: 3, index: index))
+            for i in y.indices where y[i] != x[i] {
+                #expect(y[i] == mean[i % bands])
+                masked += 1
+            }
+        }
+        #expect(masked > 0)
+        #expect(run.specAugment(x, frames: frames, mean: mean, epoch: 4, index: 0)
+                != run.specAugment(x, frames: frames, mean: mean, epoch: 3, index: 0))
+    }
+
     @Test("early stopping, bad manifests and bad settings")
     func stopsAndRejects() throws {
         let train = try Manifest.load(Self.corpus("strain", count: 16, seed: 4))
