@@ -25,6 +25,7 @@ public func fuzzAudioFile(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
 /// SwiftPM's entry symbol for this executable; hands control to libFuzzer's driver.
 @_cdecl("FuzzAudioFile_main")
 public func fuzzEntry(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    atexit { unlink(path) }
     var count = argc
     var arguments = argv
     return LLVMFuzzerRunDriver(&count, &arguments) { data, size in fuzzAudioFile(data!, size) }

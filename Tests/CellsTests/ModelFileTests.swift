@@ -19,6 +19,7 @@ struct ModelFileTests {
     static var dir: URL {
         let d = FileManager.default.temporaryDirectory.appendingPathComponent("hark-model-tests-\(getpid())")
         try? FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
+        removeAtExit(d)
         return d
     }
 
@@ -160,3 +161,15 @@ struct ModelFileTests {
         }
     }
 }
+
+/// Deletes `dir` when the test process exits (the folder is per process, so nothing else uses it).
+func removeAtExit(_ dir: URL) {
+    TempFolders.paths.append(dir.path)
+    if TempFolders.paths.count == 1 {
+        atexit {
+            for p in TempFolders.paths { try? FileManager.default.removeItem(atPath: p) }
+        }
+    }
+}
+
+enum TempFolders { nonisolated(unsafe) static var paths: [String] = [] }

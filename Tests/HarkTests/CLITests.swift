@@ -17,6 +17,7 @@ struct CLITests {
     static let work: URL = {
         let d = FileManager.default.temporaryDirectory.appendingPathComponent("hark-cli-\(getpid())")
         try? FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
+        removeAtExit(d)
         return d
     }()
 
@@ -158,3 +159,15 @@ struct CLITests {
         #expect(r.out.contains("parameters:   560"))
     }
 }
+
+/// Deletes `dir` when the test process exits (the folder is per process, so nothing else uses it).
+func removeAtExit(_ dir: URL) {
+    TempFolders.paths.append(dir.path)
+    if TempFolders.paths.count == 1 {
+        atexit {
+            for p in TempFolders.paths { try? FileManager.default.removeItem(atPath: p) }
+        }
+    }
+}
+
+enum TempFolders { nonisolated(unsafe) static var paths: [String] = [] }

@@ -11,6 +11,7 @@ struct TrainingRunTests {
     static let dir: URL = {
         let d = FileManager.default.temporaryDirectory.appendingPathComponent("hark-train-\(getpid())")
         try? FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
+        removeAtExit(d)
         return d
     }()
 
@@ -139,3 +140,15 @@ struct TrainingRunTests {
         #expect { _ = try TrainingRun(config: wrong, output: "/tmp/x") } throws: { ($0 as? TrainConfigError)?.key == "stride" }
     }
 }
+
+/// Deletes `dir` when the test process exits (the folder is per process, so nothing else uses it).
+func removeAtExit(_ dir: URL) {
+    TempFolders.paths.append(dir.path)
+    if TempFolders.paths.count == 1 {
+        atexit {
+            for p in TempFolders.paths { try? FileManager.default.removeItem(atPath: p) }
+        }
+    }
+}
+
+enum TempFolders { nonisolated(unsafe) static var paths: [String] = [] }

@@ -19,6 +19,7 @@ enum Support {
     static let tempDir: URL = {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hark-tests-\(getpid())")
         try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        removeAtExit(dir)
         return dir
     }()
 
@@ -159,3 +160,15 @@ func expectSameSamples(_ got: [Float], _ expected: [Float], _ what: String = "sa
     let detail = firstDiff.map { "first difference at \($0.offset): \($0.element.0) vs \($0.element.1)" } ?? "one is a prefix of the other"
     Issue.record("\(what) differ: \(got.count) vs \(expected.count) values; \(detail)", sourceLocation: sourceLocation)
 }
+
+/// Deletes `dir` when the test process exits (the folder is per process, so nothing else uses it).
+func removeAtExit(_ dir: URL) {
+    TempFolders.paths.append(dir.path)
+    if TempFolders.paths.count == 1 {
+        atexit {
+            for p in TempFolders.paths { try? FileManager.default.removeItem(atPath: p) }
+        }
+    }
+}
+
+enum TempFolders { nonisolated(unsafe) static var paths: [String] = [] }
