@@ -76,11 +76,12 @@ let package = Package(
         .executableTarget(name: "FuzzModelFile", dependencies: ["Cells", "CFuzzDriver"]),
         .executableTarget(name: "FuzzAudioFile", dependencies: ["Stream", "CFuzzDriver"]),
     ] : []) + [
-        .testTarget(name: "StreamTests", dependencies: ["Stream"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "CellsTests", dependencies: ["Cells"], resources: [.copy("Fixtures")]),
+        .target(name: "TestSupport", path: "Tests/Support"),
+        .testTarget(name: "StreamTests", dependencies: ["Stream", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "CellsTests", dependencies: ["Cells", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DecodingTests", dependencies: ["Decoding"]),
-        .testTarget(name: "ModelTrainingTests", dependencies: ["ModelTraining", "Stream", "Cells"]),
+        .testTarget(name: "ModelTrainingTests", dependencies: ["ModelTraining", "Stream", "Cells", "TestSupport"]),
         // Runs the built `hark` binary as a user would.
-        .testTarget(name: "HarkTests", dependencies: ["hark", "Stream"]),
+        .testTarget(name: "HarkTests", dependencies: ["hark", "Stream", "TestSupport"]),
     ]
 )

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Cells
 
 @Suite("Model file")
@@ -16,12 +17,7 @@ struct ModelFileTests {
                          extra: ["trained_by": "tests"])
     }
 
-    static var dir: URL {
-        let d = FileManager.default.temporaryDirectory.appendingPathComponent("hark-model-tests-\(getpid())")
-        try? FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
-        removeAtExit(d)
-        return d
-    }
+    static let dir = testFolder("hark-model-tests")
 
     @Test("save → load gives the same network, metadata and outputs")
     func roundTrip() throws {
@@ -162,14 +158,3 @@ struct ModelFileTests {
     }
 }
 
-/// Deletes `dir` when the test process exits (the folder is per process, so nothing else uses it).
-func removeAtExit(_ dir: URL) {
-    TempFolders.paths.append(dir.path)
-    if TempFolders.paths.count == 1 {
-        atexit {
-            for p in TempFolders.paths { try? FileManager.default.removeItem(atPath: p) }
-        }
-    }
-}
-
-enum TempFolders { nonisolated(unsafe) static var paths: [String] = [] }

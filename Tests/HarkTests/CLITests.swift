@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import Stream
 
 /// The `hark` command as a user runs it: exit codes, what goes to stdout and stderr.
@@ -14,12 +15,7 @@ struct CLITests {
         return dir.appendingPathComponent("hark")
     }()
 
-    static let work: URL = {
-        let d = FileManager.default.temporaryDirectory.appendingPathComponent("hark-cli-\(getpid())")
-        try? FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
-        removeAtExit(d)
-        return d
-    }()
+    static let work = testFolder("hark-cli")
 
     struct Result { var status: Int32; var out: String; var err: String }
 
@@ -160,14 +156,3 @@ struct CLITests {
     }
 }
 
-/// Deletes `dir` when the test process exits (the folder is per process, so nothing else uses it).
-func removeAtExit(_ dir: URL) {
-    TempFolders.paths.append(dir.path)
-    if TempFolders.paths.count == 1 {
-        atexit {
-            for p in TempFolders.paths { try? FileManager.default.removeItem(atPath: p) }
-        }
-    }
-}
-
-enum TempFolders { nonisolated(unsafe) static var paths: [String] = [] }

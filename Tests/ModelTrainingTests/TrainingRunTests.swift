@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import Cells
 import Stream
 @testable import ModelTraining
@@ -8,12 +9,7 @@ import Stream
 /// are 120 ms tones at 400, 1200 and 2800 Hz with 60 ms gaps, and a space is a 200 ms gap.
 @Suite("Training run", .serialized)
 struct TrainingRunTests {
-    static let dir: URL = {
-        let d = FileManager.default.temporaryDirectory.appendingPathComponent("hark-train-\(getpid())")
-        try? FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
-        removeAtExit(d)
-        return d
-    }()
+    static let dir = testFolder("hark-train")
 
     static func corpus(_ name: String, count: Int, seed: UInt64) throws -> String {
         var rng = SplitMix64(seed: seed)
@@ -141,14 +137,3 @@ struct TrainingRunTests {
     }
 }
 
-/// Deletes `dir` when the test process exits (the folder is per process, so nothing else uses it).
-func removeAtExit(_ dir: URL) {
-    TempFolders.paths.append(dir.path)
-    if TempFolders.paths.count == 1 {
-        atexit {
-            for p in TempFolders.paths { try? FileManager.default.removeItem(atPath: p) }
-        }
-    }
-}
-
-enum TempFolders { nonisolated(unsafe) static var paths: [String] = [] }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Stream
 
 /// Test helpers: fixtures, external tools (sox, jackd), and the virtual ALSA devices of
@@ -16,12 +17,7 @@ enum Support {
         }
     }
 
-    static let tempDir: URL = {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hark-tests-\(getpid())")
-        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        removeAtExit(dir)
-        return dir
-    }()
+    static let tempDir = testFolder("hark-tests")
 
     /// Runs a program and returns its exit status; stdout/stderr are captured for messages.
     @discardableResult
@@ -161,14 +157,3 @@ func expectSameSamples(_ got: [Float], _ expected: [Float], _ what: String = "sa
     Issue.record("\(what) differ: \(got.count) vs \(expected.count) values; \(detail)", sourceLocation: sourceLocation)
 }
 
-/// Deletes `dir` when the test process exits (the folder is per process, so nothing else uses it).
-func removeAtExit(_ dir: URL) {
-    TempFolders.paths.append(dir.path)
-    if TempFolders.paths.count == 1 {
-        atexit {
-            for p in TempFolders.paths { try? FileManager.default.removeItem(atPath: p) }
-        }
-    }
-}
-
-enum TempFolders { nonisolated(unsafe) static var paths: [String] = [] }
