@@ -103,7 +103,7 @@ public final class TrainingRun {
             var rng = SeededGenerator(seed: config.seed &* 1_000_003 &+ UInt64(epoch))
             let shuffled = batches.shuffled(using: &rng)
             let t0 = Date()
-            var lossSum = 0.0, frames = 0, lastReport = Date.distantPast
+            var lossSum = 0.0, frames = 0, seen = 0, lastReport = Date.distantPast
             trainer.learningRate = state.learningRate ?? config.learningRate
             for (i, b) in shuffled.enumerated() {
                 let batch = b.map { index -> (frames: [Float], target: [Int]) in
@@ -113,13 +113,14 @@ public final class TrainingRun {
                 let r = trainer.step(batch: batch, loss: CTCLoss<Float>())
                 lossSum += r.loss * Double(batch.count)
                 frames += r.frames
+                seen += batch.count
                 if Date().timeIntervalSince(lastReport) > 2 || i == shuffled.count - 1 {
                     let elapsed = Date().timeIntervalSince(t0)
                     let rate = Double(frames) / max(elapsed, 1e-9)
                     let remaining = Double(trainSet.totalFrames - frames) / rate
                         + Double(config.epochs - epoch) * Double(trainSet.totalFrames) / rate
                     progress(String(format: "epoch %d/%d  batch %d/%d  loss %.3f  %.0f frames/s  ETA %@",
-                                    epoch, config.epochs, i + 1, shuffled.count, lossSum / Double(max(1, (i + 1) * config.batchSize)),
+                                    epoch, config.epochs, i + 1, shuffled.count, lossSum / Double(seen),
                                     rate, formatDuration(remaining)))
                     lastReport = Date()
                 }

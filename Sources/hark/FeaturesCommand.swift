@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Stream
 
 struct FeaturesCommand: ParsableCommand {
@@ -34,29 +35,18 @@ struct FeaturesCommand: ParsableCommand {
         let source = try input.open()
         let signals = StopSignals(stopping: source)
         let stream = extractor.makeStream()
-        var block = [Float](repeating: 0, count: 160)
         var frame = [Float](repeating: 0, count: bands)
         var mean = [Float](repeating: 0, count: bands)
         var inLine = 0
-        var remaining = input.maxSamples ?? .max
         Terminal.note("log-mel frames from \(source.name): 25 ms windows every 10 ms, \(bands) bands")
-        var failure: Error?
-        while remaining > 0 && signals.received == 0 {
-            let n: Int
-            do {
-                n = try block.withUnsafeMutableBufferPointer {
-                    try source.read(into: UnsafeMutableBufferPointer(rebasing: $0[0..<Int(min(Int64($0.count), remaining))]))
-                }
-            } catch { failure = error; break }
-            if n == 0 { break }
-            remaining -= Int64(n)
-            block.withUnsafeBufferPointer { stream.accept(samples: UnsafeBufferPointer(rebasing: $0[0..<n])) }
+        let failure = input.readBlocks(from: source, blockSize: 160, until: signals) { block in
+            stream.accept(samples: block)
             while stream.firstHeldFrame < stream.framesReady {
                 let i = stream.firstHeldFrame
                 frame.withUnsafeMutableBufferPointer { stream.frame(i, into: $0) }
                 stream.discardFrames(before: i + 1)
                 if values {
-                    print(frame.map { String(format2: $0) }.joined(separator: " "))
+                    print(frame.map { String(format: "%.2f", $0) }.joined(separator: " "))
                     continue
                 }
                 for b in 0..<bands { mean[b] += frame[b] }
@@ -88,17 +78,6 @@ struct FeaturesCommand: ParsableCommand {
             line.append(shades[level])
         }
         let energy = logMel.reduce(0, +) / Float(logMel.count)
-        let ts = String(format2: Float(time))
-        return "\(ts.leftPadded(to: 7)) s \(String(format2: energy).leftPadded(to: 7)) │\(line)│"
+        return String(format: "%7.2f s %7.2f │%@│", time, energy, line)
     }
-}
-
-extension String {
-    /// Two decimals without Foundation.
-    init(format2 x: Float) {
-        let v = (Double(x) * 100).rounded() / 100
-        let whole = Int(v), frac = abs(Int((abs(v) - Double(abs(whole))) * 100 + 0.5)) % 100
-        self = (v < 0 && whole == 0 ? "-" : "") + "\(whole)." + (frac < 10 ? "0" : "") + "\(frac)"
-    }
-    func leftPadded(to width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
 }

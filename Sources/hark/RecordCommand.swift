@@ -23,28 +23,15 @@ struct RecordCommand: ParsableCommand {
         let writer = try WAVWriter(path: output)
         let signals = StopSignals(stopping: source)
         let showMeter = !quiet && Terminal.stderrIsTTY
-        var block = [Float](repeating: 0, count: 1_600)
-        var remaining = input.maxSamples ?? .max
-        var captureError: Error?
         Terminal.note("recording from \(source.name) into \(output)" + (input.seconds.map { " for \($0) s" } ?? "; Ctrl-C stops"))
-        while remaining > 0 && signals.received == 0 {
-            let n: Int
-            do {
-                n = try block.withUnsafeMutableBufferPointer {
-                    try source.read(into: UnsafeMutableBufferPointer(rebasing: $0[0..<Int(min(Int64($0.count), remaining))]))
-                }
-            } catch {
-                captureError = error              // keep what was recorded, then report
-                break
-            }
-            if n == 0 { break }
-            try block.withUnsafeBufferPointer { try writer.write(UnsafeBufferPointer(rebasing: $0[0..<n])) }
-            remaining -= Int64(n)
+        // A capture error keeps what was recorded: the file is finished first, then the error reported.
+        let captureError = try input.readBlocks(from: source, blockSize: 1_600, until: signals) { block in
+            try writer.write(block)
             if showMeter {
                 var sum: Float = 0, peak: Float = 0
-                for s in block[0..<n] { sum += s * s; peak = max(peak, abs(s)) }
+                for s in block { sum += s * s; peak = max(peak, abs(s)) }
                 let seconds = Double(writer.samplesWritten) / 16_000
-                Terminal.write(stderrLine: "\r\(Terminal.meter(rms: (sum / Float(n)).squareRoot(), peak: peak)) \(Int(seconds)) s ")
+                Terminal.write(stderrLine: "\r\(Terminal.meter(rms: (sum / Float(block.count)).squareRoot(), peak: peak)) \(Int(seconds)) s ")
             }
         }
         if showMeter { Terminal.write(stderrLine: "\n") }

@@ -1,11 +1,12 @@
 import Dispatch
+import Foundation
 import Glibc
 import Stream
+import Synchronization
 
 /// Terminal and process plumbing shared by the commands.
 enum Terminal {
     static var stderrIsTTY: Bool { isatty(STDERR_FILENO) == 1 }
-    static var stdoutIsTTY: Bool { isatty(STDOUT_FILENO) == 1 }
 
     /// Writes a diagnostic line to stderr.
     static func note(_ text: String) { write(stderrLine: text + "\n") }
@@ -29,12 +30,7 @@ enum Terminal {
         let filled = Int(((db + 60) / 60 * Float(width)).rounded()).clamped(to: 0...width)
         let bar = String(repeating: "█", count: filled) + String(repeating: " ", count: width - filled)
         let clip = peak >= 0.999 ? " CLIP" : ""
-        return "▕\(bar)▏ \(String(format1(db))) dBFS\(clip)"
-    }
-
-    static func format1(_ x: Float) -> String {
-        let v = (x * 10).rounded() / 10
-        return v == v.rounded() ? "\(Int(v)).0" : "\(v)"
+        return "▕\(bar)▏ " + String(format: "%.1f", db) + " dBFS\(clip)"
     }
 }
 
@@ -46,7 +42,10 @@ extension Comparable {
 /// drains what was captured, and the command finishes its output (file, last line) normally.
 final class StopSignals: @unchecked Sendable {
     private var sources: [DispatchSourceSignal] = []
-    private(set) var received: Int32 = 0
+    private let signalled = Atomic<Bool>(false)
+
+    /// Whether SIGINT or SIGTERM has arrived (set on the signal queue, read by the command's loop).
+    var received: Bool { signalled.load(ordering: .acquiring) }
 
     /// Stops `source` on the first signal.
     convenience init(stopping source: AudioSource) {
@@ -59,7 +58,7 @@ final class StopSignals: @unchecked Sendable {
             signal(sig, SIG_IGN)
             let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             s.setEventHandler { [unowned self] in
-                self.received = sig
+                self.signalled.store(true, ordering: .releasing)
                 onStop()
             }
             s.resume()

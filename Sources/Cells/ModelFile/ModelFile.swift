@@ -102,20 +102,21 @@ public struct ModelFile: Sendable {
         // Tensors.
         let store = ParameterStore<Float>(tensors: config.tensors)
         let expected = Set(store.specs.map(\.name))
+        var ranges: [(Int, Int, String)] = []
         var auxiliary: [String: [Float]] = [:]
         for name in header.keys.sorted() where name != "__metadata__" && !expected.contains(name) {
             guard let prefix = auxiliaryPrefixes.first(where: { name.hasPrefix($0) }),
                   let spec = store.spec(String(name.dropFirst(prefix.count))) else {
                 throw .unexpectedTensor(path: path, name: name)
             }
-            auxiliary[name] = try readTensor(header, name: name, shape: spec.shape, body: body, path: path)
+            let t = try readTensor(header, name: name, shape: spec.shape, body: body, path: path)
+            auxiliary[name] = t.values
+            ranges.append((t.range.lowerBound, t.range.upperBound, name))
         }
-        var ranges: [(Int, Int, String)] = []
         for spec in store.specs {
-            guard header[spec.name] is [String: Any] else { throw .missingTensor(path: path, name: spec.name) }
-            let offsets = (header[spec.name] as! [String: Any])["data_offsets"] as? [Int] ?? [0, 0]
-            ranges.append((offsets[0], offsets[1], spec.name))
-            store.set(spec.name, try readTensor(header, name: spec.name, shape: spec.shape, body: body, path: path))
+            let t = try readTensor(header, name: spec.name, shape: spec.shape, body: body, path: path)
+            store.set(spec.name, t.values)
+            ranges.append((t.range.lowerBound, t.range.upperBound, spec.name))
         }
         ranges.sort { $0.0 < $1.0 }
         for (a, b) in zip(ranges, ranges.dropFirst()) where b.0 < a.1 {
@@ -130,9 +131,9 @@ public struct ModelFile: Sendable {
         return ModelFile(network: network, tokens: tokens, features: meta["features"], extra: extra, auxiliary: auxiliary)
     }
 
-    /// One F32 tensor's values, after checking its dtype, shape and place in the data.
+    /// One F32 tensor's values and byte range, after checking its dtype, shape and place in the data.
     private static func readTensor(_ header: [String: Any], name: String, shape expected: [Int], body: Data,
-                                   path: String) throws(ModelError) -> [Float] {
+                                   path: String) throws(ModelError) -> (values: [Float], range: Range<Int>) {
         guard let entry = header[name] as? [String: Any] else { throw .missingTensor(path: path, name: name) }
         let dtype = entry["dtype"] as? String ?? "?"
         guard dtype == "F32" else { throw .wrongDtype(path: path, name: name, found: dtype) }
@@ -154,7 +155,7 @@ public struct ModelFile: Sendable {
         if let bad = values.firstIndex(where: { !$0.isFinite }) {
             throw .corrupt(path: path, detail: "tensor '\(name)' holds \(values[bad]) at index \(bad)")
         }
-        return values
+        return (values, offsets[0]..<offsets[1])
     }
 
     private struct Normalization: Codable {
