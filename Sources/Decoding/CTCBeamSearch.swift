@@ -1,0 +1,344 @@
+import Glibc
+
+/// Settings of the prefix beam search, with the defaults measured on the dev set (MODEL.md).
+public struct BeamSearchConfig: Codable, Equatable, Sendable {
+    /// Prefixes kept after every step.
+    public var beamWidth: Int = 12
+    /// Labels whose log-probability at a step is below this are not tried as extensions there.
+    public var labelFloor: Float = -12
+    /// Weight of the language model's ln P(word | history).
+    public var lmWeight: Float = 0.6
+    /// Added per completed word (counters the LM's preference for fewer words).
+    public var wordBonus: Float = 1.0
+
+    public init() {}
+}
+
+/// A word of a hypothesis with its position in network steps and a confidence in [0, 1]
+/// (the geometric mean of its characters' posteriors at the steps they were emitted).
+public struct DecodedWord: Equatable, Sendable {
+    public var text: String
+    public var firstStep: Int
+    public var lastStep: Int
+    public var confidence: Float
+}
+
+public struct Hypothesis: Equatable, Sendable {
+    public var text: String
+    public var words: [DecodedWord]
+    /// Characters at the front of `text` that no later step can change: every surviving prefix
+    /// starts with them. Partial results show them as committed.
+    public var stableCharacters: Int
+    /// ln P_ctc(text) plus the language model and word bonus terms.
+    public var score: Float
+
+    public static let empty = Hypothesis(text: "", words: [], stableCharacters: 0, score: 0)
+}
+
+/// Streaming CTC prefix beam search (Hannun et al. 2014), constrained by a `Grammar` and scored
+/// by an optional ARPA word n-gram model. Each prefix is a node in an arena shared by all beams,
+/// so beams that extend the same prefix merge by node identity and the committed part of a
+/// partial result is the beams' common ancestor. `finish()` returns the final hypothesis of an
+/// utterance and starts the next; the arena is cleared then, so memory is bounded by the longest
+/// utterance (the endpointer bounds that).
+public final class CTCBeamSearch {
+    public let tokens: TokenSet
+    public let grammar: Grammar
+    public let languageModel: ArpaLanguageModel?
+    public let config: BeamSearchConfig
+
+    private struct Node {
+        var parent: Int32
+        var label: Int32            // -1 at the root
+        var depth: Int32
+        var step: Int32             // step at which this label was first emitted
+        var logProb: Float          // the label's log-posterior at that step
+        var trie: Int32             // lexicon node (words, phrases); 0 = at the start of a word
+        var context: Int32          // language-model history (interned word ids)
+        var bonus: Float            // language model and word bonus so far
+        var emission: Float = -.infinity   // path score of the best emission of `label` so far
+    }
+
+    private struct Beam { var node: Int32; var blank: Float; var nonBlank: Float }
+
+    private var nodes: [Node] = []
+    private var children: [Int64: Int32] = [:]
+    private var beams: [Beam] = []
+    private var next: [Int32: Int] = [:]       // node → index in `scratch`
+    private var scratch: [Beam] = []
+    private var contexts: [[Int32]] = []
+    private var contextIndex: [[Int32]: Int32] = [:]
+    private var wordIDs: [Int32?] = []        // lexicon entry → LM word id
+    private let space: Int32
+    private var step = 0
+    /// The utterance's posteriors, kept for phrase grammars: `finish()` scores every phrase exactly.
+    private var rows: [Float] = []
+    private let phraseLabels: [[Int]]
+
+    public init(tokens: TokenSet, grammar: Grammar = .open, languageModel: ArpaLanguageModel? = nil,
+                config: BeamSearchConfig = BeamSearchConfig()) {
+        self.tokens = tokens
+        self.grammar = grammar
+        self.languageModel = languageModel
+        self.config = config
+        space = Int32((try? tokens.encode("a b"))?[1] ?? -1)
+        if case let .words(lexicon) = grammar, let lm = languageModel {
+            wordIDs = lexicon.entries.map { lm.id(of: $0) }
+        }
+        if case let .phrases(lexicon) = grammar {
+            phraseLabels = lexicon.entries.map { (try? tokens.encode($0)) ?? [] }
+        } else {
+            phraseLabels = []
+        }
+        reset()
+    }
+
+    /// Forgets the current utterance.
+    public func reset() {
+        nodes.removeAll(keepingCapacity: true)
+        children.removeAll(keepingCapacity: true)
+        contexts.removeAll(keepingCapacity: true)
+        contextIndex.removeAll(keepingCapacity: true)
+        let start: [Int32] = languageModel?.sentenceStart.map { [$0] } ?? []
+        nodes.append(Node(parent: -1, label: -1, depth: 0, step: -1, logProb: 0, trie: 0, context: intern(start), bonus: 0))
+        beams = [Beam(node: 0, blank: 0, nonBlank: -.infinity)]
+        step = 0
+        rows.removeAll(keepingCapacity: true)
+    }
+
+    /// Steps accepted since the last reset.
+    public var steps: Int { step }
+
+    private func intern(_ context: [Int32]) -> Int32 {
+        if let id = contextIndex[context] { return id }
+        let id = Int32(contexts.count)
+        contexts.append(context)
+        contextIndex[context] = id
+        return id
+    }
+
+    /// The language model and word bonus for completing lexicon entry `entry` after `context`.
+    private func wordScore(entry: Int32, context: Int32) -> (Float, Int32) {
+        guard let lm = languageModel else { return (config.wordBonus, context) }
+        let word = wordIDs[Int(entry)]
+        let history = contexts[Int(context)]
+        let lp = lm.logProb(word, context: history[...])
+        var next = history + [word ?? -1]
+        if next.count > lm.order - 1 { next.removeFirst(next.count - (lm.order - 1)) }
+        return (config.lmWeight * lp + config.wordBonus, intern(next))
+    }
+
+    /// The node reached from `p` by emitting `label`, or nil when the grammar forbids it.
+    private func extend(_ p: Int32, _ label: Int32, logProb: Float) -> Int32? {
+        let key = Int64(p) << 8 | Int64(label)
+        if let c = children[key] { return c }
+        let node = nodes[Int(p)]
+        var trie = node.trie, context = node.context, bonus = node.bonus
+        switch grammar {
+        case .open:
+            if label == space && (node.label == space || node.label < 0) { return nil }
+        case let .words(lexicon):
+            if label == space {
+                let entry = lexicon.nodes[Int(trie)].entry
+                guard trie != 0, entry >= 0 else { return nil }
+                let (s, c) = wordScore(entry: entry, context: context)
+                bonus += s
+                context = c
+                trie = 0
+            } else {
+                guard let t = lexicon.child(trie, label) else { return nil }
+                trie = t
+            }
+        case let .phrases(lexicon):
+            guard let t = lexicon.child(trie, label) else { return nil }
+            trie = t
+        }
+        nodes.append(Node(parent: p, label: label, depth: node.depth + 1, step: Int32(step), logProb: logProb,
+                          trie: trie, context: context, bonus: bonus))
+        let id = Int32(nodes.count - 1)
+        children[key] = id
+        return id
+    }
+
+    @inline(__always)
+    private static func logAdd(_ a: Float, _ b: Float) -> Float {
+        if a == -.infinity { return b }
+        if b == -.infinity { return a }
+        let m = max(a, b)
+        return m + log1pf(expf(-abs(a - b)))
+    }
+
+    private func add(_ node: Int32, blank: Float = -.infinity, nonBlank: Float = -.infinity) {
+        if let i = next[node] {
+            scratch[i].blank = Self.logAdd(scratch[i].blank, blank)
+            scratch[i].nonBlank = Self.logAdd(scratch[i].nonBlank, nonBlank)
+        } else {
+            next[node] = scratch.count
+            scratch.append(Beam(node: node, blank: blank, nonBlank: nonBlank))
+        }
+    }
+
+    /// Adds one step of log-posteriors (one value per token, blank at 0).
+    public func accept(logProbs lp: UnsafeBufferPointer<Float>) {
+        precondition(lp.count == tokens.count, "the network has \(lp.count) outputs, the token set \(tokens.count)")
+        next.removeAll(keepingCapacity: true)
+        scratch.removeAll(keepingCapacity: true)
+        if !phraseLabels.isEmpty { rows.append(contentsOf: lp) }
+        let blank = lp[0]
+        for b in beams {
+            let total = Self.logAdd(b.blank, b.nonBlank)
+            let last = nodes[Int(b.node)].label
+            add(b.node, blank: total + blank)
+            if last > 0 { add(b.node, nonBlank: b.nonBlank + lp[Int(last)]) }
+            for c in 1..<lp.count where lp[c] >= config.labelFloor {
+                let label = Int32(c)
+                guard let child = extend(b.node, label, logProb: lp[c]) else { continue }
+                let value = (label == last ? b.blank : total) + lp[c]
+                add(child, nonBlank: value)
+                // The label's time is the step of its most probable emission from its parent.
+                if value > nodes[Int(child)].emission {
+                    nodes[Int(child)].emission = value
+                    nodes[Int(child)].step = Int32(step)
+                    nodes[Int(child)].logProb = lp[c]
+                }
+            }
+        }
+        let width = config.beamWidth
+        if scratch.count > width {
+            scratch.sort { rank($0) > rank($1) }
+            scratch.removeLast(scratch.count - width)
+        }
+        swap(&beams, &scratch)
+        step += 1
+    }
+
+    @inline(__always)
+    private func rank(_ b: Beam) -> Float { Self.logAdd(b.blank, b.nonBlank) + nodes[Int(b.node)].bonus }
+
+    /// The best hypothesis so far; it may still change, except its first `stableCharacters`.
+    public func partial() -> Hypothesis {
+        guard let best = beams.max(by: { rank($0) < rank($1) }) else { return .empty }
+        var h = hypothesis(best.node, score: rank(best), complete: false)
+        // A phrase grammar rescores every phrase at the end, so nothing is settled before then.
+        h.stableCharacters = phraseLabels.isEmpty ? Int(nodes[Int(commonAncestor())].depth) : 0
+        return h
+    }
+
+    /// Ends the utterance: returns the best hypothesis the grammar accepts as complete (or the
+    /// completed words of the best one, when none is complete) and resets for the next.
+    public func finish() -> Hypothesis {
+        defer { reset() }
+        if !phraseLabels.isEmpty, step > 0 { return bestPhrase() }
+        var best: (node: Int32, score: Float)?
+        for b in beams {
+            guard let s = completionScore(b.node) else { continue }
+            let score = Self.logAdd(b.blank, b.nonBlank) + s
+            if best == nil || score > best!.score { best = (b.node, score) }
+        }
+        if let best {
+            var h = hypothesis(best.node, score: best.score, complete: true)
+            h.stableCharacters = h.text.count
+            return h
+        }
+        guard let top = beams.max(by: { rank($0) < rank($1) }) else { return .empty }
+        var h = hypothesis(top.node, score: rank(top), complete: true)
+        h.stableCharacters = h.text.count
+        return h
+    }
+
+    /// The phrase with the highest CTC likelihood over the whole utterance (every phrase scored,
+    /// none pruned), with its characters placed by the best alignment. An utterance no phrase
+    /// fits (shorter than every phrase) gives the empty hypothesis.
+    private func bestPhrase() -> Hypothesis {
+        var best: (index: Int, score: Float, steps: [Int])?
+        rows.withUnsafeBufferPointer { all in
+            for (i, labels) in phraseLabels.enumerated() where !labels.isEmpty {
+                guard let a = CTCAlignment.align(all, classes: tokens.count, labels: labels) else { continue }
+                if best == nil || a.logLikelihood > best!.score { best = (i, a.logLikelihood, a.steps) }
+            }
+        }
+        guard let best else { return .empty }
+        let labels = phraseLabels[best.index], v = tokens.count
+        var words: [DecodedWord] = [], current: [(Int, Float)] = [], text = ""
+        func flush() {
+            guard let first = current.first, let last = current.last else { return }
+            let mean = current.reduce(Float(0)) { $0 + $1.1 } / Float(current.count)
+            words.append(DecodedWord(text: String(text.split(separator: " ").last ?? ""), firstStep: first.0, lastStep: last.0,
+                                     confidence: expf(mean)))
+            current.removeAll()
+        }
+        for (k, l) in labels.enumerated() {
+            if Int32(l) == space { flush(); text.append(" "); continue }
+            text.append(contentsOf: tokens.tokens[l])
+            current.append((best.steps[k], rows[best.steps[k] * v + l]))
+        }
+        flush()
+        return Hypothesis(text: text, words: words, stableCharacters: text.count, score: best.score)
+    }
+
+    /// The bonus a prefix earns by ending here, or nil when the grammar does not allow it to end.
+    private func completionScore(_ id: Int32) -> Float? {
+        let node = nodes[Int(id)]
+        switch grammar {
+        case .open:
+            return node.bonus
+        case let .words(lexicon):
+            var bonus = node.bonus, context = node.context
+            if node.trie != 0 {
+                let entry = lexicon.nodes[Int(node.trie)].entry
+                guard entry >= 0 else { return nil }
+                let (s, c) = wordScore(entry: entry, context: context)
+                bonus += s
+                context = c
+            }
+            if let lm = languageModel, let end = lm.sentenceEnd, node.depth > 0 {
+                bonus += config.lmWeight * lm.logProb(end, context: contexts[Int(context)][...])
+            }
+            return bonus
+        case let .phrases(lexicon):
+            return node.trie == 0 || lexicon.nodes[Int(node.trie)].entry >= 0 ? node.bonus : nil
+        }
+    }
+
+    /// The deepest node that every beam descends from.
+    private func commonAncestor() -> Int32 {
+        guard var a = beams.first?.node else { return 0 }
+        for b in beams.dropFirst() {
+            var x = a, y = b.node
+            while nodes[Int(x)].depth > nodes[Int(y)].depth { x = nodes[Int(x)].parent }
+            while nodes[Int(y)].depth > nodes[Int(x)].depth { y = nodes[Int(y)].parent }
+            while x != y { x = nodes[Int(x)].parent; y = nodes[Int(y)].parent }
+            a = x
+        }
+        return a
+    }
+
+    /// Text and words of the prefix ending at `id`. An unfinished last word of a constrained
+    /// grammar is left out of a complete hypothesis.
+    private func hypothesis(_ id: Int32, score: Float, complete: Bool) -> Hypothesis {
+        var path: [Node] = []
+        var n = id
+        while n > 0 { path.append(nodes[Int(n)]); n = nodes[Int(n)].parent }
+        path.reverse()
+        if complete, case let .words(lexicon) = grammar, let last = path.last, last.trie != 0,
+           lexicon.nodes[Int(last.trie)].entry < 0 {
+            while let l = path.last, l.label != space { path.removeLast() }
+        }
+        var text = "", words: [DecodedWord] = []
+        var current: [Node] = []
+        func flush() {
+            guard let first = current.first, let last = current.last else { return }
+            let mean = current.reduce(Float(0)) { $0 + $1.logProb } / Float(current.count)
+            words.append(DecodedWord(text: String(current.compactMap { tokens.tokens[Int($0.label)].first }),
+                                     firstStep: Int(first.step), lastStep: Int(last.step), confidence: expf(mean)))
+            current.removeAll()
+        }
+        for node in path {
+            text.append(contentsOf: tokens.tokens[Int(node.label)])
+            if node.label == space { flush() } else { current.append(node) }
+        }
+        flush()
+        if text.hasSuffix(" ") { text.removeLast() }
+        return Hypothesis(text: text, words: words, stableCharacters: 0, score: score)
+    }
+}

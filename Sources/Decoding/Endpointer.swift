@@ -1,0 +1,53 @@
+/// When an utterance ends, decided from the network's own output: a run of steps whose best
+/// label is blank or space counts as silence. Rules in the manner of Kaldi's and sherpa-onnx's
+/// endpointing, with documented defaults.
+public struct EndpointConfig: Codable, Equatable, Sendable {
+    /// After something was recognized, this much trailing silence ends the utterance.
+    public var trailingSilence: Double = 0.8
+    /// An utterance is cut here even without a pause (bounds latency and the decoder's memory).
+    public var maxUtterance: Double = 20
+    /// With nothing recognized, this much silence resets the network state anyway, so a stream
+    /// that runs for days never carries state longer than this.
+    public var idleReset: Double = 10
+
+    public init() {}
+}
+
+public struct Endpointer: Sendable {
+    public enum Decision: Equatable, Sendable {
+        case none
+        /// The utterance is over: finalize it and reset the decoder and network state.
+        case endpoint
+        /// Only silence so far: reset state without producing a result.
+        case idleReset
+    }
+
+    public let config: EndpointConfig
+    /// Seconds of audio per network step.
+    public let stepSeconds: Double
+    private var stepsInUtterance = 0
+    private var silentSteps = 0
+    private var heardSpeech = false
+
+    public init(config: EndpointConfig = EndpointConfig(), stepSeconds: Double) {
+        self.config = config
+        self.stepSeconds = stepSeconds
+    }
+
+    /// One step: `speech` when its best label is a character other than space.
+    public mutating func accept(speech: Bool) -> Decision {
+        stepsInUtterance += 1
+        if speech { heardSpeech = true; silentSteps = 0 } else { silentSteps += 1 }
+        let silence = Double(silentSteps) * stepSeconds, length = Double(stepsInUtterance) * stepSeconds
+        let decision: Decision
+        if heardSpeech {
+            decision = (silence >= config.trailingSilence || length >= config.maxUtterance) ? .endpoint : .none
+        } else {
+            decision = silence >= config.idleReset ? .idleReset : .none
+        }
+        if decision != .none { stepsInUtterance = 0; silentSteps = 0; heardSpeech = false }
+        return decision
+    }
+
+    public var inSpeech: Bool { heardSpeech }
+}

@@ -1,0 +1,134 @@
+import Glibc
+
+/// A keyword to spot, given as text at run time, with its own threshold.
+public struct Keyword: Equatable, Sendable {
+    public var text: String
+    /// Hits need a score at or above this (0–1; see `KeywordSpotter`).
+    public var threshold: Float
+
+    public init(_ text: String, threshold: Float = KeywordSpotter.defaultThreshold) {
+        self.text = TokenSet.normalize(text)
+        self.threshold = threshold
+    }
+}
+
+public struct KeywordHit: Equatable, Sendable {
+    public var keyword: String
+    /// Per-character geometric mean of the best alignment's probability, in [0, 1].
+    public var score: Float
+    /// Network steps of the keyword's first and last character.
+    public var firstStep: Int
+    public var lastStep: Int
+}
+
+/// Spots keywords in a stream of CTC posteriors, with no decoding of anything else.
+///
+/// For each keyword with characters k₁…k_L the spotter runs a Viterbi pass over CTC's topology
+/// (k₁ · blank* · k₂ · … · k_L, each character repeated freely) in which a path may start at any
+/// step: the best alignment ending at the current step is max over start steps of
+/// Σ log p(label on the path). Frames between the characters must be blank or repeats, so other
+/// speech in between costs what it should. The score is exp(that sum / L), a per-character
+/// geometric mean, so thresholds mean the same for short and long keywords. A hit fires at the
+/// step the last character's score first reaches the threshold (the earliest moment the keyword
+/// is known), then the keyword is silent for the refractory time. Allocation-free per step.
+public struct KeywordSpotter: Sendable {
+    public static let defaultThreshold: Float = 0.5
+
+    public struct Config: Codable, Equatable, Sendable {
+        /// After a hit, the same keyword cannot fire again for this many steps.
+        public var refractorySteps: Int = 33
+        /// An alignment longer than this many steps is abandoned (keywords are short).
+        public var maxSteps: Int = 100
+        public init() {}
+    }
+
+    private struct Track {
+        var keyword: Keyword
+        var labels: [Int32]
+        /// Best log-probability of a path in state j (2j = inside character j; 2j+1 = blanks after it).
+        var score: [Float]
+        var start: [Int32]
+        var quietUntil: Int
+    }
+
+    public let config: Config
+    private var tracks: [Track]
+    private var previous: [Float] = []
+    private var previousStart: [Int32] = []
+    private var step = 0
+
+    public init(keywords: [Keyword], tokens: TokenSet, config: Config = Config()) throws(TokenError) {
+        self.config = config
+        var tracks: [Track] = []
+        for k in keywords {
+            let labels = try tokens.encode(k.text).map(Int32.init)
+            guard !labels.isEmpty else { continue }
+            tracks.append(Track(keyword: k, labels: labels,
+                                score: Array(repeating: -.infinity, count: 2 * labels.count),
+                                start: Array(repeating: 0, count: 2 * labels.count), quietUntil: 0))
+        }
+        self.tracks = tracks
+        let longest = tracks.map { 2 * $0.labels.count }.max() ?? 0
+        previous = Array(repeating: -.infinity, count: longest)
+        previousStart = Array(repeating: 0, count: longest)
+    }
+
+    public var keywords: [Keyword] { tracks.map(\.keyword) }
+    public var steps: Int { step }
+
+    /// Forgets partial alignments (at an endpoint or a stream reset); step numbers go on.
+    public mutating func reset() {
+        for t in tracks.indices {
+            for j in tracks[t].score.indices { tracks[t].score[j] = -.infinity }
+        }
+    }
+
+    /// Adds one step of log-posteriors; calls `hit` for every keyword that fires at this step.
+    public mutating func accept(logProbs lp: UnsafeBufferPointer<Float>, hit: (KeywordHit) -> Void) {
+        let now = step
+        step += 1
+        let blank = lp[0]
+        for t in tracks.indices {
+            let n = tracks[t].labels.count
+            for j in 0..<(2 * n) {
+                previous[j] = tracks[t].score[j]
+                previousStart[j] = tracks[t].start[j]
+            }
+            for c in 0..<n {
+                let label = tracks[t].labels[c]
+                let p = lp[Int(label)]
+                // inside character c: stay (repeat), or enter from the blanks after c−1, or
+                // directly from character c−1 when the labels differ (CTC needs a blank between equal ones)
+                var best = previous[2 * c], from = previousStart[2 * c]
+                if c == 0 {
+                    best = 0; from = Int32(now)        // free start: a fresh path beats any older one
+                } else {
+                    if previous[2 * c - 1] > best { best = previous[2 * c - 1]; from = previousStart[2 * c - 1] }
+                    if tracks[t].labels[c - 1] != label, previous[2 * c - 2] > best {
+                        best = previous[2 * c - 2]; from = previousStart[2 * c - 2]
+                    }
+                }
+                tracks[t].score[2 * c] = best + p
+                tracks[t].start[2 * c] = from
+                // blanks after character c: stay, or come from the character
+                var b = previous[2 * c + 1], bFrom = previousStart[2 * c + 1]
+                if previous[2 * c] > b { b = previous[2 * c]; bFrom = previousStart[2 * c] }
+                tracks[t].score[2 * c + 1] = b + blank
+                tracks[t].start[2 * c + 1] = bFrom
+            }
+            // abandon alignments that have run too long
+            for j in 0..<(2 * n) where now - Int(tracks[t].start[j]) >= config.maxSteps {
+                tracks[t].score[j] = -.infinity
+            }
+            let end = tracks[t].score[2 * n - 2]
+            guard now >= tracks[t].quietUntil, end > -.infinity else { continue }
+            let score = expf(end / Float(n))
+            if score >= tracks[t].keyword.threshold {
+                hit(KeywordHit(keyword: tracks[t].keyword.text, score: score,
+                               firstStep: Int(tracks[t].start[2 * n - 2]), lastStep: now))
+                tracks[t].quietUntil = now + config.refractorySteps
+                for j in 0..<(2 * n) { tracks[t].score[j] = -.infinity }
+            }
+        }
+    }
+}
