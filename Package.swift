@@ -27,6 +27,7 @@ let package = Package(
         .library(name: "Stream", targets: ["Stream"]),
         .library(name: "Cells", targets: ["Cells"]),
         .library(name: "Decoding", targets: ["Decoding"]),
+        .library(name: "Recognizer", targets: ["Recognizer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -50,12 +51,14 @@ let package = Package(
         // Decoding: network outputs → tokens and text (token set, greedy CTC, error rates).
         .target(name: "Decoding"),
         // Training recipes: manifests → features → CTC training with dev evaluation and checkpoints.
-        .target(name: "ModelTraining", dependencies: ["Stream", "Cells", "Decoding"]),
+        // Recognizer: audio source → features → network → decoders, on its own thread, as events.
+        .target(name: "Recognizer", dependencies: ["Stream", "Cells", "Decoding"]),
+        .target(name: "ModelTraining", dependencies: ["Stream", "Cells", "Decoding", "Recognizer"]),
         .target(name: "Cells", swiftSettings: hotLoops + [.unsafeFlags(["-O"] + cpuFlags, .when(configuration: .debug))]),
         .executableTarget(
             name: "hark",
             dependencies: [
-                "Stream", "Cells", "Decoding", "ModelTraining",
+                "Stream", "Cells", "Decoding", "Recognizer", "ModelTraining",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -80,6 +83,7 @@ let package = Package(
         .testTarget(name: "StreamTests", dependencies: ["Stream", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CellsTests", dependencies: ["Cells", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DecodingTests", dependencies: ["Decoding"]),
+        .testTarget(name: "RecognizerTests", dependencies: ["Recognizer", "Stream", "Decoding", "TestSupport"]),
         .testTarget(name: "ModelTrainingTests", dependencies: ["ModelTraining", "Stream", "Cells", "TestSupport"]),
         // Runs the built `hark` binary as a user would.
         .testTarget(name: "HarkTests", dependencies: ["hark", "Stream", "TestSupport"]),

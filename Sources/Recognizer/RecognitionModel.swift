@@ -1,0 +1,84 @@
+import Cells
+import Decoding
+import Foundation
+import Stream
+
+/// Everything a recognizer needs from a model file: the network, its token set and the exact
+/// front-end settings it was trained with. Immutable and shared by every stream.
+public struct RecognitionModel: @unchecked Sendable {
+    public let path: String
+    public let network: Network<Float>
+    public let tokens: TokenSet
+    public let features: LogMelConfig
+
+    /// Loads a model file; every problem is an error that names the file and what is wrong.
+    public init(path: String) throws {
+        let file = try ModelFile.load(path: path)
+        guard file.network.config.outputSize > 0 else {
+            throw RecognizerError.badModel(path: path, reason: "has no output layer; it is not a recognition model")
+        }
+        let tokens: TokenSet
+        do { tokens = try TokenSet(tokens: file.tokens) } catch {
+            throw RecognizerError.badModel(path: path, reason: "token list: \(error)")
+        }
+        guard tokens.count == file.network.config.outputSize else {
+            throw RecognizerError.badModel(path: path, reason: "\(tokens.count) tokens for \(file.network.config.outputSize) outputs")
+        }
+        var features = LogMelConfig()
+        if let json = file.features {
+            do { features = try JSONDecoder().decode(LogMelConfig.self, from: Data(json.utf8)) } catch {
+                throw RecognizerError.badModel(path: path, reason: "front-end settings: \(error.localizedDescription)")
+            }
+        }
+        guard features.melBands == file.network.config.inputSize else {
+            throw RecognizerError.badModel(path: path, reason: "front end gives \(features.melBands) bands, network takes \(file.network.config.inputSize)")
+        }
+        self.path = path
+        network = file.network
+        self.tokens = tokens
+        self.features = features
+    }
+
+    /// Seconds of audio per network step (hop × stride).
+    public var stepSeconds: Double {
+        Double(features.hopLength * network.config.stride) / Double(features.sampleRate)
+    }
+
+    /// The sample just after the audio that network step `s` (0-based, since a reset) has seen:
+    /// its last stacked frame's window end.
+    public func endSample(ofStep s: Int) -> Int64 {
+        let c = network.config
+        let lastFrame = s * c.stride + c.stack - 1
+        return features.geometry.endSample(ofFrame: lastFrame)
+    }
+
+    /// The shipped model, found without configuration: `$HARK_MODEL` if set, else
+    /// `share/model.safetensors` beside or above the running executable (a source checkout's
+    /// `.build/release/hark` finds the repository's), else `/usr/local/share/hark/model.safetensors`.
+    public static func defaultPath() throws -> String {
+        if let env = ProcessInfo.processInfo.environment["HARK_MODEL"], !env.isEmpty { return env }
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        var tried: [String] = []
+        for _ in 0..<6 {
+            let candidate = dir.appendingPathComponent("share/model.safetensors").path
+            if FileManager.default.fileExists(atPath: candidate) { return candidate }
+            tried.append(candidate)
+            dir.deleteLastPathComponent()
+        }
+        let system = "/usr/local/share/hark/model.safetensors"
+        if FileManager.default.fileExists(atPath: system) { return system }
+        throw RecognizerError.noModel(tried: tried + [system])
+    }
+}
+
+public enum RecognizerError: Error, CustomStringConvertible, Equatable {
+    case badModel(path: String, reason: String)
+    case noModel(tried: [String])
+
+    public var description: String {
+        switch self {
+        case let .badModel(path, reason): "model '\(path)' \(reason)"
+        case let .noModel(tried): "no model given and the shipped one was not found (looked at \(tried.joined(separator: ", "))); pass --model or set HARK_MODEL"
+        }
+    }
+}

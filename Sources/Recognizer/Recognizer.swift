@@ -1,0 +1,126 @@
+import Foundation
+import Stream
+
+/// Runs recognition on its own thread: reads an `AudioSource` (an ALSA capture, a file, stdin),
+/// feeds a `StreamingRecognizer`, and delivers events through a callback or an `AsyncSequence`.
+///
+/// ```swift
+/// let model = try RecognitionModel(path: RecognitionModel.defaultPath())
+/// let recognizer = try Recognizer(model: model)
+/// let mic = try AlsaCapture(CaptureConfig(device: "default"))
+/// for try await event in recognizer.events(from: mic) {
+///     if case let .final(t) = event { print(t.text) }
+/// }
+/// ```
+public final class Recognizer: @unchecked Sendable {
+    public let model: RecognitionModel
+    public let config: RecognizerConfig
+    /// Seconds of wall-clock time between `.stats` events; nil for none.
+    public var statsInterval: Double?
+
+    private let lock = NSLock()
+    private var source: AudioSource?
+    private var thread: Thread?
+    private let done = DispatchSemaphore(value: 0)
+    private var failure: Error?
+    private var lastStats = RecognizerStats()
+
+    public init(model: RecognitionModel, config: RecognizerConfig = RecognizerConfig()) throws {
+        self.model = model
+        self.config = config
+        _ = try StreamingRecognizer(model: model, config: config)       // surface config errors (keywords) now
+    }
+
+    /// Starts reading `source` on a new thread; `handler` gets every event on that thread. When the
+    /// source ends, fails, or `stop()` is called, the pending utterance is finalized, then
+    /// `completion` gets nil or the source's error.
+    public func start(source: AudioSource, handler: @escaping @Sendable (RecognitionEvent) -> Void,
+                      completion: @escaping @Sendable (Error?) -> Void = { _ in }) throws {
+        let core = try StreamingRecognizer(model: model, config: config)
+        lock.lock()
+        precondition(thread == nil, "a Recognizer runs one source at a time")
+        self.source = source
+        let owned = Owned(core: core, source: source)        // handed to the thread, used only there
+        let t = Thread { [self] in
+            let error = run(owned.core, owned.source, handler)
+            lock.lock(); failure = error; lastStats = owned.core.stats; lock.unlock()
+            completion(error)
+            done.signal()
+        }
+        t.name = "hark-recognizer"
+        t.stackSize = 1 << 20
+        thread = t
+        lock.unlock()
+        t.start()
+    }
+
+    private func run(_ core: StreamingRecognizer, _ source: AudioSource, _ handler: (RecognitionEvent) -> Void) -> Error? {
+        let block = UnsafeMutableBufferPointer<Float>.allocate(capacity: 1600)
+        defer { block.deallocate() }
+        var cpuStart = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpuStart)
+        var nextStats = Date().addingTimeInterval(statsInterval ?? .infinity)
+        var error: Error?
+        while true {
+            let n: Int
+            do { n = try source.read(into: block) } catch let e { error = e; break }
+            if n == 0 { break }
+            core.noteLosses(source.losses)
+            core.accept(samples: UnsafeBufferPointer(rebasing: block[0..<n]), emit: handler)
+            if let interval = statsInterval, Date() >= nextStats {
+                nextStats = Date().addingTimeInterval(interval)
+                handler(.stats(stats(core, cpuStart)))
+            }
+        }
+        core.noteLosses(source.losses)
+        core.finish(emit: handler)
+        if statsInterval != nil { handler(.stats(stats(core, cpuStart))) }
+        return error
+    }
+
+    private func stats(_ core: StreamingRecognizer, _ cpuStart: timespec) -> RecognizerStats {
+        var now = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now)
+        var s = core.stats
+        s.cpuSeconds = Double(now.tv_sec - cpuStart.tv_sec) + Double(now.tv_nsec - cpuStart.tv_nsec) / 1e9
+        return s
+    }
+
+    /// Asks the source to end; the thread finalizes the pending utterance and finishes. Safe from
+    /// any thread, including a signal-handling one.
+    public func stop() {
+        lock.lock(); let s = source; lock.unlock()
+        s?.requestStop()
+    }
+
+    /// Blocks until the thread has finished; rethrows the source's error, if any.
+    public func wait() throws {
+        done.wait()
+        done.signal()
+        lock.lock(); let e = failure; lock.unlock()
+        if let e { throw e }
+    }
+
+    /// Counters of the finished run (after `wait()`).
+    public var finalStats: RecognizerStats { lock.lock(); defer { lock.unlock() }; return lastStats }
+
+    /// The events of `source` as an async sequence; ends when the source ends and throws its
+    /// error. Cancelling the consuming task stops the source.
+    public func events(from source: AudioSource) -> AsyncThrowingStream<RecognitionEvent, Error> {
+        AsyncThrowingStream { continuation in
+            do {
+                try start(source: source, handler: { continuation.yield($0) },
+                          completion: { error in continuation.finish(throwing: error) })
+            } catch {
+                continuation.finish(throwing: error)
+            }
+            continuation.onTermination = { [weak self] _ in self?.stop() }
+        }
+    }
+}
+
+/// The recognizer core and its source move to the recognition thread and stay there.
+private struct Owned: @unchecked Sendable {
+    let core: StreamingRecognizer
+    let source: AudioSource
+}

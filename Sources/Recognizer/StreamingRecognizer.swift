@@ -1,0 +1,175 @@
+import Cells
+import Decoding
+import Foundation
+import Stream
+
+/// What a recognizer decodes and when utterances end. Defaults are those of `hark listen`.
+public struct RecognizerConfig: Sendable {
+    /// Produce transcripts (dictation). A keyword daemon turns this off and runs only the spotter.
+    public var transcribe = true
+    /// What the beam search may produce (`.open`: any characters).
+    public var grammar: Grammar = .open
+    public var languageModel: ArpaLanguageModel?
+    public var beam = BeamSearchConfig()
+    public var keywords: [Keyword] = []
+    public var spotter = KeywordSpotter.Config()
+    public var endpoint = EndpointConfig()
+
+    public init() {}
+}
+
+/// The recognizer's per-stream state and its synchronous step: samples in, events out.
+///
+/// samples → `FeatureStream` → `NetworkStream` (LSTM state carried frame to frame) → beam search,
+/// keyword spotter and endpointer, each fed every network step. At an endpoint the utterance's
+/// final transcript is emitted and the network and decoders start afresh (the front end's
+/// sample counter goes on, so times stay absolute). `Recognizer` runs one of these on a thread.
+public final class StreamingRecognizer {
+    public let model: RecognitionModel
+    public let config: RecognizerConfig
+    public private(set) var stats = RecognizerStats()
+
+    private let features: FeatureStream
+    private let network: NetworkStream<Float>
+    private let search: CTCBeamSearch?
+    private var spotter: KeywordSpotter?
+    private var endpointer: Endpointer
+    private let frame: UnsafeMutableBufferPointer<Float>
+    private let output: UnsafeMutableBufferPointer<Float>
+    private let space: Int
+    private var nextFrame = 0
+    /// Frame index at which the network was last reset: step s of the utterance ends at frame
+    /// utteranceFrame + s·stride + stack − 1.
+    private var utteranceFrame = 0
+    private var utteranceSteps = 0
+    private var lastPartial = ""
+    /// Samples the source lost before the current block: added to stream times.
+    private var samplesLost: Int64 = 0
+
+    public init(model: RecognitionModel, config: RecognizerConfig = RecognizerConfig()) throws {
+        self.model = model
+        self.config = config
+        features = try LogMelSpectrogram(model.features).makeStream()
+        network = NetworkStream(model.network)
+        search = config.transcribe
+            ? CTCBeamSearch(tokens: model.tokens, grammar: config.grammar, languageModel: config.languageModel, config: config.beam)
+            : nil
+        spotter = config.keywords.isEmpty ? nil : try KeywordSpotter(keywords: config.keywords, tokens: model.tokens, config: config.spotter)
+        endpointer = Endpointer(config: config.endpoint, stepSeconds: model.stepSeconds)
+        frame = .allocate(capacity: model.features.melBands)
+        output = .allocate(capacity: model.network.config.outputWidth)
+        space = (try? model.tokens.encode("a b"))?[1] ?? -1
+    }
+
+    deinit {
+        frame.deallocate()
+        output.deallocate()
+    }
+
+    private var rate: Double { Double(model.features.sampleRate) }
+
+    /// Stream time (seconds) of the end of utterance step `s`.
+    private func time(ofStep s: Int) -> Double {
+        let c = model.network.config
+        let lastFrame = utteranceFrame + s * c.stride + c.stack - 1
+        return Double(features.geometry.endSample(ofFrame: lastFrame) + samplesLost) / rate
+    }
+
+    /// Tells the recognizer how many samples its source has lost so far (overruns, ring drops).
+    public func noteLosses(_ losses: CaptureLosses) {
+        samplesLost = losses.totalSamplesLost
+        stats.overruns = losses.overruns
+        stats.samplesLost = losses.totalSamplesLost
+    }
+
+    /// Feeds samples; calls `emit` for every event they produce, in order.
+    public func accept(samples: UnsafeBufferPointer<Float>, emit: (RecognitionEvent) -> Void) {
+        features.accept(samples: samples)
+        stats.audioSeconds += Double(samples.count) / rate
+        while nextFrame < features.framesReady {
+            features.frame(nextFrame, into: frame)
+            nextFrame += 1
+            features.discardFrames(before: nextFrame)
+            guard network.accept(frame: UnsafeBufferPointer(frame), into: output) else { continue }
+            step(UnsafeBufferPointer(output), emit: emit)
+        }
+    }
+
+    public func accept(samples: [Float], emit: (RecognitionEvent) -> Void) {
+        samples.withUnsafeBufferPointer { accept(samples: $0, emit: emit) }
+    }
+
+    /// End of the stream: the pending utterance becomes final (when it has any words).
+    public func finish(emit: (RecognitionEvent) -> Void) {
+        endUtterance(emit: emit)
+    }
+
+    private func step(_ row: UnsafeBufferPointer<Float>, emit: (RecognitionEvent) -> Void) {
+        let s = utteranceSteps
+        utteranceSteps += 1
+        var best = 0
+        for k in 1..<row.count where row[k] > row[best] { best = k }
+
+        if var spotter {
+            spotter.accept(logProbs: row) { hit in
+                let offset = hit.lastStep - s               // the spotter counts steps across utterances
+                stats.keywordHits += 1
+                emit(.keyword(KeywordEvent(keyword: hit.keyword, score: Double(hit.score),
+                                           start: max(0, time(ofStep: hit.firstStep - offset) - model.stepSeconds),
+                                           end: time(ofStep: s),
+                                           wallClock: Date().timeIntervalSince1970)))
+            }
+            self.spotter = spotter
+        }
+        if let search {
+            search.accept(logProbs: row)
+            if best != 0 {                                   // text can only change when a label is emitted
+                let p = search.partial()
+                if p.text != lastPartial {
+                    lastPartial = p.text
+                    emit(.partial(transcript(p)))
+                }
+            }
+        }
+        switch endpointer.accept(speech: best != 0 && best != space) {
+        case .none: break
+        case .endpoint: endUtterance(emit: emit)
+        case .idleReset: resetUtterance()
+        }
+    }
+
+    private func endUtterance(emit: (RecognitionEvent) -> Void) {
+        if let search {
+            let h = search.finish()
+            if !h.text.isEmpty {
+                stats.utterances += 1
+                emit(.final(transcript(h)))
+            }
+        }
+        resetUtterance()
+    }
+
+    /// Starts the next utterance from a clean network state; audio already accepted is not re-read.
+    private func resetUtterance() {
+        network.reset()
+        search?.reset()
+        spotter?.reset()
+        lastPartial = ""
+        utteranceFrame = nextFrame
+        utteranceSteps = 0
+        stats.resets += 1
+    }
+
+    private func transcript(_ h: Hypothesis) -> Transcript {
+        let step = model.stepSeconds
+        let words = h.words.map {
+            Word(text: $0.text, start: max(0, time(ofStep: $0.firstStep) - step), end: time(ofStep: $0.lastStep),
+                 confidence: Double($0.confidence))
+        }
+        let start = words.first?.start ?? time(ofStep: 0)
+        let end = words.last?.end ?? start
+        let confidence = words.isEmpty ? 0 : words.reduce(0) { $0 + $1.confidence } / Double(words.count)
+        return Transcript(text: h.text, stableCharacters: h.stableCharacters, words: words, start: start, end: end,
+                          confidence: confidence)
+    }
+}
