@@ -9,6 +9,7 @@ struct Hark: ParsableCommand {
         Audio from an ALSA device (or a file) becomes log-mel frames as it arrives.
         Diagnostics go to stderr; results go to stdout.
         """,
-        subcommands: [DevicesCommand.self, RecordCommand.self, FeaturesCommand.self, ModelCommand.self, TrainCommand.self]
+        subcommands: [ListenCommand.self, SpotCommand.self, TranscribeCommand.self, DevicesCommand.self, RecordCommand.self,
+                      FeaturesCommand.self, ModelCommand.self, TrainCommand.self, EvalCommand.self]
     )
 }

@@ -32,6 +32,10 @@ struct InputOptions: ParsableArguments {
 
     var maxSamples: Int64? { seconds.map { Int64(($0 * 16_000).rounded()) } }
 
+    private func limited(_ source: AudioSource) -> AudioSource {
+        maxSamples.map { LimitedSource(source, samples: $0) } ?? source
+    }
+
     /// Reads `source` in blocks of at most `blockSize` samples until it ends, `--seconds` worth
     /// have been read, or a stop signal arrives, handing each block to `body`. A read error ends
     /// the loop and is returned, so the caller can finish what it has (file, last line) before
@@ -56,11 +60,11 @@ struct InputOptions: ParsableArguments {
         return nil
     }
 
-    /// Opens the source: a file, stdin, or the ALSA device.
+    /// Opens the source: a file, stdin, or the ALSA device. `--seconds` limits each of them.
     func open() throws -> AudioSource {
         switch file {
-        case "-"?: return RawPCMSource()
-        case let path?: return try AudioFileSource(path: path)
+        case "-"?: return limited(RawPCMSource())
+        case let path?: return limited(try AudioFileSource(path: path))
         case nil:
             var config = CaptureConfig(device: device)
             config.periodSize = period

@@ -12,15 +12,27 @@ enum Terminal {
     static func note(_ text: String) { write(stderrLine: text + "\n") }
 
     /// Writes text to stderr as it is (no newline added), unbuffered.
-    static func write(stderrLine text: String) {
+    static func write(stderrLine text: String) { write(text, to: STDERR_FILENO) }
+
+    /// Writes a result line to stdout at once (unbuffered, so pipes see events as they happen).
+    /// Returns false when stdout is gone (closed pipe, full disk).
+    @discardableResult
+    static func emit(_ line: String) -> Bool { write(line + "\n", to: STDOUT_FILENO) }
+
+    @discardableResult
+    static func write(stdout text: String) -> Bool { write(text, to: STDOUT_FILENO) }
+
+    @discardableResult
+    private static func write(_ text: String, to fd: Int32) -> Bool {
         var t = text
-        t.withUTF8 { bytes in
+        return t.withUTF8 { bytes in
             var offset = 0
             while offset < bytes.count {
-                let n = Glibc.write(STDERR_FILENO, bytes.baseAddress! + offset, bytes.count - offset)
-                if n <= 0 { if n < 0 && errno == EINTR { continue }; return }
+                let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+                if n <= 0 { if n < 0 && errno == EINTR { continue }; return false }
                 offset += n
             }
+            return true
         }
     }
 

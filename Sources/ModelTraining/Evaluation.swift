@@ -1,0 +1,168 @@
+import Cells
+import Decoding
+import Foundation
+import Stream
+
+/// What `hark eval` measures on a manifest: error rates per category with greedy decoding and,
+/// where a category has a vocabulary, with the constrained beam search; keyword recall and
+/// false alarms per hour with the keyword spotter. The network runs in batches (identical to the
+/// streaming step within 1e-5, see CellsTests); decoders run step by step as they do live.
+public struct Evaluation {
+    public struct Report: Codable, Sendable {
+        public var model: String
+        public var manifest: String
+        public var utterances: Int
+        public var hours: Double
+        public var categories: [CategoryReport]
+        public var keywords: [KeywordReport]
+        /// Seconds of compute (features excluded) per second of audio, network and decoders.
+        public var realTimeFactor: Double
+    }
+
+    public struct CategoryReport: Codable, Sendable {
+        public var category: String
+        public var utterances: Int
+        public var greedyCER: Double
+        public var greedyWER: Double
+        /// Which vocabulary constrained the beam search, when one did.
+        public var vocabulary: String?
+        public var constrainedCER: Double?
+        public var constrainedWER: Double?
+    }
+
+    public struct KeywordReport: Codable, Sendable {
+        public var keyword: String
+        public var threshold: Double
+        /// Utterances whose transcript contains the keyword (as whole words).
+        public var occurrences: Int
+        public var detected: Int
+        public var recall: Double?
+        public var falseAlarms: Int
+        /// Audio hours of the utterances without the keyword, where every hit is a false alarm.
+        public var otherHours: Double
+        public var falseAlarmsPerHour: Double?
+    }
+
+    public struct Vocabulary {
+        public var name: String
+        public var grammar: Grammar
+        public init(name: String, grammar: Grammar) { self.name = name; self.grammar = grammar }
+    }
+
+    public var network: Network<Float>
+    public var tokens: TokenSet
+    public var features: LogMelConfig
+    /// Category → vocabulary for the constrained pass ("*" applies to every category without its own).
+    public var vocabularies: [String: Vocabulary] = [:]
+    public var languageModel: ArpaLanguageModel?
+    public var beam = BeamSearchConfig()
+    public var keywords: [Keyword] = []
+    public var spotter = KeywordSpotter.Config()
+    public var threads = 2
+
+    public init(network: Network<Float>, tokens: TokenSet, features: LogMelConfig) {
+        self.network = network
+        self.tokens = tokens
+        self.features = features
+    }
+
+    /// Per-utterance decoder output, kept for reports and tests.
+    public struct Decoded: Sendable {
+        public var entry: ManifestEntry
+        public var seconds: Double
+        public var greedy: String
+        public var constrained: String?
+        public var hits: [KeywordHit]
+    }
+
+    public func run(_ entries: [ManifestEntry], modelName: String, manifestName: String,
+                    progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }) throws -> (Report, [Decoded]) {
+        let extractor = try LogMelSpectrogram(features)
+        let set = try FeatureSet.compute(entries, tokens: tokens, features: extractor, threads: threads,
+                                         progress: progress)
+        let spotterTemplate = try KeywordSpotter(keywords: keywords, tokens: tokens, config: spotter)
+        var decoded: [Decoded] = []
+        let clock = Date()
+        for chunk in stride(from: 0, to: set.utterances.count, by: 32) {
+            let part = Array(set.utterances[chunk..<min(chunk + 32, set.utterances.count)])
+            let pass = part.map(\.frames).withUnsafeBufferPointers { network.forwardPass($0) }
+            for (b, u) in part.enumerated() {
+                var greedy = GreedyCTCDecoder()
+                var spot = spotterTemplate
+                var hits: [KeywordHit] = []
+                let vocabulary = vocabularies[u.entry.category] ?? vocabularies["*"]
+                let search = vocabulary.map { CTCBeamSearch(tokens: tokens, grammar: $0.grammar, languageModel: languageModel, config: beam) }
+                for s in 0..<pass.stepCounts[b] {
+                    let row = UnsafeBufferPointer(start: pass.output(step: s, sequence: b), count: pass.width)
+                    greedy.accept(logProbs: row)
+                    search?.accept(logProbs: row)
+                    spot.accept(logProbs: row) { hits.append($0) }
+                }
+                decoded.append(Decoded(entry: u.entry, seconds: Double(u.frameCount) / 100, greedy: tokens.decode(greedy.labels),
+                                       constrained: search?.finish().text, hits: hits))
+            }
+        }
+        let compute = Date().timeIntervalSince(clock)
+        let hours = decoded.reduce(0) { $0 + $1.seconds } / 3600
+        return (Report(model: modelName, manifest: manifestName, utterances: decoded.count, hours: hours,
+                       categories: categoryReports(decoded), keywords: keywordReports(decoded),
+                       realTimeFactor: compute / max(hours * 3600, 1e-9)), decoded)
+    }
+
+    func categoryReports(_ decoded: [Decoded]) -> [CategoryReport] {
+        var out: [CategoryReport] = []
+        let names = Set(decoded.map(\.entry.category)).sorted()
+        for name in names + ["all"] {
+            let items = name == "all" ? decoded : decoded.filter { $0.entry.category == name }
+            var gc = ErrorCounts(), gw = ErrorCounts(), cc = ErrorCounts(), cw = ErrorCounts()
+            var constrained = 0
+            for d in items {
+                let ref = TokenSet.normalize(d.entry.text)
+                gc = gc + .characters(reference: ref, hypothesis: d.greedy)
+                gw = gw + .words(reference: ref, hypothesis: d.greedy)
+                if let c = d.constrained {
+                    constrained += 1
+                    cc = cc + .characters(reference: ref, hypothesis: c)
+                    cw = cw + .words(reference: ref, hypothesis: c)
+                }
+            }
+            let vocabulary = name == "all" ? nil : (vocabularies[name] ?? vocabularies["*"])?.name
+            out.append(CategoryReport(category: name, utterances: items.count, greedyCER: gc.rate, greedyWER: gw.rate,
+                                      vocabulary: constrained == items.count ? vocabulary : nil,
+                                      constrainedCER: constrained == items.count && constrained > 0 ? cc.rate : nil,
+                                      constrainedWER: constrained == items.count && constrained > 0 ? cw.rate : nil))
+        }
+        return out
+    }
+
+    /// Whole-word containment: "hey hark" is in "well hey hark go" but not in "they harken".
+    static func contains(_ text: String, keyword: String) -> Int {
+        let words = TokenSet.normalize(text).split(separator: " "), k = keyword.split(separator: " ")
+        guard !k.isEmpty, words.count >= k.count else { return 0 }
+        var n = 0, i = 0
+        while i + k.count <= words.count {
+            if Array(words[i..<(i + k.count)]) == k { n += 1; i += k.count } else { i += 1 }
+        }
+        return n
+    }
+
+    func keywordReports(_ decoded: [Decoded]) -> [KeywordReport] {
+        keywords.map { k in
+            var occurrences = 0, detected = 0, falseAlarms = 0
+            var otherSeconds = 0.0
+            for d in decoded {
+                let present = Self.contains(d.entry.text, keyword: k.text)
+                let hits = d.hits.filter { $0.keyword == k.text }.count
+                occurrences += present
+                detected += min(present, hits)
+                falseAlarms += max(0, hits - present)
+                if present == 0 { otherSeconds += d.seconds }
+            }
+            let otherHours = otherSeconds / 3600
+            return KeywordReport(keyword: k.text, threshold: Double(k.threshold), occurrences: occurrences, detected: detected,
+                                 recall: occurrences > 0 ? Double(detected) / Double(occurrences) : nil,
+                                 falseAlarms: falseAlarms, otherHours: otherHours,
+                                 falseAlarmsPerHour: otherHours > 0 ? Double(falseAlarms) / otherHours : nil)
+        }
+    }
+}

@@ -1,0 +1,116 @@
+import ArgumentParser
+import Decoding
+import Foundation
+import ModelTraining
+import Recognizer
+
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Measure a model on a manifest: error rates per category, keyword recall and false alarms.",
+        discussion: """
+        Every utterance is decoded greedily, and where its category has a vocabulary
+        (--words digits=share/vocab/digits.txt, --phrases commands=share/vocab/commands.txt;
+        category '*' for every other category) also by the beam search constrained to it.
+        Each --keyword is spotted in every utterance: a hit in an utterance whose transcript holds
+        the keyword (as whole words) counts toward recall, any other hit is a false alarm,
+        reported per hour of the audio without the keyword.
+        """)
+
+    @Argument(help: ArgumentHelp("Manifest (JSONL with audio, text, category).", valueName: "manifest"))
+    var manifest: String
+
+    @OptionGroup var model: ModelOptions
+
+    @Option(name: .long, help: ArgumentHelp("CATEGORY=FILE: decode that category constrained to a word list.", valueName: "category=file"))
+    var words: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("CATEGORY=FILE: decode that category constrained to a phrase list.", valueName: "category=file"))
+    var phrases: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("ARPA language model for the word-list categories.", valueName: "file"))
+    var lm: String?
+
+    @Option(name: .long, help: "Beam width.") var beam: Int = BeamSearchConfig().beamWidth
+    @Option(name: .long, help: "Language-model weight.") var lmWeight: Float = BeamSearchConfig().lmWeight
+    @Option(name: .long, help: "Score added per word.") var wordBonus: Float = BeamSearchConfig().wordBonus
+
+    @Option(name: .long, help: ArgumentHelp("Keyword to spot (repeat for several).", valueName: "text"))
+    var keyword: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("Threshold: one for all keywords or one per --keyword.", valueName: "score"))
+    var threshold: [Float] = []
+
+    @Option(name: .long, help: "Worker threads for features.") var threads: Int = 2
+    @Flag(name: .long, help: "Print the report as JSON.") var json = false
+    @Option(name: .long, help: ArgumentHelp("Also write every utterance's reference and hypotheses as JSONL here.", valueName: "path"))
+    var details: String?
+
+    func validate() throws {
+        guard threshold.isEmpty || threshold.count == 1 || threshold.count == keyword.count else {
+            throw ValidationError("give one --threshold for all keywords or one per --keyword")
+        }
+        guard beam >= 1 else { throw ValidationError("--beam must be at least 1") }
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+    }
+
+    func run() throws {
+        let model = try model.load()
+        let entries = try Manifest.load(manifest)
+        var eval = Evaluation(network: model.network, tokens: model.tokens, features: model.features)
+        for (option, list, phrase) in [("--words", words, false), ("--phrases", phrases, true)] {
+            for spec in list {
+                guard let eq = spec.firstIndex(of: "="), eq != spec.startIndex else {
+                    throw ValidationError("\(option) takes CATEGORY=FILE, not '\(spec)'")
+                }
+                let category = String(spec[..<eq]), file = String(spec[spec.index(after: eq)...])
+                let lexicon = try wrap(option) { try Grammar.readList(path: file, tokens: model.tokens) }
+                eval.vocabularies[category] = .init(name: URL(fileURLWithPath: file).lastPathComponent,
+                                                    grammar: phrase ? .phrases(lexicon) : .words(lexicon))
+            }
+        }
+        if let lm { eval.languageModel = try wrap("--lm") { try ArpaLanguageModel(path: lm) } }
+        eval.beam.beamWidth = beam
+        eval.beam.lmWeight = lmWeight
+        eval.beam.wordBonus = wordBonus
+        eval.threads = threads
+        for (i, k) in keyword.enumerated() {
+            let kw = Keyword(k, threshold: threshold.isEmpty ? KeywordSpotter.defaultThreshold : threshold[threshold.count == 1 ? 0 : i])
+            do { _ = try model.tokens.encode(kw.text) } catch { throw ValidationError("--keyword '\(k)': \(error)") }
+            eval.keywords.append(kw)
+        }
+        let tty = Terminal.stderrIsTTY
+        let (report, decoded) = try eval.run(entries, modelName: model.path, manifestName: manifest) { done, total in
+            if tty, done % 50 == 0 || done == total { Terminal.write(stderrLine: "\r\u{1B}[Kfeatures \(done)/\(total)") }
+        }
+        if tty { Terminal.write(stderrLine: "\r\u{1B}[K") }
+        if let details {
+            let lines = decoded.map { d in
+                JSONLines.line(["audio": d.entry.audio, "category": d.entry.category, "reference": TokenSet.normalize(d.entry.text),
+                                "greedy": d.greedy, "constrained": d.constrained ?? "",
+                                "hits": d.hits.map { "\($0.keyword)@\($0.lastStep):\(String(format: "%.3f", $0.score))" }.joined(separator: " ")])
+            }
+            try (lines.joined(separator: "\n") + "\n").write(toFile: details, atomically: true, encoding: .utf8)
+        }
+        if json {
+            let e = JSONEncoder()
+            e.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+            emit(String(decoding: try e.encode(report), as: UTF8.self))
+            return
+        }
+        func pct(_ x: Double?) -> String { x.map { String(format: "%6.2f%%", 100 * $0) } ?? "     – " }
+        print("model \(report.model), \(report.manifest): \(report.utterances) utterances, "
+              + String(format: "%.2f h, real-time factor %.4f (network and decoders)", report.hours, report.realTimeFactor))
+        print("category     utts  greedy CER  greedy WER   vocabulary         CER      WER")
+        for c in report.categories {
+            print(c.category.padding(toLength: 10, withPad: " ", startingAt: 0) + String(format: " %6d", c.utterances)
+                  + "     \(pct(c.greedyCER))     \(pct(c.greedyWER))   "
+                  + (c.vocabulary ?? "–").padding(toLength: 16, withPad: " ", startingAt: 0) + " \(pct(c.constrainedCER))  \(pct(c.constrainedWER))")
+        }
+        for k in report.keywords {
+            print("keyword '\(k.keyword)' ≥ \(k.threshold): recall \(k.detected)/\(k.occurrences) = \(pct(k.recall)), "
+                  + "false alarms \(k.falseAlarms) in " + String(format: "%.2f h = %@ per hour", k.otherHours,
+                                                                  k.falseAlarmsPerHour.map { String(format: "%.2f", $0) } ?? "–"))
+        }
+    }
+}

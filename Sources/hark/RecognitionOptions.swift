@@ -1,0 +1,91 @@
+import ArgumentParser
+import Decoding
+import Foundation
+import Recognizer
+
+/// `--model`, shared by every command that recognizes.
+struct ModelOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Model file (default: the shipped model, share/model.safetensors, or $HARK_MODEL).",
+                                            valueName: "path"))
+    var model: String?
+
+    func load() throws -> RecognitionModel {
+        let path = try model ?? RecognitionModel.defaultPath()
+        return try RecognitionModel(path: path)
+    }
+}
+
+/// What the decoder may produce and when utterances end.
+struct DecoderOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Restrict recognition to these words, one per line (any sequence of them).",
+                                            valueName: "file"))
+    var words: String?
+
+    @Option(name: .long, help: ArgumentHelp("Restrict each utterance to exactly one of these phrases, one per line (commands).",
+                                            valueName: "file"))
+    var phrases: String?
+
+    @Option(name: .long, help: ArgumentHelp("Word n-gram language model in ARPA format (with --words).", valueName: "file"))
+    var lm: String?
+
+    @Option(name: .long, help: "Beam width of the search.")
+    var beam: Int = BeamSearchConfig().beamWidth
+
+    @Option(name: .long, help: "Seconds of silence that end an utterance.")
+    var trailingSilence: Double = EndpointConfig().trailingSilence
+
+    @Option(name: .long, help: "Longest utterance in seconds before it is cut.")
+    var maxUtterance: Double = EndpointConfig().maxUtterance
+
+    func validate() throws {
+        if words != nil && phrases != nil { throw ValidationError("--words and --phrases exclude each other; give one") }
+        if lm != nil && words == nil { throw ValidationError("--lm needs --words (the vocabulary the model scores)") }
+        guard beam >= 1 else { throw ValidationError("--beam must be at least 1") }
+        guard trailingSilence > 0, trailingSilence.isFinite else { throw ValidationError("--trailing-silence must be positive") }
+        guard maxUtterance >= 1, maxUtterance.isFinite else { throw ValidationError("--max-utterance must be at least 1 second") }
+    }
+
+    func apply(to config: inout RecognizerConfig, tokens: TokenSet) throws {
+        if let words {
+            config.grammar = .words(try wrap("--words") { try Grammar.readList(path: words, tokens: tokens) })
+        }
+        if let phrases {
+            config.grammar = .phrases(try wrap("--phrases") { try Grammar.readList(path: phrases, tokens: tokens) })
+        }
+        if let lm { config.languageModel = try wrap("--lm") { try ArpaLanguageModel(path: lm) } }
+        config.beam.beamWidth = beam
+        config.endpoint.trailingSilence = trailingSilence
+        config.endpoint.maxUtterance = maxUtterance
+    }
+}
+
+/// Errors in files named by options become validation errors that name the option.
+func wrap<T>(_ option: String, _ body: () throws -> T) throws -> T {
+    do { return try body() } catch { throw ValidationError("\(option) \(error)") }
+}
+
+/// JSON lines on stdout, keys sorted so that output is stable.
+enum JSONLines {
+    static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return e
+    }()
+
+    static func line<T: Encodable>(_ value: T) -> String {
+        String(decoding: (try? encoder.encode(value)) ?? Data("{}".utf8), as: UTF8.self)
+    }
+}
+
+func emit(_ line: String) { Terminal.emit(line) }
+
+func roundTo(_ x: Double, _ digits: Double = 1000) -> Double { (x * digits).rounded() / digits }
+
+extension Word {
+    /// Millisecond times and three-digit confidence, for output.
+    var rounded: Word {
+        var w = self
+        w.start = roundTo(start); w.end = roundTo(end); w.confidence = roundTo(confidence)
+        return w
+    }
+}

@@ -1,0 +1,88 @@
+import ArgumentParser
+import Foundation
+import Recognizer
+import Stream
+
+struct TranscribeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "transcribe",
+        abstract: "Transcribe audio files (or raw PCM on stdin) as fast as the CPU allows.",
+        discussion: """
+        Prints one line per file: its text (utterances joined by spaces), prefixed by the file name
+        when there are several. With --json, one JSON object per file:
+          {"file", "duration", "text", "segments": [{"text", "start", "end", "confidence",
+           "words": [{"text", "start", "end", "confidence"}]}]}
+        Times are seconds from the start of the file. '-' reads raw 16 kHz S16_LE mono from stdin.
+        """)
+
+    @Argument(help: ArgumentHelp("Audio files (WAV, FLAC, ...; any rate, resampled) or '-'.", valueName: "file"))
+    var files: [String]
+
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var decoder: DecoderOptions
+
+    @Flag(name: .long, help: "JSON output with segment and word times.")
+    var json = false
+
+    struct FileResult: Encodable {
+        var file: String
+        var duration: Double
+        var text: String
+        var segments: [Segment]
+    }
+
+    struct Segment: Encodable {
+        var text: String
+        var start: Double
+        var end: Double
+        var confidence: Double
+        var words: [Word]
+    }
+
+    func validate() throws {
+        guard !files.isEmpty else { throw ValidationError("give at least one audio file, or '-' for stdin") }
+        if files.filter({ $0 == "-" }).count > 1 { throw ValidationError("'-' (stdin) can be given once") }
+    }
+
+    func run() throws {
+        let model = try model.load()
+        var config = RecognizerConfig()
+        try decoder.apply(to: &config, tokens: model.tokens)
+        var failed = 0
+        for file in files {
+            let source: AudioSource
+            do { source = file == "-" ? RawPCMSource() : try AudioFileSource(path: file) } catch {
+                Terminal.note("hark transcribe: \(error)")
+                failed += 1
+                continue
+            }
+            let recognizer = try StreamingRecognizer(model: model, config: config)
+            var segments: [Segment] = []
+            let collect: (RecognitionEvent) -> Void = { event in
+                guard case let .final(t) = event else { return }
+                segments.append(Segment(text: t.text, start: roundTo(t.start), end: roundTo(t.end), confidence: roundTo(t.confidence),
+                                        words: t.words.map(\.rounded)))
+            }
+            var block = [Float](repeating: 0, count: 4096)
+            var readError: Error?
+            while true {
+                let n: Int
+                do { n = try block.withUnsafeMutableBufferPointer { try source.read(into: $0) } } catch { readError = error; break }
+                if n == 0 { break }
+                block.withUnsafeBufferPointer { recognizer.accept(samples: UnsafeBufferPointer(rebasing: $0[0..<n]), emit: collect) }
+            }
+            recognizer.finish(emit: collect)
+            let text = segments.map(\.text).joined(separator: " ")
+            if json {
+                emit(JSONLines.line(FileResult(file: file, duration: roundTo(recognizer.stats.audioSeconds), text: text, segments: segments)))
+            } else {
+                emit(files.count > 1 ? "\(file): \(text)" : text)
+            }
+            if let readError {
+                Terminal.note("hark transcribe: \(file): \(readError) (the text above is what was read before it)")
+                failed += 1
+            }
+        }
+        if failed > 0 { throw ExitCode(1) }
+    }
+}
