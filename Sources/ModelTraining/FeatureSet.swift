@@ -21,7 +21,9 @@ public struct FeatureSet: Sendable {
     public var hours: Double { Double(totalFrames) / 100 / 3600 }
 
     /// Reads every entry's audio and computes its features. Errors name the manifest line.
+    /// `tailPadding` zero samples are appended to every utterance (evaluation pads as live use does).
     public static func compute(_ entries: [ManifestEntry], tokens: TokenSet, features: LogMelSpectrogram, threads: Int,
+                               tailPadding: Int = 0,
                                progress: @escaping @Sendable (Int, Int) -> Void) throws -> FeatureSet {
         var labels: [[Int]] = []
         for e in entries {
@@ -37,7 +39,7 @@ public struct FeatureSet: Sendable {
             var i = part
             while i < entries.count {
                 do {
-                    let samples = try AudioFileSource(path: entries[i].audio).readAll()
+                    let samples = try AudioFileSource(path: entries[i].audio).readAll() + [Float](repeating: 0, count: tailPadding)
                     results.set(i, .success(features.frames(of: samples)))
                 } catch {
                     results.set(i, .failure(ManifestError.badLine(origin: entries[i].origin, reason: "\(error)")))

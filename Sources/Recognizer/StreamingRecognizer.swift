@@ -14,6 +14,10 @@ public struct RecognizerConfig: Sendable {
     public var keywords: [Keyword] = []
     public var spotter = KeywordSpotter.Config()
     public var endpoint = EndpointConfig()
+    /// Seconds of silence fed after the end of a stream before the last result is final: CTC
+    /// networks emit a word's last characters a little after its sound ends, and audio that
+    /// stops right at a word (a file cut tight, a stream stopped mid-sentence) would lose them.
+    public var tailPadding: Double = 0.5
 
     public init() {}
 }
@@ -101,6 +105,12 @@ public final class StreamingRecognizer {
 
     /// End of the stream: the pending utterance becomes final (when it has any words).
     public func finish(emit: (RecognitionEvent) -> Void) {
+        if endpointer.inSpeech {
+            let pad = [Float](repeating: 0, count: Int(config.tailPadding * rate))
+            let seconds = stats.audioSeconds
+            accept(samples: pad, emit: emit)
+            stats.audioSeconds = seconds                  // padding is not audio the source delivered
+        }
         endUtterance(emit: emit)
     }
 
