@@ -31,6 +31,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // HDR histograms for `hark latency` percentiles (what latency tools use; no hand-rolled quantiles).
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // System libraries. Each is imported by exactly one Swift module (`internal import`).
@@ -60,6 +62,7 @@ let package = Package(
             dependencies: [
                 "Stream", "Cells", "Decoding", "Recognizer", "ModelTraining",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
 

@@ -43,6 +43,10 @@ public struct RecognizerStats: Equatable, Sendable, Codable {
     public var keywordHits: Int = 0
     /// Network state resets at endpoints and idle periods.
     public var resets: Int = 0
+    /// Wall-clock seconds spent in the front end, the network and the decoders (`CLOCK_MONOTONIC`).
+    public var featureSeconds: Double = 0
+    public var networkSeconds: Double = 0
+    public var decoderSeconds: Double = 0
     /// cpuSeconds / audioSeconds.
     public var realTimeFactor: Double { audioSeconds > 0 ? cpuSeconds / audioSeconds : 0 }
 }

@@ -33,6 +33,19 @@ public final class StreamingRecognizer {
     public let config: RecognizerConfig
     public private(set) var stats = RecognizerStats()
 
+    /// Where one network step's time went (seconds on `CLOCK_MONOTONIC`), for latency breakdowns.
+    public struct StepTiming: Sendable {
+        /// Absolute index (losses included) of the sample just after the audio this step saw.
+        public var endSample: Int64
+        public var network: Double
+        public var decoder: Double
+    }
+
+    /// Called after every network step with its timing (on the thread that calls `accept`).
+    public var onStep: ((StepTiming) -> Void)?
+    /// Seconds the front end took for the last `accept` call.
+    public private(set) var lastFeatureSeconds: Double = 0
+
     private let features: FeatureStream
     private let network: NetworkStream<Float>
     private let search: CTCBeamSearch?
@@ -72,12 +85,15 @@ public final class StreamingRecognizer {
 
     private var rate: Double { Double(model.features.sampleRate) }
 
-    /// Stream time (seconds) of the end of utterance step `s`.
-    private func time(ofStep s: Int) -> Double {
+    /// Absolute sample index just after the audio of utterance step `s`.
+    private func endSample(ofStep s: Int) -> Int64 {
         let c = model.network.config
         let lastFrame = utteranceFrame + s * c.stride + c.stack - 1
-        return Double(features.geometry.endSample(ofFrame: lastFrame) + samplesLost) / rate
+        return features.geometry.endSample(ofFrame: lastFrame) + samplesLost
     }
+
+    /// Stream time (seconds) of the end of utterance step `s`.
+    private func time(ofStep s: Int) -> Double { Double(endSample(ofStep: s)) / rate }
 
     /// Tells the recognizer how many samples its source has lost so far (overruns, ring drops).
     public func noteLosses(_ losses: CaptureLosses) {
@@ -88,14 +104,26 @@ public final class StreamingRecognizer {
 
     /// Feeds samples; calls `emit` for every event they produce, in order.
     public func accept(samples: UnsafeBufferPointer<Float>, emit: (RecognitionEvent) -> Void) {
+        var t = MonotonicClock.now()
         features.accept(samples: samples)
+        let afterFeatures = MonotonicClock.now()
+        lastFeatureSeconds = afterFeatures - t
+        stats.featureSeconds += lastFeatureSeconds
+        t = afterFeatures
         stats.audioSeconds += Double(samples.count) / rate
         while nextFrame < features.framesReady {
             features.frame(nextFrame, into: frame)
             nextFrame += 1
             features.discardFrames(before: nextFrame)
             guard network.accept(frame: UnsafeBufferPointer(frame), into: output) else { continue }
+            let afterNetwork = MonotonicClock.now()
+            let s = utteranceSteps
             step(UnsafeBufferPointer(output), emit: emit)
+            let afterDecoder = MonotonicClock.now()
+            stats.networkSeconds += afterNetwork - t
+            stats.decoderSeconds += afterDecoder - afterNetwork
+            onStep?(StepTiming(endSample: endSample(ofStep: s), network: afterNetwork - t, decoder: afterDecoder - afterNetwork))
+            t = afterDecoder
         }
     }
 

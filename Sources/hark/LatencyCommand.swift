@@ -1,0 +1,293 @@
+import ArgumentParser
+import Decoding
+import Foundation
+import Glibc
+import Histogram
+import Recognizer
+import Stream
+
+struct LatencyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "latency",
+        abstract: "Measure sound-in → keyword-out latency through a real-time capture device.",
+        discussion: """
+        Plays a recording with known phrase times into PulseAudio's module-pipe-source (writing
+        10 ms blocks at absolute CLOCK_MONOTONIC deadlines) while Hark captures the same audio
+        from ALSA device --device and spots each phrase as a keyword. For every phrase:
+        latency = time its keyword event was emitted − time the phrase's last sample was written
+        into the device, with percentiles from an HDR histogram and a breakdown:
+          audio after the word  how much audio past the phrase's end the model needed (framing,
+                                stacking, and the network's own emission delay)
+          capture               device → capture thread (period, PulseAudio transport)
+          processing            capture thread → event (ring, features, network, decoder)
+        The phrase end times come from the synthesis (the recording's .times file). scripts/latency
+        starts the virtual device and runs this command.
+        """)
+
+    @Option(name: .long, help: ArgumentHelp("FIFO of PulseAudio's module-pipe-source (default: $HARK_PULSE_PIPE).", valueName: "path"))
+    var pipe: String?
+
+    @Option(name: .long, help: "ALSA capture device that delivers what is written to --pipe.")
+    var device: String = "pulse"
+
+    @Option(name: .long, help: ArgumentHelp("Recording to play (16 kHz).", valueName: "wav"))
+    var recording: String?
+
+    @Option(name: .long, help: ArgumentHelp("Phrase times: 'text<TAB>start<TAB>end' lines, seconds (default: the recording with .times).",
+                                            valueName: "file"))
+    var times: String?
+
+    @Option(name: .long, help: "How many times to play the recording.")
+    var repeats: Int = 20
+
+    @Option(name: .long, help: "Keyword threshold.")
+    var threshold: Float = KeywordSpotter.defaultThreshold
+
+    @OptionGroup var model: ModelOptions
+
+    @Flag(name: .long, help: "Print the report as JSON.")
+    var json = false
+
+    func validate() throws {
+        guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
+        guard threshold > 0 && threshold <= 1 else { throw ValidationError("--threshold must be in (0, 1]") }
+    }
+
+    struct Phrase { var text: String; var start: Double; var end: Double }
+
+    static func readTimes(_ path: String) throws -> [Phrase] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ValidationError("--times \(path): cannot be read")
+        }
+        var out: [Phrase] = []
+        for (i, line) in text.split(separator: "\n").enumerated() {
+            let f = line.split(separator: "\t")
+            guard f.count == 3, let s = Double(f[1]), let e = Double(f[2]), e > s else {
+                throw ValidationError("--times \(path):\(i + 1): expected 'text<TAB>start<TAB>end'")
+            }
+            out.append(Phrase(text: String(f[0]), start: s, end: e))
+        }
+        guard !out.isEmpty else { throw ValidationError("--times \(path): no phrases") }
+        return out
+    }
+
+    func run() throws {
+        let model = try model.load()
+        let recordingPath = try recording ?? Self.defaultRecording()
+        let phrases = try Self.readTimes(times ?? (recordingPath as NSString).deletingPathExtension + ".times")
+        guard let pipePath = pipe ?? ProcessInfo.processInfo.environment["HARK_PULSE_PIPE"] else {
+            throw ValidationError("--pipe: give the FIFO of PulseAudio's module-pipe-source (or run scripts/latency, which sets one up)")
+        }
+        let clip = try AudioFileSource(path: recordingPath).readAll()
+        let rate = 16_000, period = 160
+        let lead = rate / 2, gap = rate / 2
+        // The played signal: lead silence, then the recording `repeats` times with gaps.
+        var played = [Int16](repeating: 0, count: lead)
+        var truth: [(text: String, endSample: Int64)] = []
+        for _ in 0..<repeats {
+            let base = played.count
+            played += clip.map { Int16(($0 * 32_767).rounded().clamped(to: -32_768...32_767)) }
+            played += [Int16](repeating: 0, count: gap)
+            for p in phrases { truth.append((TokenSet.normalize(p.text), Int64(base) + Int64((p.end * Double(rate)).rounded()))) }
+        }
+        played += [Int16](repeating: 0, count: rate)            // a second of silence to flush the last phrase
+        let chunks = (played.count + period - 1) / period
+
+        // Keyword spotter over the captured audio.
+        var config = RecognizerConfig()
+        config.transcribe = false
+        config.keywords = Set(truth.map(\.text)).sorted().map { Keyword($0, threshold: threshold) }
+        let recognizer = try StreamingRecognizer(model: model, config: config)
+        var network = Histogram<UInt64>(numberOfSignificantValueDigits: .three)
+        var decoder = Histogram<UInt64>(numberOfSignificantValueDigits: .three)
+        var features = Histogram<UInt64>(numberOfSignificantValueDigits: .three)
+        recognizer.onStep = { t in
+            network.record(UInt64(max(0, t.network * 1e9)))
+            decoder.record(UInt64(max(0, t.decoder * 1e9)))
+        }
+
+        // Capture-side timestamps: (samples captured, time) per period, written by the capture thread
+        // into preallocated memory.
+        let captureLog = TimeLog(capacity: chunks + 1000)
+        var capture = CaptureConfig(device: device)
+        capture.periodSize = period
+        capture.maxSamples = Int64(played.count)
+        capture.periodObserver = { written, time in captureLog.append(Int64(written), time) }
+        let source: AlsaCapture
+        do { source = try AlsaCapture(capture) } catch {
+            throw ValidationError("--device \(device): \(error)")
+        }
+        let signals = StopSignals(stopping: source)
+        defer { _ = signals }
+
+        // The player: 10 ms blocks at absolute deadlines; the time each block was written is when
+        // its samples entered the device.
+        let fd = open(pipePath, O_WRONLY)
+        guard fd >= 0 else { throw ValidationError("--pipe \(pipePath): \(String(cString: strerror(errno)))") }
+        let playLog = TimeLog(capacity: chunks)
+        let audio = UncheckedSendable(played)
+        let playerDone = DispatchSemaphore(value: 0)
+        let stopper = UncheckedSendable(source as AudioSource)
+        let player = Thread {
+            defer {
+                // The device has everything; if it lost some, capture would wait forever for the rest.
+                usleep(1_500_000)
+                stopper.value.requestStop()
+                playerDone.signal()
+            }
+            var deadline = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &deadline)
+            deadline.tv_nsec += 100_000_000
+            audio.value.withUnsafeBytes { bytes in
+                for k in 0..<chunks {
+                    deadline.tv_nsec += 10_000_000
+                    if deadline.tv_nsec >= 1_000_000_000 { deadline.tv_sec += 1; deadline.tv_nsec -= 1_000_000_000 }
+                    while clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &deadline, nil) == EINTR {}
+                    let from = k * period * 2, to = min(bytes.count, from + period * 2)
+                    var off = from
+                    while off < to {
+                        let n = write(fd, bytes.baseAddress! + off, to - off)
+                        if n < 0 { if errno == EINTR { continue }; return }
+                        off += n
+                    }
+                    playLog.append(Int64(to / 2), MonotonicClock.now())
+                }
+            }
+        }
+        player.start()
+        Terminal.note("playing \(recordingPath) × \(repeats) (\(String(format: "%.0f", Double(played.count) / Double(rate))) s, real time) into \(pipePath); capturing from \(device)")
+
+        var hits: [(event: KeywordEvent, emitted: Double)] = []
+        var block = [Float](repeating: 0, count: period)
+        var readError: Error?
+        while true {
+            let n: Int
+            do { n = try block.withUnsafeMutableBufferPointer { try source.read(into: $0) } } catch { readError = error; break }
+            if n == 0 { break }
+            block.withUnsafeBufferPointer { b in
+                recognizer.accept(samples: UnsafeBufferPointer(rebasing: b[0..<n])) { event in
+                    if case let .keyword(k) = event { hits.append((k, MonotonicClock.now())) }
+                }
+            }
+            features.record(UInt64(max(0, recognizer.lastFeatureSeconds * 1e9)))
+        }
+        source.stop()                                    // joins the capture thread: its log is complete
+        if readError == nil { playerDone.wait() }
+        close(fd)
+        if let readError { throw readError }
+
+        // Match each phrase end with the first hit of its keyword within a second of it.
+        var total = Histogram<UInt64>(numberOfSignificantValueDigits: .three)
+        var after = Histogram<UInt64>(numberOfSignificantValueDigits: .three)
+        var captured = Histogram<UInt64>(numberOfSignificantValueDigits: .three)
+        var processing = Histogram<UInt64>(numberOfSignificantValueDigits: .three)
+        var used = Set<Int>(), missed = 0, early = 0
+        for t in truth {
+            let end = Double(t.endSample) / Double(rate)
+            guard let i = hits.indices.first(where: { !used.contains($0) && hits[$0].event.keyword == t.text && abs(hits[$0].event.end - end) < 1 }) else {
+                missed += 1
+                continue
+            }
+            used.insert(i)
+            let stepEnd = Int64((hits[i].event.end * Double(rate)).rounded())
+            guard let wordIn = playLog.time(atOrAfter: t.endSample), let stepIn = playLog.time(atOrAfter: stepEnd),
+                  let stepCaptured = captureLog.time(atOrAfter: stepEnd) else { missed += 1; continue }
+            let latency = hits[i].emitted - wordIn
+            if latency < 0 { early += 1 }
+            total.record(UInt64(max(0, latency * 1e6)))
+            after.record(UInt64(max(0, (stepIn - wordIn) * 1e6)))
+            captured.record(UInt64(max(0, (stepCaptured - stepIn) * 1e6)))
+            processing.record(UInt64(max(0, (hits[i].emitted - stepCaptured) * 1e6)))
+        }
+        let falseHits = hits.count - used.count
+        let c = model.network.config, f = model.features
+        let algorithmic = (Double(period) + Double(f.windowLength) + Double(f.hopLength * (c.stride - 1))) / Double(rate) * 1000
+
+        func row(_ name: String, _ h: Histogram<UInt64>, scale: Double) -> [String: Double] {
+            guard h.totalCount > 0 else { return [:] }
+            return ["p50": Double(h.valueAtPercentile(50)) / scale, "p90": Double(h.valueAtPercentile(90)) / scale,
+                    "p99": Double(h.valueAtPercentile(99)) / scale, "max": Double(h.max) / scale]
+        }
+        let report: [String: [String: Double]] = [
+            "latency_ms": row("latency", total, scale: 1000),
+            "audio_after_word_ms": row("after", after, scale: 1000),
+            "capture_ms": row("capture", captured, scale: 1000),
+            "processing_ms": row("processing", processing, scale: 1000),
+            "features_per_block_us": row("features", features, scale: 1000),
+            "network_per_step_us": row("network", network, scale: 1000),
+            "decoder_per_step_us": row("decoder", decoder, scale: 1000),
+        ]
+        let stats = recognizer.stats
+        if json {
+            let e = JSONEncoder()
+            e.outputFormatting = [.sortedKeys, .prettyPrinted]
+            var top: [String: AnyEncodable] = ["stages": AnyEncodable(report)]
+            top["phrases"] = AnyEncodable(truth.count)
+            top["detected"] = AnyEncodable(used.count)
+            top["false_alarms"] = AnyEncodable(falseHits)
+            top["algorithmic_ms"] = AnyEncodable(algorithmic)
+            top["overruns"] = AnyEncodable(stats.overruns)
+            top["truth"] = AnyEncodable("synthesis")
+            emit(String(decoding: try e.encode(top), as: UTF8.self))
+            return
+        }
+        print("sound in → keyword out, \(used.count) of \(truth.count) phrases detected (\(missed) missed, \(falseHits) other hits), "
+              + "device \(device), \(stats.overruns) overruns; word ends from the synthesis (.times)")
+        print("algorithmic latency: \(String(format: "%.0f", algorithmic)) ms = period \(period * 1000 / rate) ms + window "
+              + "\(f.windowLength * 1000 / rate) ms + \(c.stride - 1) hops of \(f.hopLength * 1000 / rate) ms (stacking \(c.stack), stride \(c.stride))")
+        print("stage                            p50        p90        p99        max")
+        for (name, key, unit) in [("latency", "latency_ms", "ms"), ("  audio after the word", "audio_after_word_ms", "ms"),
+                                  ("  capture (device → thread)", "capture_ms", "ms"), ("  processing (thread → event)", "processing_ms", "ms"),
+                                  ("features per block", "features_per_block_us", "µs"), ("network per step", "network_per_step_us", "µs"),
+                                  ("decoder per step", "decoder_per_step_us", "µs")] {
+            let r = report[key] ?? [:]
+            let cells = ["p50", "p90", "p99", "max"].map { r[$0].map { String(format: "%7.2f %@", $0, unit) } ?? "      –   " }
+            print(name.padding(toLength: 30, withPad: " ", startingAt: 0) + cells.joined(separator: " "))
+        }
+        if early > 0 { print("(\(early) events came before the phrase's last sample: the keyword was certain before it ended)") }
+    }
+
+    static func defaultRecording() throws -> String {
+        let model = try RecognitionModel.defaultPath()
+        return URL(fileURLWithPath: model).deletingLastPathComponent().appendingPathComponent("latency/keywords.wav").path
+    }
+}
+
+/// (sample count, time) pairs appended by one thread without allocating, read after it stops.
+final class TimeLog: @unchecked Sendable {
+    private let samples: UnsafeMutablePointer<Int64>
+    private let times: UnsafeMutablePointer<Double>
+    private let capacity: Int
+    private var count = 0
+
+    init(capacity: Int) {
+        self.capacity = capacity
+        samples = .allocate(capacity: capacity)
+        times = .allocate(capacity: capacity)
+    }
+
+    deinit { samples.deallocate(); times.deallocate() }
+
+    func append(_ sample: Int64, _ time: Double) {
+        guard count < capacity else { return }
+        samples[count] = sample
+        times[count] = time
+        count += 1
+    }
+
+    /// The time of the first entry whose sample count reaches `sample` (the block that held it).
+    func time(atOrAfter sample: Int64) -> Double? {
+        var lo = 0, hi = count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if samples[mid] >= sample { hi = mid } else { lo = mid + 1 }
+        }
+        return lo < count ? times[lo] : nil
+    }
+}
+
+struct AnyEncodable: Encodable {
+    let encode: (Encoder) throws -> Void
+    init<T: Encodable>(_ value: T) { encode = value.encode }
+    func encode(to encoder: Encoder) throws { try encode(encoder) }
+}
