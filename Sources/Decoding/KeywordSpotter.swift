@@ -39,7 +39,18 @@ public struct KeywordSpotter: Sendable {
         public var refractorySteps: Int = 33
         /// An alignment longer than this many steps is abandoned (keywords are short).
         public var maxSteps: Int = 100
+        /// How a hit is scored (see `Scoring`).
+        public var scoring: Scoring = .ratio
         public init() {}
+    }
+
+    public enum Scoring: String, Codable, Sendable {
+        /// exp(log P(best keyword alignment) / L): the keyword's own probability per character.
+        case posterior
+        /// exp((log P(best keyword alignment) − log P(best unconstrained path, same steps)) / L):
+        /// how close the keyword comes to what the network would say anyway, so that audio on
+        /// which the network is unsure everywhere (an unfamiliar voice) does not lower every score.
+        case ratio
     }
 
     private struct Track {
@@ -48,6 +59,8 @@ public struct KeywordSpotter: Sendable {
         /// Best log-probability of a path in state j (2j = inside character j; 2j+1 = blanks after it).
         var score: [Float]
         var start: [Int32]
+        /// Σ max log p over the steps before each path's start, to subtract the free path's score.
+        var base: [Double]
         var quietUntil: Int
     }
 
@@ -55,7 +68,10 @@ public struct KeywordSpotter: Sendable {
     private var tracks: [Track]
     private var previous: [Float] = []
     private var previousStart: [Int32] = []
+    private var previousBase: [Double] = []
     private var step = 0
+    /// Σ over all steps so far of the step's largest log-probability (the unconstrained best path).
+    private var bestPath: Double = 0
 
     public init(keywords: [Keyword], tokens: TokenSet, config: Config = Config()) throws(TokenError) {
         self.config = config
@@ -65,12 +81,14 @@ public struct KeywordSpotter: Sendable {
             guard !labels.isEmpty else { continue }
             tracks.append(Track(keyword: k, labels: labels,
                                 score: Array(repeating: -.infinity, count: 2 * labels.count),
-                                start: Array(repeating: 0, count: 2 * labels.count), quietUntil: 0))
+                                start: Array(repeating: 0, count: 2 * labels.count),
+                                base: Array(repeating: 0, count: 2 * labels.count), quietUntil: 0))
         }
         self.tracks = tracks
         let longest = tracks.map { 2 * $0.labels.count }.max() ?? 0
         previous = Array(repeating: -.infinity, count: longest)
         previousStart = Array(repeating: 0, count: longest)
+        previousBase = Array(repeating: 0, count: longest)
     }
 
     public var keywords: [Keyword] { tracks.map(\.keyword) }
@@ -78,6 +96,7 @@ public struct KeywordSpotter: Sendable {
 
     /// Forgets partial alignments (at an endpoint or a stream reset); step numbers go on.
     public mutating func reset() {
+        bestPath = 0
         for t in tracks.indices {
             for j in tracks[t].score.indices { tracks[t].score[j] = -.infinity }
         }
@@ -88,33 +107,43 @@ public struct KeywordSpotter: Sendable {
         let now = step
         step += 1
         let blank = lp[0]
+        var top = lp[0]
+        for k in 1..<lp.count where lp[k] > top { top = lp[k] }
+        let before = bestPath
+        bestPath += Double(top)
+        let after = bestPath
         for t in tracks.indices {
             let n = tracks[t].labels.count
             for j in 0..<(2 * n) {
                 previous[j] = tracks[t].score[j]
                 previousStart[j] = tracks[t].start[j]
+                previousBase[j] = tracks[t].base[j]
             }
             for c in 0..<n {
                 let label = tracks[t].labels[c]
                 let p = lp[Int(label)]
                 // inside character c: stay (repeat), or enter from the blanks after c−1, or
                 // directly from character c−1 when the labels differ (CTC needs a blank between equal ones)
-                var best = previous[2 * c], from = previousStart[2 * c]
+                var best = previous[2 * c], from = previousStart[2 * c], base = previousBase[2 * c]
                 if c == 0 {
-                    best = 0; from = Int32(now)        // free start: a fresh path beats any older one
+                    best = 0; from = Int32(now); base = before    // free start: a fresh path beats any older one
                 } else {
-                    if previous[2 * c - 1] > best { best = previous[2 * c - 1]; from = previousStart[2 * c - 1] }
+                    if previous[2 * c - 1] > best {
+                        best = previous[2 * c - 1]; from = previousStart[2 * c - 1]; base = previousBase[2 * c - 1]
+                    }
                     if tracks[t].labels[c - 1] != label, previous[2 * c - 2] > best {
-                        best = previous[2 * c - 2]; from = previousStart[2 * c - 2]
+                        best = previous[2 * c - 2]; from = previousStart[2 * c - 2]; base = previousBase[2 * c - 2]
                     }
                 }
                 tracks[t].score[2 * c] = best + p
                 tracks[t].start[2 * c] = from
+                tracks[t].base[2 * c] = base
                 // blanks after character c: stay, or come from the character
-                var b = previous[2 * c + 1], bFrom = previousStart[2 * c + 1]
-                if previous[2 * c] > b { b = previous[2 * c]; bFrom = previousStart[2 * c] }
+                var b = previous[2 * c + 1], bFrom = previousStart[2 * c + 1], bBase = previousBase[2 * c + 1]
+                if previous[2 * c] > b { b = previous[2 * c]; bFrom = previousStart[2 * c]; bBase = previousBase[2 * c] }
                 tracks[t].score[2 * c + 1] = b + blank
                 tracks[t].start[2 * c + 1] = bFrom
+                tracks[t].base[2 * c + 1] = bBase
             }
             // abandon alignments that have run too long
             for j in 0..<(2 * n) where now - Int(tracks[t].start[j]) >= config.maxSteps {
@@ -122,7 +151,8 @@ public struct KeywordSpotter: Sendable {
             }
             let end = tracks[t].score[2 * n - 2]
             guard now >= tracks[t].quietUntil, end > -.infinity else { continue }
-            let score = expf(end / Float(n))
+            let free = Float(after - tracks[t].base[2 * n - 2])               // best unconstrained path, same steps
+            let score = expf((config.scoring == .ratio ? end - free : end) / Float(n))
             if score >= tracks[t].keyword.threshold {
                 hit(KeywordHit(keyword: tracks[t].keyword.text, score: score,
                                firstStep: Int(tracks[t].start[2 * n - 2]), lastStep: now))

@@ -41,6 +41,7 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Threshold: one for all keywords or one per --keyword.", valueName: "score"))
     var threshold: [Float] = []
 
+    @Option(name: .long, help: "Keyword score: ratio (to the best free path) or posterior.") var scoring: KeywordSpotter.Scoring = .ratio
     @Option(name: .long, help: "Worker threads for features.") var threads: Int = 2
     @Flag(name: .long, help: "Print the report as JSON.") var json = false
     @Option(name: .long, help: ArgumentHelp("Also write every utterance's reference and hypotheses as JSONL here.", valueName: "path"))
@@ -77,6 +78,7 @@ struct EvalCommand: ParsableCommand {
         eval.beam.lmWeight = lmWeight
         eval.beam.wordBonus = wordBonus
         eval.threads = threads
+        eval.spotter.scoring = scoring
         for (i, k) in keyword.enumerated() {
             let kw = Keyword(k, threshold: threshold.isEmpty ? KeywordSpotter.defaultThreshold : threshold[threshold.count == 1 ? 0 : i])
             do { _ = try model.tokens.encode(kw.text) } catch { throw ValidationError("--keyword '\(k)': \(error)") }
@@ -111,9 +113,11 @@ struct EvalCommand: ParsableCommand {
                   + (c.vocabulary ?? "–").padding(toLength: 16, withPad: " ", startingAt: 0) + " \(pct(c.constrainedCER))  \(pct(c.constrainedWER))")
         }
         for k in report.keywords {
-            print("keyword '\(k.keyword)' ≥ \(k.threshold): recall \(k.detected)/\(k.occurrences) = \(pct(k.recall)), "
+            print("keyword '\(k.keyword)' ≥ \(String(format: "%.2f", k.threshold)): recall \(k.detected)/\(k.occurrences) = \(pct(k.recall)), "
                   + "false alarms \(k.falseAlarms) in " + String(format: "%.2f h = %@ per hour", k.otherHours,
                                                                   k.falseAlarmsPerHour.map { String(format: "%.2f", $0) } ?? "–"))
         }
     }
 }
+
+extension KeywordSpotter.Scoring: ExpressibleByArgument {}

@@ -216,7 +216,25 @@ struct SearchTests {
         #expect((hits.first?.score ?? 0) > 0.9)
         config.refractorySteps = 5
         #expect(try run(config).map(\.lastStep) == [15, 32])
-        #expect(try run(config, threshold: 0.99).isEmpty)
+        // Ratio scoring (default): the clean keyword is exactly what the network says, score 1.
+        #expect(try run(config, threshold: 0.99).count == 2)
+        // Posterior scoring: each character has p = 0.95, so the score cannot reach 0.99.
+        var posterior = config
+        posterior.scoring = .posterior
+        #expect(try run(posterior, threshold: 0.99).isEmpty)
+        #expect(try run(posterior, threshold: 0.9).count == 2)
+        // "hay" where 'a' outscores 'e' (0.6 vs 0.3): the keyword path is half as likely as the best
+        // path at one of three characters, so the ratio score is (0.3 / 0.6)^(1/3) ≈ 0.79.
+        var hay: [[String: Float]] = [["_": 0.98], ["h": 0.95], ["_": 0.95], ["a": 0.6, "e": 0.3], ["_": 0.95], ["y": 0.95], ["_": 0.98]]
+        hay += hay
+        var spotter = try KeywordSpotter(keywords: [Keyword("hey", threshold: 0.75)], tokens: tokens)
+        var scores: [Float] = []
+        posteriors(hay).withUnsafeBufferPointer { all in
+            for s in 0..<(all.count / 29) {
+                spotter.accept(logProbs: UnsafeBufferPointer(rebasing: all[(s * 29)..<((s + 1) * 29)])) { scores.append($0.score) }
+            }
+        }
+        #expect(scores.count == 1 && abs(scores[0] - powf(0.5, 1.0 / 3)) < 0.01, "\(scores)")
         #expect { try KeywordSpotter(keywords: [Keyword("héy")], tokens: tokens) } throws: { "\($0)".contains("'é'") }
     }
 
