@@ -71,6 +71,11 @@ struct TranscribeCommand: ParsableCommand {
                 if n == 0 { break }
                 block.withUnsafeBufferPointer { recognizer.accept(samples: UnsafeBufferPointer(rebasing: $0[0..<n]), emit: collect) }
             }
+            if readError == nil && recognizer.stats.audioSeconds == 0 {
+                Terminal.note("hark transcribe: \(file): contains no audio")
+                failed += 1
+                continue
+            }
             recognizer.finish(emit: collect)
             let text = segments.map(\.text).joined(separator: " ")
             if json {

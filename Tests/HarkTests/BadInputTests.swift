@@ -1,0 +1,87 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Issue 7's table: every kind of bad file a user can hand Hark, each with the message it must
+/// give. The message names the file (or option) at fault, the exit is non-zero, and nothing
+/// crashes or hangs.
+@Suite("bad input table", .serialized)
+struct BadInputTests {
+    static let work = testFolder("hark-bad-input")
+    static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let model = repo.appendingPathComponent("share/model.safetensors").path
+
+    /// A WAV file: 16-bit PCM (format 1) or 32-bit float (format 3), mono 16 kHz.
+    static func wav(_ samples: [Float], float: Bool) -> Data {
+        var body = Data()
+        for s in samples {
+            if float { withUnsafeBytes(of: s.bitPattern.littleEndian) { body.append(contentsOf: $0) } }
+            else { withUnsafeBytes(of: Int16(s * 32_000).littleEndian) { body.append(contentsOf: $0) } }
+        }
+        var d = Data("RIFF".utf8)
+        func u32(_ v: Int) { withUnsafeBytes(of: UInt32(v).littleEndian) { d.append(contentsOf: $0) } }
+        func u16(_ v: Int) { withUnsafeBytes(of: UInt16(v).littleEndian) { d.append(contentsOf: $0) } }
+        u32(36 + body.count); d.append(contentsOf: Data("WAVEfmt ".utf8))
+        u32(16); u16(float ? 3 : 1); u16(1); u32(16_000); u32(16_000 * (float ? 4 : 2)); u16(float ? 4 : 2); u16(float ? 32 : 16)
+        d.append(contentsOf: Data("data".utf8)); u32(body.count)
+        return d + body
+    }
+
+    static func file(_ name: String, _ data: Data) throws -> String {
+        let path = work.appendingPathComponent(name).path
+        try data.write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    static func audioCases() throws -> [(String, [String], String)] {
+        let tone = (0..<8_000).map { Float(sin(Double($0) * 0.1) * 0.3) }
+        let good = wav(tone, float: false)
+        var nan = tone
+        nan[1234] = .nan
+        var inf = tone
+        inf[77] = .infinity
+        let model = try Data(contentsOf: URL(fileURLWithPath: Self.model))
+        var version = model
+        if let r = version.range(of: Data("\"format_version\":\"1\"".utf8)) {
+            version.replaceSubrange(r, with: Data("\"format_version\":\"7\"".utf8))
+        }
+        var corrupt = model
+        corrupt.replaceSubrange(12..<20, with: Data("#$%^&*()".utf8))
+        let wrongShape = repo.appendingPathComponent("Tests/CellsTests/Fixtures/pytorch_export.safetensors").path
+        let empty = try file("empty.wav", Data())
+        return [
+            ("empty file", ["transcribe", empty], empty),
+            ("zero-length audio", ["transcribe", try file("zero.wav", wav([], float: false))], "zero.wav: contains no audio"),
+            ("truncated WAV", ["transcribe", try file("truncated.wav", good.prefix(30))], "truncated.wav"),
+            ("corrupt WAV", ["transcribe", try file("corrupt.wav", Data("RIFF".utf8) + Data((0..<400).map { UInt8($0 % 251) }))], "corrupt.wav"),
+            ("not audio", ["transcribe", try file("notes.wav", Data("shopping list: milk, eggs\n".utf8))], "notes.wav"),
+            ("unsupported encoding", ["transcribe", try file("packed.wav", good.prefix(20) + Data([0x55, 0x00]) + good.dropFirst(22))], "packed.wav"),
+            ("NaN sample", ["transcribe", try file("nan.wav", wav(nan, float: true))], "sample 1234 is nan"),
+            ("Inf sample", ["transcribe", try file("inf.wav", wav(inf, float: true))], "sample 77 is inf"),
+            ("missing model", ["transcribe", try file("ok.wav", good), "--model", "/nonexistent/m.safetensors"], "/nonexistent/m.safetensors"),
+            ("truncated model", ["transcribe", try file("ok.wav", good), "--model", try file("short.safetensors", model.prefix(5000))], "short.safetensors"),
+            ("corrupt model", ["transcribe", try file("ok.wav", good), "--model", try file("corrupt.safetensors", corrupt)], "corrupt.safetensors"),
+            ("wrong-version model", ["transcribe", try file("ok.wav", good), "--model", try file("v7.safetensors", version)], "v7.safetensors' has format version 7"),
+            ("wrong-shape model", ["transcribe", try file("ok.wav", good), "--model", wrongShape], "pytorch_export.safetensors"),
+            ("keyword the model cannot spell", ["spot", "--file", try file("ok.wav", good), "--keyword", "okay røbot"], "'ø'"),
+            ("keyword of only spaces", ["spot", "--file", try file("ok.wav", good), "--keyword", "   "], "--keyword"),
+            ("unknown option", ["listen", "--loudness", "11"], "--loudness"),
+            ("options that exclude each other", ["listen", "--words", "a", "--phrases", "b"], "--words and --phrases"),
+            ("negative duration", ["spot", "--keyword", "x", "--seconds", "-1"], "--seconds"),
+            ("missing device", ["listen", "--device", "hw:9", "--seconds", "1"], "hw:9"),
+            ("stats interval of zero", ["spot", "--keyword", "x", "--stats", "0"], "--stats"),
+        ]
+    }
+
+    @Test("each bad input gives its own message naming the culprit, a non-zero exit, no crash")
+    func table() throws {
+        for (name, args, mentions) in try Self.audioCases() {
+            let started = Date()
+            let r = try CLITests.run(args)
+            #expect(r.status != 0, "\(name): exit 0 (\(r.out))")
+            #expect(r.err.contains(mentions), "\(name): stderr does not mention \(mentions): \(r.err)")
+            #expect(!r.err.contains("Fatal error") && !r.err.contains("Stack dump") && !r.err.contains("backtrace"), "\(name): crashed: \(r.err)")
+            #expect(Date().timeIntervalSince(started) < 10, "\(name): took \(Date().timeIntervalSince(started)) s")
+        }
+    }
+}
