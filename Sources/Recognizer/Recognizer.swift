@@ -65,14 +65,14 @@ public final class Recognizer: @unchecked Sendable {
             let n: Int
             do { n = try source.read(into: block) } catch let e { error = e; break }
             if n == 0 { break }
-            core.noteLosses(source.losses)
+            core.noteLosses(source.losses, emit: handler)
             core.accept(samples: UnsafeBufferPointer(rebasing: block[0..<n]), emit: handler)
             if let interval = statsInterval, Date() >= nextStats {
                 nextStats = Date().addingTimeInterval(interval)
                 handler(.stats(stats(core, cpuStart)))
             }
         }
-        core.noteLosses(source.losses)
+        core.noteLosses(source.losses, emit: handler)
         core.finish(emit: handler)
         if statsInterval != nil { handler(.stats(stats(core, cpuStart))) }
         return error

@@ -95,8 +95,14 @@ public final class StreamingRecognizer {
     /// Stream time (seconds) of the end of utterance step `s`.
     private func time(ofStep s: Int) -> Double { Double(endSample(ofStep: s)) / rate }
 
-    /// Tells the recognizer how many samples its source has lost so far (overruns, ring drops).
-    public func noteLosses(_ losses: CaptureLosses) {
+    /// Tells the recognizer how many samples its source has lost so far (overruns, ring drops, a
+    /// device that went away). New losses break the audio: the utterance in progress is finalized
+    /// first, with the times it had, and the next one starts from a clean state after the gap.
+    public func noteLosses(_ losses: CaptureLosses, emit: (RecognitionEvent) -> Void) {
+        if losses.totalSamplesLost != samplesLost {
+            endUtterance(emit: emit)
+            spotter?.reset()
+        }
         samplesLost = losses.totalSamplesLost
         stats.overruns = losses.overruns
         stats.samplesLost = losses.totalSamplesLost

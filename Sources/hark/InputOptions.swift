@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import Stream
 
@@ -22,12 +23,16 @@ struct InputOptions: ParsableArguments {
     @Flag(name: .long, help: "Never drop audio when the reader falls behind: for file-fed ALSA devices that deliver as fast as they are read.")
     var waitForReader = false
 
+    @Flag(name: .long, help: "When the capture device fails or disappears, keep retrying (with back-off) and resume when it returns.")
+    var reconnect = false
+
     mutating func validate() throws {
         if let seconds, !(seconds > 0 && seconds.isFinite) {
             throw ValidationError("--seconds must be a positive number of seconds, not \(seconds)")
         }
         guard period > 0 else { throw ValidationError("--period must be a positive number of samples") }
         guard periods >= 2 else { throw ValidationError("--periods must be at least 2") }
+        if reconnect && file != nil { throw ValidationError("--reconnect is for capture devices, not --file") }
     }
 
     var maxSamples: Int64? { seconds.map { Int64(($0 * 16_000).rounded()) } }
@@ -69,9 +74,42 @@ struct InputOptions: ParsableArguments {
             var config = CaptureConfig(device: device)
             config.periodSize = period
             config.periods = periods
-            config.maxSamples = maxSamples
             config.ringFull = waitForReader ? .waitForReader : .dropNewest
-            return try AlsaCapture(config)
+            config.periodObserver = Self.injectedStall()
+            guard reconnect else {
+                config.maxSamples = maxSamples
+                return try AlsaCapture(config)
+            }
+            let reconnecting = try ReconnectingSource(name: device, open: { try AlsaCapture(config) },
+                                                      report: { Terminal.note("hark: " + $0) })
+            return limited(reconnecting)
+        }
+    }
+
+    /// Fault injection for the reliability tests: HARK_TEST_STALL_CAPTURE="AFTER:SECONDS" stalls the
+    /// capture thread once, AFTER seconds into the capture, for SECONDS — a capture thread
+    /// descheduled by an overloaded machine, which is what makes a real device overrun.
+    static func injectedStall() -> (@Sendable (Int, Double) -> Void)? {
+        guard let spec = ProcessInfo.processInfo.environment["HARK_TEST_STALL_CAPTURE"] else { return nil }
+        let parts = spec.split(separator: ":").compactMap { Double($0) }
+        guard parts.count == 2 else { return nil }
+        let state = StallState(after: parts[0], seconds: parts[1])
+        return { _, time in state.tick(time) }
+    }
+}
+
+/// Touched only by the capture thread.
+final class StallState: @unchecked Sendable {
+    let after: Double, seconds: Double
+    var start: Double?
+    var done = false
+    init(after: Double, seconds: Double) { self.after = after; self.seconds = seconds }
+    func tick(_ time: Double) {
+        guard !done else { return }
+        if start == nil { start = time }
+        if time - start! >= after {
+            done = true
+            usleep(useconds_t(seconds * 1_000_000))
         }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+import TestSupport
 @testable import Stream
 
 /// The real ALSA path on virtual devices (shared/TESTING-AUDIO.md); no sound card needed.

@@ -1,0 +1,94 @@
+import Foundation
+import Synchronization
+
+/// A live source that survives its device going away: when a read fails, it reopens the device
+/// with exponential back-off (0.5 s doubling to 8 s) until it opens again or a stop is requested,
+/// and goes on. The time without a device is counted as samples lost, so stream times stay true.
+public final class ReconnectingSource: AudioSource, @unchecked Sendable {
+    public let name: String
+    public let sampleRate: Int
+    private let open: () throws -> AudioSource
+    private let report: (String) -> Void
+    private var current: AudioSource?
+    private var earlier = CaptureLosses()       // losses of the sources before the current one
+    private var gapSamples: Int64 = 0
+    private var delivered: Int64 = 0
+    private let stopRequested = Atomic<Bool>(false)
+    private let lock = NSLock()                  // guards `shared`, the current source for requestStop
+    private var shared: AudioSource?
+    /// Times the device came back.
+    public private(set) var reconnections = 0
+
+    /// `open` makes a new device source; `report` gets one line per loss and recovery.
+    public init(name: String, sampleRate: Int = 16_000, open: @escaping () throws -> AudioSource,
+                report: @escaping (String) -> Void) throws {
+        self.name = name
+        self.sampleRate = sampleRate
+        self.open = open
+        self.report = report
+        let first = try open()                   // the first open must work: a wrong name is a user error
+        current = first
+        lock.withLock { shared = first }
+    }
+
+    public var position: Int64 { delivered }
+
+    public var losses: CaptureLosses {
+        var l = earlier
+        if let c = current?.losses {
+            l.overruns += c.overruns
+            l.samplesLostInDevice += c.samplesLostInDevice
+            l.samplesDroppedInRing += c.samplesDroppedInRing
+        }
+        l.samplesLostInDevice += gapSamples
+        return l
+    }
+
+    public func read(into buffer: UnsafeMutableBufferPointer<Float>) throws -> Int {
+        while true {
+            if let c = current {
+                do {
+                    let n = try c.read(into: buffer)
+                    delivered += Int64(n)
+                    return n
+                } catch {
+                    if stopRequested.load(ordering: .acquiring) { return 0 }
+                    report("\(name): \(error); reconnecting")
+                    let l = c.losses
+                    earlier.overruns += l.overruns
+                    earlier.samplesLostInDevice += l.samplesLostInDevice
+                    earlier.samplesDroppedInRing += l.samplesDroppedInRing
+                    current = nil
+                    lock.withLock { shared = nil }
+                }
+            }
+            let lostAt = MonotonicClock.now()
+            var wait = 0.5
+            while current == nil {
+                // Sleep in small steps so that a stop request ends the wait promptly.
+                let until = MonotonicClock.now() + wait
+                while MonotonicClock.now() < until {
+                    if stopRequested.load(ordering: .acquiring) { return 0 }
+                    usleep(50_000)
+                }
+                do {
+                    let s = try open()
+                    current = s
+                    lock.withLock { shared = s }
+                    reconnections += 1
+                    let gap = MonotonicClock.now() - lostAt
+                    gapSamples += Int64(gap * Double(sampleRate))
+                    report("\(name): reconnected after \((gap * 10).rounded() / 10) s")
+                } catch {
+                    wait = min(wait * 2, 8)
+                }
+            }
+        }
+    }
+
+    public func requestStop() {
+        stopRequested.store(true, ordering: .releasing)
+        let c = lock.withLock { shared }
+        c?.requestStop()
+    }
+}

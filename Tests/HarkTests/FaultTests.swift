@@ -1,0 +1,140 @@
+import Foundation
+import Glibc
+import Stream
+import Testing
+import TestSupport
+
+/// Issue 7's faults, injected into real devices: PulseAudio stopped under a live capture (with
+/// and without --reconnect), JACK overruns from a stalled process, SIGINT in mid-sentence.
+@Suite("faults on live devices", .serialized)
+struct FaultTests {
+    static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let digits = repo.appendingPathComponent("share/vocab/digits.txt").path
+
+    /// The digits fixture as raw S16_LE, split at `at` seconds.
+    static func speech(splitAt at: Double) throws -> (Data, Data) {
+        let samples = try AudioFileSource(path: repo.appendingPathComponent("Tests/HarkTests/Fixtures/digits.wav").path).readAll()
+        var data = Data()
+        for s in samples { withUnsafeBytes(of: Int16((s * 32_767).rounded()).littleEndian) { data.append(contentsOf: $0) } }
+        let cut = Int(at * 16_000) * 2
+        return (data.prefix(cut), data.dropFirst(cut))
+    }
+
+    /// Writes raw audio into the pulse pipe in real time (10 ms blocks), as a microphone would deliver it.
+    static func play(_ data: Data, into pipe: String) throws {
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: pipe))
+        defer { try? handle.close() }
+        var offset = data.startIndex
+        while offset < data.endIndex {
+            let end = min(offset + 320, data.endIndex)
+            try handle.write(contentsOf: data[offset..<end])
+            offset = end
+            usleep(10_000)
+        }
+    }
+
+    struct Running {
+        let process: Process
+        let out: Pipe
+        let err: Pipe
+        func finish() -> (status: Int32, out: String, err: String) {
+            process.waitUntilExit()
+            return (process.terminationStatus, String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self),
+                    String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+        }
+    }
+
+    static func start(_ args: [String], env: [String: String]) throws -> Running {
+        let p = Process()
+        p.executableURL = CLITests.hark
+        p.arguments = args
+        p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        return Running(process: p, out: out, err: err)
+    }
+
+    static func finals(_ out: String) -> [[String: Any]] {
+        out.split(separator: "\n").compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] }
+            .filter { $0["type"] as? String == "final" }
+    }
+
+    @Test("the device disappears: the last final result is printed, then an error naming the device, exit 1")
+    func deviceLost() throws {
+        let pulse = try PulseServer()
+        defer { pulse.stop() }
+        let (first, _) = try Self.speech(splitAt: 2.2)
+        let run = try Self.start(["listen", "--device", "pulse", "--words", Self.digits, "--json"], env: pulse.environment)
+        usleep(500_000)
+        try Self.play(first, into: pulse.pipePath)       // mid-utterance: no pause has ended it yet
+        pulse.kill()
+        let r = run.finish()
+        #expect(r.status == 1, "\(r.err)")
+        #expect(Self.finals(r.out).count == 1, "the utterance in progress is finalized: \(r.out)")
+        #expect(r.err.contains("'pulse'") && r.err.contains("failed during capture"), "\(r.err)")
+    }
+
+    @Test("--reconnect: the device comes back and recognition resumes, times counting the gap")
+    func reconnect() throws {
+        let pulse = try PulseServer()
+        defer { pulse.stop() }
+        let (first, second) = try Self.speech(splitAt: 2.5)
+        let seconds = Double(first.count + second.count) / 32_000
+        let run = try Self.start(["listen", "--device", "pulse", "--reconnect", "--seconds", String(seconds - 0.05),
+                                  "--words", Self.digits, "--json"], env: pulse.environment)
+        usleep(500_000)
+        try Self.play(first, into: pulse.pipePath)
+        pulse.kill()
+        usleep(1_000_000)
+        try pulse.start()
+        usleep(1_500_000)                                  // the first retry waits 0.5 s, the next 1 s
+        try Self.play(second, into: pulse.pipePath)
+        let r = run.finish()
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.err.contains("reconnecting") && r.err.contains("reconnected after"), "\(r.err)")
+        let finals = Self.finals(r.out)
+        #expect(finals.count == 2, "\(r.out)")
+        if finals.count == 2 {
+            let end = finals[0]["end"] as? Double ?? 0, start = finals[1]["start"] as? Double ?? 0
+            #expect(end < 2.6 && start - end > 2, "the gap without a device is counted in the times: \(end) → \(start)")
+        }
+    }
+
+    @Test("overruns: a stalled capture thread loses audio; it is counted in --stats and recognition goes on")
+    func overruns() throws {
+        let jack = try JackServer(rate: 16_000, period: 320)
+        defer { jack.stop() }
+        let conf = VirtualAudio.folder.appendingPathComponent("jack.conf")
+        try "pcm.jackmic { type jack capture_ports { 0 system:capture_1 } }".write(to: conf, atomically: true, encoding: .utf8)
+        // The capture thread stalls for 0.7 s one second in (more than twice the 40 ms buffer).
+        let run = try Self.start(["spot", "--device", "jackmic", "--keyword", "okay robot", "--stats", "0.3"],
+                                 env: ["ALSA_CONFIG_PATH": "/usr/share/alsa/alsa.conf:\(conf.path)",
+                                       "HARK_TEST_STALL_CAPTURE": "1.0:0.7"])
+        usleep(3_200_000)
+        kill(run.process.processIdentifier, SIGTERM)
+        let r = run.finish()
+        #expect(r.status == 0, "\(r.err)")
+        let stats = r.err.split(separator: "\n").compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] }
+        let last = stats.last ?? [:]
+        #expect((last["overruns"] as? Int ?? 0) >= 1, "\(r.err)")
+        #expect((last["samplesLost"] as? Int ?? 0) > 8_000, "a 0.7 s stall loses about 11 000 samples: \(r.err)")
+        #expect((last["audioSeconds"] as? Double ?? 0) > 2, "capture went on after the stall: \(r.err)")
+    }
+
+    @Test("SIGINT in mid-sentence: the final result is flushed and the exit is 0")
+    func interrupt() throws {
+        let pulse = try PulseServer()
+        defer { pulse.stop() }
+        let (first, _) = try Self.speech(splitAt: 2.0)
+        let run = try Self.start(["listen", "--device", "pulse", "--words", Self.digits, "--json"], env: pulse.environment)
+        usleep(500_000)
+        try Self.play(first, into: pulse.pipePath)
+        kill(run.process.processIdentifier, SIGINT)
+        let r = run.finish()
+        #expect(r.status == 0, "\(r.err)")
+        #expect(Self.finals(r.out).count == 1, "\(r.out)")
+    }
+}

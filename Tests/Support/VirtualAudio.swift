@@ -1,0 +1,114 @@
+import Foundation
+import Glibc
+
+/// Virtual capture devices for tests on machines without a sound card (shared/TESTING-AUDIO.md).
+public enum VirtualAudio {
+    public static let folder = testFolder("hark-virtual-audio")
+
+    /// Runs a program and returns its exit status; stdout/stderr are captured for messages.
+    @discardableResult
+    public static func run(_ tool: String, _ args: [String]) throws -> (status: Int32, output: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = [tool] + args
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        try p.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}
+
+/// A JACK server with the dummy backend, for real-time capture and real overruns.
+public final class JackServer {
+    public let process = Process()
+
+    public init(rate: Int = 16_000, period: Int = 320, captureChannels: Int = 1) throws {
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["jackd", "--no-realtime", "-d", "dummy", "-r", "\(rate)", "-p", "\(period)",
+                             "-C", "\(captureChannels)", "-P", "1"]
+        process.environment = ProcessInfo.processInfo.environment.merging(["JACK_NO_AUDIO_RESERVATION": "1"]) { $1 }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        for _ in 0..<100 {
+            if try VirtualAudio.run("jack_lsp", []).output.contains("system:capture_1") { return }
+            usleep(50_000)
+        }
+        process.terminate()
+        throw JackError.notReady
+    }
+
+    public enum JackError: Error { case notReady }
+
+    public func stop() {
+        process.terminate()
+        process.waitUntilExit()
+        usleep(200_000)
+    }
+}
+
+/// A private PulseAudio server whose only source is a pipe (`module-pipe-source`): whatever is
+/// written into `pipePath` as S16_LE 16 kHz mono comes out of ALSA device "pulse", in real time.
+public final class PulseServer {
+    public let dir: URL
+    public var pipePath: String { dir.appendingPathComponent("fifomic.pipe").path }
+    private var saved: [String: String?] = [:]
+    /// The variables a client needs to reach this server (set in this process too).
+    public private(set) var environment: [String: String] = [:]
+
+    public init() throws {
+        dir = VirtualAudio.folder.appendingPathComponent("pulse-\(UInt32.random(in: 0...UInt32.max))")
+        for sub in ["run", "state", "config"] {
+            try FileManager.default.createDirectory(at: dir.appendingPathComponent(sub), withIntermediateDirectories: true)
+        }
+        let script = """
+        load-module module-native-protocol-unix auth-anonymous=1
+        load-module module-pipe-source source_name=fifomic file=\(dir.path)/fifomic.pipe format=s16le rate=16000 channels=1
+        set-default-source fifomic
+        """
+        try script.write(to: dir.appendingPathComponent("vmic.pa"), atomically: true, encoding: .utf8)
+        let env = ["PULSE_RUNTIME_PATH": dir.appendingPathComponent("run").path,
+                   "PULSE_STATE_PATH": dir.appendingPathComponent("state").path,
+                   "PULSE_CONFIG_PATH": dir.appendingPathComponent("config").path,
+                   "PULSE_SERVER": "unix:\(dir.path)/run/native"]
+        environment = env
+        for (k, v) in env {
+            saved[k] = ProcessInfo.processInfo.environment[k]
+            setenv(k, v, 1)
+        }
+        try start()
+    }
+
+    public enum PulseError: Error { case notStarted(String) }
+
+    /// Starts the daemon (again, after `kill()`: same socket, same pipe).
+    public func start() throws {
+        let r = try VirtualAudio.run("pulseaudio", ["--daemonize=yes", "--use-pid-file=yes", "--exit-idle-time=-1",
+                                                    "--disallow-exit", "-n", "-F", dir.appendingPathComponent("vmic.pa").path])
+        guard r.status == 0 else { throw PulseError.notStarted(r.output) }
+        for _ in 0..<100 {
+            if try VirtualAudio.run("pactl", ["info"]).status == 0 { return }
+            usleep(50_000)
+        }
+        throw PulseError.notStarted("pactl info never answered")
+    }
+
+    /// Stops the daemon as a crash or unplugging would look to clients; the environment stays.
+    public func kill() {
+        if let pid = try? String(contentsOf: dir.appendingPathComponent("run/pid"), encoding: .utf8),
+           let p = Int32(pid.trimmingCharacters(in: .whitespacesAndNewlines)) {
+            Glibc.kill(p, SIGTERM)
+            for _ in 0..<60 where Glibc.kill(p, 0) == 0 { usleep(50_000) }
+        }
+    }
+
+    public func stop() {
+        kill()
+        for (k, v) in saved {
+            if let v { setenv(k, v, 1) } else { unsetenv(k) }
+        }
+    }
+}
