@@ -85,6 +85,7 @@ public struct KeywordSpotter: Sendable {
                                 base: Array(repeating: 0, count: 2 * labels.count), quietUntil: 0))
         }
         self.tracks = tracks
+        currentScores = Array(repeating: 0, count: tracks.count)
         let longest = tracks.map { 2 * $0.labels.count }.max() ?? 0
         previous = Array(repeating: -.infinity, count: longest)
         previousStart = Array(repeating: 0, count: longest)
@@ -92,6 +93,9 @@ public struct KeywordSpotter: Sendable {
     }
 
     public var keywords: [Keyword] { tracks.map(\.keyword) }
+    /// Each keyword's score for an alignment ending at the last step (0 when there is none); its
+    /// peak over an utterance is what threshold tuning needs.
+    public private(set) var currentScores: [Float] = []
     public var steps: Int { step }
 
     /// Forgets partial alignments (at an endpoint or a stream reset); step numbers go on.
@@ -150,9 +154,11 @@ public struct KeywordSpotter: Sendable {
                 tracks[t].score[j] = -.infinity
             }
             let end = tracks[t].score[2 * n - 2]
-            guard now >= tracks[t].quietUntil, end > -.infinity else { continue }
+            guard end > -.infinity else { currentScores[t] = 0; continue }
             let free = Float(after - tracks[t].base[2 * n - 2])               // best unconstrained path, same steps
             let score = expf((config.scoring == .ratio ? end - free : end) / Float(n))
+            currentScores[t] = score
+            guard now >= tracks[t].quietUntil else { continue }
             if score >= tracks[t].keyword.threshold {
                 hit(KeywordHit(keyword: tracks[t].keyword.text, score: score,
                                firstStep: Int(tracks[t].start[2 * n - 2]), lastStep: now))

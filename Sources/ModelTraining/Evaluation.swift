@@ -140,7 +140,7 @@ public struct Evaluation {
     }
 
     /// Whole-word containment: "hey hark" is in "well hey hark go" but not in "they harken".
-    static func contains(_ text: String, keyword: String) -> Int {
+    public static func contains(_ text: String, keyword: String) -> Int {
         let words = TokenSet.normalize(text).split(separator: " "), k = keyword.split(separator: " ")
         guard !k.isEmpty, words.count >= k.count else { return 0 }
         var n = 0, i = 0
@@ -168,5 +168,29 @@ public struct Evaluation {
                                  falseAlarms: falseAlarms, otherHours: otherHours,
                                  falseAlarmsPerHour: otherHours > 0 ? Double(falseAlarms) / otherHours : nil)
         }
+    }
+
+    /// Each utterance's peak score for every keyword (in `keywords` order), whatever the thresholds:
+    /// what threshold tuning needs.
+    public func peakKeywordScores(_ entries: [ManifestEntry]) throws -> [[Float]] {
+        let extractor = try LogMelSpectrogram(features)
+        let set = try FeatureSet.compute(entries, tokens: tokens, features: extractor, threads: threads,
+                                         tailPadding: Int(tailPadding * Double(features.sampleRate))) { _, _ in }
+        let template = try KeywordSpotter(keywords: keywords.map { Keyword($0.text, threshold: 2) }, tokens: tokens, config: spotter)
+        var out: [[Float]] = []
+        for chunk in stride(from: 0, to: set.utterances.count, by: 32) {
+            let part = Array(set.utterances[chunk..<min(chunk + 32, set.utterances.count)])
+            let pass = part.map(\.frames).withUnsafeBufferPointers { network.forwardPass($0) }
+            for b in part.indices {
+                var spot = template
+                var peak = [Float](repeating: 0, count: keywords.count)
+                for s in 0..<pass.stepCounts[b] {
+                    spot.accept(logProbs: UnsafeBufferPointer(start: pass.output(step: s, sequence: b), count: pass.width)) { _ in }
+                    for k in peak.indices { peak[k] = max(peak[k], spot.currentScores[k]) }
+                }
+                out.append(peak)
+            }
+        }
+        return out
     }
 }

@@ -14,6 +14,11 @@ public final class TrainingRun {
     /// Progress lines (overwritten in place on a terminal) and finished lines.
     public var progress: @Sendable (String) -> Void = { _ in }
     public var log: @Sendable (String) -> Void = { _ in }
+    /// Fine-tuning (`hark adapt`): start from this network's weights and keep its normalization
+    /// and shape (the config's layer settings are ignored), instead of a fresh initialization.
+    public var initialNetwork: Network<Float>?
+    /// Extra metadata written into every saved model.
+    public var metadata: [String: String] = [:]
 
     public struct DevResult: Equatable, Sendable {
         public var characters = ErrorCounts()
@@ -61,12 +66,22 @@ public final class TrainingRun {
         log(String(format: "train: %d utterances, %.2f h; dev: %d utterances", trainSet.utterances.count, trainSet.hours,
                    devSet?.utterances.count ?? 0))
 
-        let norm = trainSet.normalization()
-        let netConfig = NetworkConfig(kind: config.kind, inputSize: config.bands, stack: config.stack, stride: config.stride,
+        let network: Network<Float>
+        let netConfig: NetworkConfig
+        let norm: (mean: [Float], std: [Float])
+        if let initial = initialNetwork {
+            netConfig = initial.config
+            norm = (initial.mean, initial.std)
+            network = try Network<Float>(config: netConfig, mean: norm.mean, std: norm.std)
+            network.parameters.values.update(from: initial.parameters.values, count: network.parameters.count)
+        } else {
+            norm = trainSet.normalization()
+            netConfig = NetworkConfig(kind: config.kind, inputSize: config.bands, stack: config.stack, stride: config.stride,
                                       hiddenSize: config.hidden, layers: config.layers, projectionSize: config.projection,
                                       outputSize: tokens.count)
-        let network = try Network<Float>(config: netConfig, mean: norm.mean, std: norm.std)
-        network.initialize(seed: config.seed)
+            network = try Network<Float>(config: netConfig, mean: norm.mean, std: norm.std)
+            network.initialize(seed: config.seed)
+        }
         var options = TrainingOptions()
         options.optimizer = .adam(learningRate: config.learningRate)
         options.clipNorm = config.clipNorm
@@ -142,7 +157,8 @@ public final class TrainingRun {
             }
             if improved {
                 try ModelFile(network: network, tokens: tokens.tokens, features: featuresJSON,
-                              extra: ["trained_by": "hark train", "train_config": configJSON, "epoch": "\(epoch)"]).save(path: output)
+                              extra: ["trained_by": "hark train", "train_config": configJSON, "epoch": "\(epoch)"]
+                                .merging(metadata) { $1 }).save(path: output)
                 line += " → saved \(output)"
             }
             let opt = trainer.optimizerState()

@@ -10,6 +10,8 @@ public struct RecognitionModel: @unchecked Sendable {
     public let network: Network<Float>
     public let tokens: TokenSet
     public let features: LogMelConfig
+    /// Keyword thresholds tuned by `hark adapt` (keyword text → threshold), used when none is given.
+    public let keywordThresholds: [String: Float]
 
     /// Loads a model file; every problem is an error that names the file and what is wrong.
     public init(path: String) throws {
@@ -33,6 +35,13 @@ public struct RecognitionModel: @unchecked Sendable {
         guard features.melBands == file.network.config.inputSize else {
             throw RecognizerError.badModel(path: path, reason: "front end gives \(features.melBands) bands, network takes \(file.network.config.inputSize)")
         }
+        var thresholds: [String: Float] = [:]
+        if let json = file.extra["keyword_thresholds"] {
+            do { thresholds = try JSONDecoder().decode([String: Float].self, from: Data(json.utf8)) } catch {
+                throw RecognizerError.badModel(path: path, reason: "keyword_thresholds: \(error.localizedDescription)")
+            }
+        }
+        keywordThresholds = thresholds
         self.path = path
         network = file.network
         self.tokens = tokens

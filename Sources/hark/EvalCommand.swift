@@ -42,6 +42,9 @@ struct EvalCommand: ParsableCommand {
     var threshold: [Float] = []
 
     @Option(name: .long, help: "Keyword score: ratio (to the best free path) or posterior.") var scoring: KeywordSpotter.Scoring = .ratio
+    @Option(name: .long, help: ArgumentHelp("Also report each keyword's recall at the lowest threshold with at most this many false alarms per hour.",
+                                            valueName: "per-hour"))
+    var falseAlarmTarget: Double?
     @Option(name: .long, help: "Worker threads for features.") var threads: Int = 2
     @Flag(name: .long, help: "Print the report as JSON.") var json = false
     @Option(name: .long, help: ArgumentHelp("Also write every utterance's reference and hypotheses as JSONL here.", valueName: "path"))
@@ -112,6 +115,15 @@ struct EvalCommand: ParsableCommand {
                   + "     \(pct(c.greedyCER))     \(pct(c.greedyWER))   "
                   + (c.vocabulary ?? "–").padding(toLength: 16, withPad: " ", startingAt: 0) + " \(pct(c.constrainedCER))  \(pct(c.constrainedWER))")
         }
+        if let target = falseAlarmTarget, !eval.keywords.isEmpty {
+            let peaks = try eval.peakKeywordScores(entries)
+            for (k, keyword) in eval.keywords.enumerated() {
+                let r = Self.recall(atFalseAlarms: target, peaks: peaks.map { $0[k] }, entries: entries,
+                                    seconds: decoded.map(\.seconds), keyword: keyword.text)
+                print(String(format: "keyword '%@' at ≤ %.2f false alarms per hour: recall %.1f%% (threshold %.2f, %d false alarms in %.2f h)",
+                             keyword.text, target, 100 * r.recall, r.threshold, r.falseAlarms, r.hours))
+            }
+        }
         for k in report.keywords {
             print("keyword '\(k.keyword)' ≥ \(String(format: "%.2f", k.threshold)): recall \(k.detected)/\(k.occurrences) = \(pct(k.recall)), "
                   + "false alarms \(k.falseAlarms) in " + String(format: "%.2f h = %@ per hour", k.otherHours,
@@ -121,3 +133,24 @@ struct EvalCommand: ParsableCommand {
 }
 
 extension KeywordSpotter.Scoring: ExpressibleByArgument {}
+
+extension EvalCommand {
+    /// From each utterance's peak score: the lowest threshold (on a 0.01 grid) whose false alarms
+    /// (utterances without the keyword whose peak reaches it) stay within `target` per hour, and the
+    /// recall there (utterances with the keyword whose peak reaches it).
+    static func recall(atFalseAlarms target: Double, peaks: [Float], entries: [ManifestEntry], seconds: [Double],
+                       keyword: String) -> (recall: Double, threshold: Float, falseAlarms: Int, hours: Double) {
+        let present = entries.map { Evaluation.contains($0.text, keyword: keyword) > 0 }
+        let hours = zip(present, seconds).filter { !$0.0 }.reduce(0) { $0 + $1.1 } / 3600
+        let positives = present.filter { $0 }.count
+        for step in 1...100 {
+            let t = Float(step) / 100
+            let alarms = zip(present, peaks).filter { !$0.0 && $0.1 >= t }.count
+            if hours > 0 && Double(alarms) / hours <= target {
+                let hits = zip(present, peaks).filter { $0.0 && $0.1 >= t }.count
+                return (positives > 0 ? Double(hits) / Double(positives) : 0, t, alarms, hours)
+            }
+        }
+        return (0, 1, 0, hours)
+    }
+}

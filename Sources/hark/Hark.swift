@@ -10,6 +10,7 @@ struct Hark: ParsableCommand {
         Diagnostics go to stderr; results go to stdout.
         """,
         subcommands: [ListenCommand.self, SpotCommand.self, TranscribeCommand.self, DevicesCommand.self, RecordCommand.self,
-                      FeaturesCommand.self, ModelCommand.self, TrainCommand.self, EvalCommand.self, LatencyCommand.self]
+                      FeaturesCommand.self, ModelCommand.self, TrainCommand.self, EvalCommand.self, LatencyCommand.self,
+                      EnrollCommand.self, AdaptCommand.self]
     )
 }

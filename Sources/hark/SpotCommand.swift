@@ -23,7 +23,7 @@ struct SpotCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("A keyword or phrase to spot (repeat for several).", valueName: "text"))
     var keyword: [String] = []
 
-    @Option(name: .long, help: ArgumentHelp("Score threshold 0–1: one for all keywords, or one per --keyword in order.",
+    @Option(name: .long, help: ArgumentHelp("Score threshold 0–1: one for all keywords, or one per --keyword in order (default: the model's tuned one, else 0.5).",
                                             valueName: "score"))
     var threshold: [Float] = []
 
@@ -75,7 +75,8 @@ struct SpotCommand: ParsableCommand {
         config.transcribe = false
         config.spotter.refractorySteps = Int((refractory / model.stepSeconds).rounded())
         for (i, k) in keyword.enumerated() {
-            let t = threshold.isEmpty ? KeywordSpotter.defaultThreshold : threshold[threshold.count == 1 ? 0 : i]
+            let tuned = model.keywordThresholds[Keyword(k).text]
+            let t = threshold.isEmpty ? (tuned ?? KeywordSpotter.defaultThreshold) : threshold[threshold.count == 1 ? 0 : i]
             let kw = Keyword(k, threshold: t)
             guard !kw.text.isEmpty else { throw ValidationError("--keyword '\(k)' is empty") }
             do { _ = try model.tokens.encode(kw.text) } catch { throw ValidationError("--keyword '\(k)': \(error)") }

@@ -1,0 +1,114 @@
+import ArgumentParser
+import Cells
+import Decoding
+import Foundation
+import ModelTraining
+import Recognizer
+
+struct AdaptCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "adapt",
+        abstract: "Fine-tune a model on your own enrolled takes (see `hark enroll`).",
+        discussion: """
+        Trains the model further on the takes in --samples (each repeated --repeat times), mixed
+        with --mix-count utterances of a synthetic manifest so that nothing else is forgotten,
+        with a small learning rate for a few epochs. Keyword thresholds are then re-tuned from the
+        takes (which must be caught) and the mix utterances without the keyword (which must not),
+        and stored in the new model, where `hark spot` finds them.
+        """)
+
+    @Option(name: .long, help: ArgumentHelp("Folder written by `hark enroll` (takes.jsonl and WAVs).", valueName: "dir"))
+    var samples: String
+
+    @OptionGroup var model: ModelOptions
+
+    @Option(name: .long, help: ArgumentHelp("Where the adapted model goes.", valueName: "path"))
+    var out: String
+
+    @Option(name: .long, help: ArgumentHelp("Synthetic manifest to mix in (scripts/synth.py writes one).", valueName: "manifest"))
+    var mix: String?
+
+    @Option(name: .long, help: "Synthetic utterances mixed in.") var mixCount: Int = 300
+    @Option(name: .long, help: "Times each take is repeated per epoch.") var `repeat`: Int = 4
+    @Option(name: .long, help: "Epochs.") var epochs: Int = 6
+    @Option(name: .long, help: "Adam learning rate.") var learningRate: Double = 3e-4
+    @Option(name: .long, help: "Seed for the mix sample and batch order.") var seed: UInt64 = 1
+
+    func validate() throws {
+        guard mixCount >= 0, `repeat` >= 1, epochs >= 1, learningRate > 0 else {
+            throw ValidationError("--mix-count ≥ 0, --repeat ≥ 1, --epochs ≥ 1 and --learning-rate > 0")
+        }
+    }
+
+    func run() throws {
+        let started = Date()
+        let base = try model.load()
+        let takesPath = URL(fileURLWithPath: samples).appendingPathComponent("takes.jsonl").path
+        guard FileManager.default.fileExists(atPath: takesPath) else {
+            throw ValidationError("--samples \(samples): no takes.jsonl (record takes with `hark enroll --out \(samples)`)")
+        }
+        let takes = try Manifest.load(takesPath)
+        var mixed: [ManifestEntry] = []
+        if let mix {
+            var all = try Manifest.load(mix)
+            var rng = SeededGenerator(seed: seed)
+            all.shuffle(using: &rng)
+            mixed = Array(all.prefix(mixCount))
+        } else {
+            Terminal.note("hark adapt: no --mix manifest; fine-tuning on the takes alone may make other speech worse")
+        }
+        var settings = TrainConfig()
+        settings.epochs = epochs
+        settings.learningRate = learningRate
+        settings.batchSize = 8
+        settings.patience = epochs
+        settings.halveOnPlateau = false
+        settings.seed = seed
+        let run = try TrainingRun(config: settings, output: out)
+        run.initialNetwork = base.network
+        run.metadata = ["adapted_from": base.path, "adapted_with": samples]
+        let tty = Terminal.stderrIsTTY
+        run.progress = { line in if tty { Terminal.write(stderrLine: "\r\u{1B}[K" + line) } }
+        run.log = { line in Terminal.write(stderrLine: (tty ? "\r\u{1B}[K" : "") + line + "\n") }
+        let train = Array(repeating: takes, count: `repeat`).flatMap { $0 } + mixed
+        Terminal.note("adapting \(base.path) on \(takes.count) takes × \(`repeat`) + \(mixed.count) synthetic utterances")
+        _ = try run.run(train: train, dev: nil, resume: false)
+
+        // Thresholds: every keyword among the takes, tuned on the adapted model.
+        let adapted = try RecognitionModel(path: out)
+        let keywords = Array(Set(takes.filter { $0.category == "keyword" }.map { TokenSet.normalize($0.text) })).sorted()
+        var thresholds: [String: Float] = [:]
+        if !keywords.isEmpty {
+            var eval = Evaluation(network: adapted.network, tokens: adapted.tokens, features: adapted.features)
+            eval.keywords = keywords.map { Keyword($0) }
+            let scores = try eval.peakKeywordScores(takes + mixed)
+            for (k, keyword) in keywords.enumerated() {
+                var positive: [Float] = [], negative: [Float] = []
+                for (i, e) in (takes + mixed).enumerated() {
+                    if Evaluation.contains(e.text, keyword: keyword) > 0 { positive.append(scores[i][k]) } else { negative.append(scores[i][k]) }
+                }
+                let t = Self.threshold(positive: positive, negative: negative)
+                thresholds[keyword] = t
+                let caught = positive.filter { $0 >= t }.count, alarms = negative.filter { $0 >= t }.count
+                Terminal.note(String(format: "keyword '%@': threshold %.2f catches %d/%d takes, fires on %d/%d other utterances",
+                                     keyword, t, caught, positive.count, alarms, negative.count))
+            }
+            let file = try ModelFile.load(path: out)
+            let json = String(decoding: try JSONEncoder().encode(thresholds), as: UTF8.self)
+            try ModelFile(network: file.network, tokens: file.tokens, features: file.features,
+                          extra: file.extra.merging(["keyword_thresholds": json]) { $1 }).save(path: out)
+        }
+        print(String(format: "adapted model: %@ (%.0f s)", out, Date().timeIntervalSince(started)))
+    }
+
+    /// Halfway between the highest score of audio without the keyword and the 10th percentile of
+    /// the takes, when the takes are above it; otherwise just above the highest negative (false
+    /// alarms cost a daemon more than a repeated keyword). Clamped to [0.15, 0.95].
+    static func threshold(positive: [Float], negative: [Float]) -> Float {
+        let p = positive.sorted()
+        let low = p.isEmpty ? 0.5 : p[min(p.count - 1, p.count / 10)]
+        let high = negative.max() ?? 0
+        let t = low > high ? (low + high) / 2 : high + 0.01
+        return min(max(t, 0.15), 0.95)
+    }
+}

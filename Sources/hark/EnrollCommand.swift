@@ -1,0 +1,147 @@
+import ArgumentParser
+import Decoding
+import Foundation
+import Glibc
+import Stream
+
+struct EnrollCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "enroll",
+        abstract: "Record takes of your keyword or phrases for `hark adapt`.",
+        discussion: """
+        Prompts for each take on the terminal, records --take-seconds of audio, trims the silence
+        around the speech, and checks it: a take that clips, is too quiet or holds no speech is
+        asked for again. Takes go to --out as take-NNN.wav plus takes.jsonl (audio, text,
+        category), a folder you can inspect, extend (numbering continues) or re-use. Without a
+        terminal (tests, --file, the ALSA file device) the takes are read one after another.
+        """)
+
+    @OptionGroup var input: InputOptions
+
+    @Option(name: .long, help: ArgumentHelp("The keyword to enroll.", valueName: "text"))
+    var keyword: String?
+
+    @Option(name: .long, help: ArgumentHelp("Phrases to enroll (commands, digit strings), one per line, used in turn.", valueName: "file"))
+    var phrases: String?
+
+    @Option(name: .long, help: ArgumentHelp("Folder for the takes.", valueName: "dir"))
+    var out: String
+
+    @Option(name: .long, help: "Takes to record.") var takes: Int = 20
+    @Option(name: .long, help: "Seconds recorded per take.") var takeSeconds: Double = 2.5
+    @Option(name: .long, help: "Attempts per take before giving up on it.") var attempts: Int = 3
+
+    func validate() throws {
+        guard (keyword == nil) != (phrases == nil) else { throw ValidationError("give --keyword or --phrases (one of them)") }
+        guard takes >= 1 else { throw ValidationError("--takes must be at least 1") }
+        guard takeSeconds >= 0.5 && takeSeconds <= 30 else { throw ValidationError("--take-seconds must be between 0.5 and 30") }
+        guard attempts >= 1 else { throw ValidationError("--attempts must be at least 1") }
+    }
+
+    struct Take: Encodable { var audio: String; var text: String; var category: String; var seconds: Double }
+
+    func run() throws {
+        var texts: [String]
+        if let keyword {
+            texts = [TokenSet.normalize(keyword)]
+        } else {
+            texts = try wrap("--phrases") { try Grammar.readList(path: phrases!, tokens: .english).entries }
+        }
+        for t in texts {
+            do { _ = try TokenSet.english.encode(t) } catch { throw ValidationError("--keyword '\(t)': \(error)") }
+        }
+        guard !texts.contains(where: \.isEmpty) else { throw ValidationError("--keyword is empty") }
+        let dir = URL(fileURLWithPath: out)
+        do { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) } catch {
+            throw ValidationError("--out \(out): \(error.localizedDescription)")
+        }
+        let manifest = dir.appendingPathComponent("takes.jsonl")
+        let existing = (try? String(contentsOf: manifest, encoding: .utf8))?.split(separator: "\n").count ?? 0
+        let source = try input.open()
+        let signals = StopSignals(stopping: source)
+        defer { _ = signals }
+        let interactive = isatty(STDIN_FILENO) == 1 && input.file == nil
+        let perTake = Int(takeSeconds * 16_000)
+        var saved = 0, failed = 0
+        take: for i in 0..<takes {
+            let text = texts[i % texts.count]
+            for attempt in 1...attempts {
+                Terminal.note("take \(i + 1)/\(takes)\(attempt > 1 ? " (again)" : ""): say \"\(text)\""
+                              + (interactive ? " — press Enter, then speak" : ""))
+                if interactive { _ = readLine() }
+                var audio = [Float](), block = [Float](repeating: 0, count: 1600)
+                while audio.count < perTake {
+                    let n = try block.withUnsafeMutableBufferPointer {
+                        try source.read(into: UnsafeMutableBufferPointer(rebasing: $0[0..<min($0.count, perTake - audio.count)]))
+                    }
+                    if n == 0 { break }
+                    audio += block[0..<n]
+                }
+                if audio.count < perTake / 2 || signals.received {
+                    Terminal.note("the input ended after \(saved) takes")
+                    break take
+                }
+                switch Self.check(audio) {
+                case let .bad(reason):
+                    Terminal.note("  not kept: \(reason)")
+                    failed += 1
+                    continue
+                case let .good(speech):
+                    let name = String(format: "take-%03d.wav", existing + saved + 1)
+                    let writer = try WAVWriter(path: dir.appendingPathComponent(name).path)
+                    try speech.withUnsafeBufferPointer { try writer.write($0) }
+                    try writer.finish()
+                    let category = text.split(separator: " ").allSatisfy { Self.digitWords.contains(String($0)) } ? "digits"
+                        : (keyword != nil ? "keyword" : "commands")
+                    let line = JSONLines.line(Take(audio: name, text: text, category: category, seconds: roundTo(Double(speech.count) / 16_000)))
+                    let handle = try FileHandle(forWritingTo: manifest.path, creating: true)
+                    try handle.seekToEnd()
+                    try handle.write(contentsOf: Data((line + "\n").utf8))
+                    try handle.close()
+                    saved += 1
+                    Terminal.note(String(format: "  kept %@ (%.1f s of speech)", name, Double(speech.count) / 16_000))
+                    continue take
+                }
+            }
+        }
+        print("\(saved) takes in \(out)\(failed > 0 ? " (\(failed) attempts not kept)" : ""); next: hark adapt --samples \(out) --out my-model.safetensors")
+        if saved == 0 { throw ExitCode(1) }
+    }
+
+    static let digitWords: Set<String> = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "oh"]
+
+    enum Verdict { case good([Float]), bad(String) }
+
+    /// Trims silence (10 ms frames more than 15 dB above the take's noise floor, with 150 ms kept
+    /// on each side) and rejects clipped, silent or too quiet takes.
+    static func check(_ audio: [Float]) -> Verdict {
+        let frame = 160
+        let energies = stride(from: 0, to: audio.count - frame + 1, by: frame).map { start -> Float in
+            var e: Float = 0
+            for i in start..<(start + frame) { e += audio[i] * audio[i] }
+            return 10 * log10(e / Float(frame) + 1e-12)
+        }
+        guard !energies.isEmpty else { return .bad("no audio") }
+        let peak = audio.map(abs).max() ?? 0
+        if peak >= 0.999 { return .bad("it clipped (peak at full scale): speak softer or move back") }
+        let floor = energies.sorted()[energies.count / 5]
+        let gate = max(floor + 15, -55)
+        guard let first = energies.firstIndex(where: { $0 > gate }), let last = energies.lastIndex(where: { $0 > gate }) else {
+            return .bad("no speech heard")
+        }
+        let loudest = energies.max() ?? -120
+        if loudest < -40 { return .bad(String(format: "too quiet (loudest 10 ms at %.0f dBFS): speak up or move closer", loudest)) }
+        if last - first < 15 { return .bad("too short to be the phrase") }
+        let start = max(0, (first - 15) * frame), end = min(audio.count, (last + 16) * frame)
+        return .good(Array(audio[start..<end]))
+    }
+}
+
+extension FileHandle {
+    convenience init(forWritingTo path: String, creating: Bool) throws {
+        if creating && !FileManager.default.fileExists(atPath: path) {
+            FileManager.default.createFile(atPath: path, contents: nil)
+        }
+        try self.init(forWritingTo: URL(fileURLWithPath: path))
+    }
+}
