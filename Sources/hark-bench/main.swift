@@ -1,5 +1,5 @@
 // hark-bench: the measurements behind BENCHMARKS.md. Run through scripts/bench (release build).
-//   hark-bench features | capture-idle DEVICE | capture-live DEVICE | cells | all-offline
+//   hark-bench features | capture-idle DEVICE | capture-live DEVICE | cells | recognizer MODEL RECORDING WORDS | first-frame DEVICE
 import CBenchSupport
 import Glibc
 import Stream
@@ -26,6 +26,12 @@ case "features": FeatureBench.run()
 case "capture-idle": CaptureBench.idle(device: args.dropFirst().first ?? "pulse")
 case "capture-live": CaptureBench.live(device: args.dropFirst().first ?? "jackmic")
 case "cells": CellsBench.run()
+case "recognizer":
+    let rest = Array(args.dropFirst())
+    guard rest.count == 3 else { print("usage: hark-bench recognizer MODEL RECORDING WORDLIST"); exit(2) }
+    do { try RecognizerBench.run(model: rest[0], recording: rest[1], vocabulary: rest[2]) } catch { print("error: \(error)"); exit(1) }
+case "first-frame":
+    do { try RecognizerBench.firstFrame(device: args.dropFirst().first ?? "vmicfile:IN=/dev/zero") } catch { print("error: \(error)"); exit(1) }
 default:
     print("unknown benchmark \(what)")
     exit(2)

@@ -1,0 +1,157 @@
+import CRoofline
+import Cells
+import Decoding
+import Foundation
+import Recognizer
+import Stream
+
+/// The whole recognizer with the shipped model, on one core: per-hop compute split into features,
+/// network and decoder beside the matrix-vector limit of the same shapes; heap allocations per hop;
+/// RSS while streaming an hour of audio; time from start to the first frame.
+enum RecognizerBench {
+    static func rssMB() -> Double {
+        guard let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+        let pages = Double(statm.split(separator: " ")[1]) ?? 0
+        return pages * Double(sysconf(Int32(_SC_PAGESIZE))) / 1_048_576
+    }
+
+    /// Speech for the run: the recording looped to `seconds`, with 1 s gaps (endpoints happen).
+    static func audio(_ recording: String, seconds: Double) throws -> [Float] {
+        let clip = try AudioFileSource(path: recording).readAll() + [Float](repeating: 0, count: 16_000)
+        let n = Int(seconds * 16_000)
+        return (0..<n).map { clip[$0 % clip.count] }
+    }
+
+    struct Mode { let name: String; let config: RecognizerConfig }
+
+    static func run(model path: String, recording: String, vocabulary: String) throws {
+        Measure.pinToOneCore()
+        let model = try RecognitionModel(path: path)
+        var spot = RecognizerConfig()
+        spot.transcribe = false
+        spot.keywords = [Keyword("okay robot"), Keyword("play music")]
+        var open = RecognizerConfig()
+        open.keywords = []
+        var words = RecognizerConfig()
+        words.grammar = .words(try Grammar.readList(path: vocabulary, tokens: model.tokens))
+        let modes = [Mode(name: "keyword spotting (2 keywords)", config: spot),
+                     Mode(name: "dictation, open vocabulary (beam 12)", config: open),
+                     Mode(name: "dictation, digit word list (beam 12)", config: words)]
+        let speech = try audio(recording, seconds: 600)
+        let hops = Double(speech.count) / 160
+
+        // The matrix-vector limit of the model's shapes, per hop (a step covers `stride` hops).
+        let c = model.network.config
+        var mats: [(rows: Int, cols: Int)] = []
+        for s in c.layers {
+            mats.append((s.gateRows, s.inputSize))
+            mats.append((s.gateRows, s.outputSize))
+        }
+        mats.append((c.outputSize, c.lastSize))
+        var rng = SeededGenerator(seed: 3)
+        let weights = mats.map { m in (0..<(m.rows * m.cols)).map { _ in Float(rng.uniform(-0.1, 0.1)) } }
+        let x = (0..<2_048).map { _ in Float(rng.uniform(-1, 1)) }
+        var y = [Float](repeating: 0, count: 2_048)
+        let roof = Measure.best(repeats: 5) {
+            for _ in 0..<2_000 { for (m, w) in zip(mats, weights) { hark_roofline_matvec(w, x, &y, Int32(m.rows), Int32(m.cols)) } }
+        } / 2_000 / Double(c.stride)
+
+        print("Model: \(path) (\(c.layers.count)×\(c.layers[0].hiddenSize) \(c.layers[0].kind.rawValue.uppercased()), "
+              + "\(c.parameterCount) parameters); 600 s of speech (\(recording) looped, 1 s pauses), 10 ms blocks.")
+        print()
+        print("| mode | per 10 ms hop | features | network | decoders | real-time factor (one core) | heap allocations per hop |")
+        print("|---|---|---|---|---|---|---|")
+        for mode in modes {
+            let r = try StreamingRecognizer(model: model, config: mode.config)
+            var events = 0
+            speech.withUnsafeBufferPointer { all in
+                // Warm-up: the first 60 s (buffers reach their steady sizes).
+                var i = 0
+                while i < 960_000 { r.accept(samples: UnsafeBufferPointer(rebasing: all[i..<(i + 160)])) { _ in events += 1 }; i += 160 }
+                let s0 = r.stats, a0 = Measure.allocations, t0 = Measure.now()
+                while i + 160 <= all.count { r.accept(samples: UnsafeBufferPointer(rebasing: all[i..<(i + 160)])) { _ in events += 1 }; i += 160 }
+                let elapsed = Measure.now() - t0, allocs = Measure.allocations - a0
+                let s = r.stats, n = Double(all.count - 960_000) / 160
+                func us(_ v: Double) -> String { fmt(v / n * 1e6, 2) + " µs" }
+                print("| \(mode.name) | \(us(elapsed)) | \(us(s.featureSeconds - s0.featureSeconds)) | \(us(s.networkSeconds - s0.networkSeconds)) "
+                      + "| \(us(s.decoderSeconds - s0.decoderSeconds)) | \(fmt(elapsed / (n / 100), 5)) | \(fmt(Double(allocs) / n, 3)) |")
+            }
+        }
+        print("| matrix-vector limit of the same shapes (C, -O3 -march=native) | \(fmt(roof * 1e6, 2)) µs | | | | \(fmt(roof * 100, 5)) | |")
+        _ = hops
+        print()
+
+        // An hour of audio through keyword spotting and dictation together: RSS every 5 minutes.
+        var both = RecognizerConfig()
+        both.keywords = spot.keywords
+        let r = try StreamingRecognizer(model: model, config: both)
+        let chunk = try audio(recording, seconds: 300)
+        var samples: [(Double, Double)] = [(0, rssMB())]
+        var peak = rssMB()
+        let t0 = Measure.now()
+        for k in 1...12 {
+            chunk.withUnsafeBufferPointer { all in
+                var i = 0
+                while i + 160 <= all.count {
+                    r.accept(samples: UnsafeBufferPointer(rebasing: all[i..<(i + 160)])) { _ in }
+                    i += 160
+                    if i % 160_000 == 0 { peak = max(peak, rssMB()) }
+                }
+            }
+            samples.append((Double(k) * 5, rssMB()))
+        }
+        let hourTime = Measure.now() - t0
+        // Least-squares slope over minutes 5–60 (after the first buffers settle), in MB per hour.
+        let tail = Array(samples.dropFirst(1))
+        let count = Double(tail.count)
+        var mx = 0.0, my = 0.0
+        for (t, v) in tail { mx += t / count; my += v / count }
+        var sxy = 0.0, sxx = 0.0
+        for (t, v) in tail { sxy += (t - mx) * (v - my); sxx += (t - mx) * (t - mx) }
+        let slope = sxy / sxx * 60
+        print("| one hour of audio, spotting + dictation | value |")
+        print("|---|---|")
+        print("| peak RSS (whole process) | \(fmt(peak, 1)) MB |")
+        print("| RSS at 5, 30, 60 min | \(fmt(samples[1].1, 1)), \(fmt(samples[6].1, 1)), \(fmt(samples[12].1, 1)) MB |")
+        print("| RSS slope, minutes 5–60 | \(fmt(slope, 3)) MB per hour |")
+        print("| compute for the hour (one core) | \(fmt(hourTime, 1)) s (real-time factor \(fmt(hourTime / 3600, 5))) |")
+        print("| utterances finalized / network resets | \(r.stats.utterances) / \(r.stats.resets) |")
+        print()
+
+        // Start-up: model file to the first network output, and ALSA open to the first frame.
+        let s0 = Measure.now()
+        let m = try RecognitionModel(path: path)
+        let loaded = Measure.now()
+        let core = try StreamingRecognizer(model: m, config: spot)
+        var firstStep: Double?
+        core.onStep = { _ in if firstStep == nil { firstStep = Measure.now() } }
+        speech.withUnsafeBufferPointer { all in
+            var i = 0
+            while firstStep == nil { core.accept(samples: UnsafeBufferPointer(rebasing: all[i..<(i + 160)])) { _ in }; i += 160 }
+        }
+        let frames = c.stack, audioNeeded = Double((frames - 1) * m.features.hopLength + m.features.windowLength) / 16
+        print("| start-up | value |")
+        print("|---|---|")
+        print("| load and check the model file | \(fmt((loaded - s0) * 1e3, 2)) ms |")
+        print("| model loaded → first network output (compute; \(fmt(audioNeeded, 0)) ms of audio needed) | \(fmt((firstStep! - loaded) * 1e3, 2)) ms |")
+    }
+
+    /// ALSA open → first frame on a device (the file device here: no waiting for real time).
+    static func firstFrame(device: String) throws {
+        let t0 = Measure.now()
+        var config = CaptureConfig(device: device)
+        config.ringFull = .waitForReader
+        let capture = try AlsaCapture(config)
+        let opened = Measure.now()
+        let stream = try LogMelSpectrogram().makeStream()
+        var block = [Float](repeating: 0, count: 160)
+        while stream.framesReady == 0 {
+            let n = try block.withUnsafeMutableBufferPointer { try capture.read(into: $0) }
+            block.withUnsafeBufferPointer { stream.accept(samples: UnsafeBufferPointer(rebasing: $0[0..<n])) }
+        }
+        let first = Measure.now()
+        capture.stop()
+        print("| open ALSA device '\(device)' | \(fmt((opened - t0) * 1e3, 2)) ms |")
+        print("| opened → first log-mel frame (25 ms of audio; file device, not paced) | \(fmt((first - opened) * 1e3, 2)) ms |")
+    }
+}
