@@ -31,6 +31,12 @@ struct DecoderOptions: ParsableArguments {
     @Option(name: .long, help: "Beam width of the search.")
     var beam: Int = BeamSearchConfig().beamWidth
 
+    @Option(name: .long, help: "Weight of the language model's log-probability.")
+    var lmWeight: Float = BeamSearchConfig().lmWeight
+
+    @Option(name: .long, help: "Score added per word (positive: more words; negative: fewer).")
+    var wordBonus: Float = BeamSearchConfig().wordBonus
+
     @Option(name: .long, help: "Seconds of silence that end an utterance.")
     var trailingSilence: Double = EndpointConfig().trailingSilence
 
@@ -54,6 +60,8 @@ struct DecoderOptions: ParsableArguments {
         }
         if let lm { config.languageModel = try wrap("--lm") { try ArpaLanguageModel(path: lm) } }
         config.beam.beamWidth = beam
+        config.beam.lmWeight = lmWeight
+        config.beam.wordBonus = wordBonus
         config.endpoint.trailingSilence = trailingSilence
         config.endpoint.maxUtterance = maxUtterance
     }
