@@ -83,6 +83,13 @@ public final class StreamingRecognizer {
         output.deallocate()
     }
 
+    /// Whether every value of the network's recurrent state is finite (a soak-test check: a
+    /// stream that runs for days must never carry NaN or Inf).
+    public var stateIsFinite: Bool {
+        let s = network.state
+        return s.hidden.allSatisfy(\.isFinite) && s.cell.allSatisfy(\.isFinite) && s.history.allSatisfy(\.isFinite)
+    }
+
     private var rate: Double { Double(model.features.sampleRate) }
 
     /// Absolute sample index just after the audio of utterance step `s`.

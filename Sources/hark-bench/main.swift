@@ -30,6 +30,13 @@ case "recognizer":
     let rest = Array(args.dropFirst())
     guard rest.count == 3 else { print("usage: hark-bench recognizer MODEL RECORDING WORDLIST"); exit(2) }
     do { try RecognizerBench.run(model: rest[0], recording: rest[1], vocabulary: rest[2]) } catch { print("error: \(error)"); exit(1) }
+case "soak":
+    let rest = Array(args.dropFirst())
+    guard rest.count == 5, let hours = Double(rest[4]) else {
+        print("usage: hark-bench soak MODEL KEYWORD.wav OTHER.wav KEYWORD HOURS"); exit(2)
+    }
+    do { try SoakBench.run(model: rest[0], keywordRecording: rest[1], otherRecording: rest[2], keyword: rest[3], hours: hours) }
+    catch { print("error: \(error)"); exit(1) }
 case "first-frame":
     do { try RecognizerBench.firstFrame(device: args.dropFirst().first ?? "vmicfile:IN=/dev/zero") } catch { print("error: \(error)"); exit(1) }
 default:
