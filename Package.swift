@@ -81,6 +81,7 @@ let package = Package(
         .target(name: "CFuzzDriver"),
         .executableTarget(name: "FuzzModelFile", dependencies: ["Cells", "CFuzzDriver"]),
         .executableTarget(name: "FuzzAudioFile", dependencies: ["Stream", "CFuzzDriver"]),
+        .executableTarget(name: "FuzzLanguageModel", dependencies: ["Decoding", "CFuzzDriver"]),
     ] : []) + [
         .target(name: "TestSupport", path: "Tests/Support"),
         .testTarget(name: "StreamTests", dependencies: ["Stream", "TestSupport"], resources: [.copy("Fixtures")]),
