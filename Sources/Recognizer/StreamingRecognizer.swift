@@ -99,6 +99,15 @@ public final class StreamingRecognizer {
         return features.geometry.endSample(ofFrame: lastFrame) + samplesLost
     }
 
+    /// A CTC network emits a word's first character some time after the word's sound begins
+    /// (it waits for evidence); word ends need no such correction, since the last character is
+    /// emitted about when the sound ends. Measured on the awb fixtures (Tests/HarkTests/Fixtures,
+    /// synthesis-known times): first characters 82–115 ms after the onset, 90 ms on average.
+    static let onsetLag = 0.09
+
+    /// Stream time (seconds) at which the word whose first character was emitted at step `s` began.
+    private func startTime(ofStep s: Int) -> Double { max(0, time(ofStep: s) - Self.onsetLag) }
+
     /// Stream time (seconds) of the end of utterance step `s`.
     private func time(ofStep s: Int) -> Double { Double(endSample(ofStep: s)) / rate }
 
@@ -166,7 +175,7 @@ public final class StreamingRecognizer {
                 let offset = hit.lastStep - s               // the spotter counts steps across utterances
                 stats.keywordHits += 1
                 emit(.keyword(KeywordEvent(keyword: hit.keyword, score: Double(hit.score),
-                                           start: max(0, time(ofStep: hit.firstStep - offset) - model.stepSeconds),
+                                           start: startTime(ofStep: hit.firstStep - offset),
                                            end: time(ofStep: s),
                                            wallClock: Date().timeIntervalSince1970)))
             }
@@ -212,9 +221,8 @@ public final class StreamingRecognizer {
     }
 
     private func transcript(_ h: Hypothesis) -> Transcript {
-        let step = model.stepSeconds
         let words = h.words.map {
-            Word(text: $0.text, start: max(0, time(ofStep: $0.firstStep) - step), end: time(ofStep: $0.lastStep),
+            Word(text: $0.text, start: startTime(ofStep: $0.firstStep), end: time(ofStep: $0.lastStep),
                  confidence: Double($0.confidence))
         }
         let start = words.first?.start ?? time(ofStep: 0)

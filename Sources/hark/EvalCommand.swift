@@ -34,6 +34,7 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .long, help: "Beam width.") var beam: Int = BeamSearchConfig().beamWidth
     @Option(name: .long, help: "Language-model weight.") var lmWeight: Float = BeamSearchConfig().lmWeight
     @Option(name: .long, help: "Score added per word.") var wordBonus: Float = BeamSearchConfig().wordBonus
+    @Option(name: .long, help: "Score added per character of a phrase (phrase lists).") var phraseBonus: Float = BeamSearchConfig().phraseCharacterBonus
 
     @Option(name: .long, help: ArgumentHelp("Keyword to spot (repeat for several).", valueName: "text"))
     var keyword: [String] = []
@@ -80,6 +81,7 @@ struct EvalCommand: ParsableCommand {
         eval.beam.beamWidth = beam
         eval.beam.lmWeight = lmWeight
         eval.beam.wordBonus = wordBonus
+        eval.beam.phraseCharacterBonus = phraseBonus
         eval.threads = threads
         eval.spotter.scoring = scoring
         for (i, k) in keyword.enumerated() {

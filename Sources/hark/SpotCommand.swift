@@ -23,7 +23,7 @@ struct SpotCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("A keyword or phrase to spot (repeat for several).", valueName: "text"))
     var keyword: [String] = []
 
-    @Option(name: .long, help: ArgumentHelp("Score threshold 0–1: one for all keywords, or one per --keyword in order (default: the model's tuned one, else 0.5).",
+    @Option(name: .long, help: ArgumentHelp("Score threshold 0–1: one for all keywords, or one per --keyword in order (default: the model's tuned one, else 0.22, chosen on dev).",
                                             valueName: "score"))
     var threshold: [Float] = []
 

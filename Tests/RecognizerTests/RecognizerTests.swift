@@ -1,2 +1,117 @@
+import Decoding
+import Foundation
+import Stream
 import Testing
 @testable import Recognizer
+
+/// The library API with the shipped model on the speech fixtures of HarkTests (flite awb, a voice
+/// Hark never trained on).
+@Suite("Recognizer API")
+struct RecognizerTests {
+    static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let model = try! RecognitionModel(path: repo.appendingPathComponent("share/model.safetensors").path)
+    static let digits = try! AudioFileSource(path: repo.appendingPathComponent("Tests/HarkTests/Fixtures/digits.wav").path).readAll()
+
+    static func config() throws -> RecognizerConfig {
+        var c = RecognizerConfig()
+        c.grammar = .words(try Grammar.readList(path: repo.appendingPathComponent("share/vocab/digits.txt").path, tokens: model.tokens))
+        c.keywords = [Keyword("nine zero")]
+        return c
+    }
+
+    static func events(chunks: [Int]) throws -> [RecognitionEvent] {
+        let r = try StreamingRecognizer(model: model, config: config())
+        var out: [RecognitionEvent] = []
+        var offset = 0, i = 0
+        digits.withUnsafeBufferPointer { all in
+            while offset < all.count {
+                let n = min(chunks[i % chunks.count], all.count - offset)
+                r.accept(samples: UnsafeBufferPointer(rebasing: all[offset..<(offset + n)])) { out.append($0) }
+                offset += n
+                i += 1
+            }
+        }
+        r.finish { out.append($0) }
+        return out.map {                                      // wall-clock time is the one thing allowed to differ
+            guard case var .keyword(k) = $0 else { return $0 }
+            k.wallClock = 0
+            return .keyword(k)
+        }
+    }
+
+    @Test("events do not depend on how the audio is chunked")
+    func chunking() throws {
+        let whole = try Self.events(chunks: [Self.digits.count])
+        #expect(whole.contains { if case .final = $0 { true } else { false } })
+        #expect(whole.contains { if case .keyword = $0 { true } else { false } })
+        for chunks in [[1], [160], [7, 401, 33], [4096, 1]] {
+            #expect(try Self.events(chunks: chunks) == whole, "chunks \(chunks)")
+        }
+    }
+
+    @Test("the async sequence delivers partials, finals and keywords in stream order, then ends")
+    func asyncSequence() async throws {
+        let recognizer = try Recognizer(model: Self.model, config: Self.config())
+        let source = try AudioFileSource(path: Self.repo.appendingPathComponent("Tests/HarkTests/Fixtures/digits.wav").path)
+        var finals: [Transcript] = [], partials = 0, keywords: [KeywordEvent] = []
+        for try await event in recognizer.events(from: source) {
+            switch event {
+            case let .final(t): finals.append(t)
+            case .partial: partials += 1
+            case let .keyword(k): keywords.append(k)
+            case .stats: break
+            }
+        }
+        #expect(finals.map(\.text) == ["four two seven one", "nine zero three"])
+        #expect(partials >= 2)
+        #expect(finals[0].end < finals[1].start)
+        #expect(keywords.count == 1 && keywords[0].start > finals[1].start - 0.2 && keywords[0].end < finals[1].end)
+        #expect(try Self.events(chunks: [4096]).filter { if case .final = $0 { true } else { false } }.count == 2)
+    }
+
+    @Test("stop() ends a live stream: the pending utterance is finalized and the thread finishes")
+    func stop() throws {
+        // An endless source: the digits fixture, then silence forever.
+        final class Endless: AudioSource {
+            let samples: [Float]
+            var position: Int64 = 0
+            let stopped = Atomic(false)
+            init(_ s: [Float]) { samples = s }
+            var sampleRate: Int { 16_000 }
+            var name: String { "endless" }
+            var losses: CaptureLosses { CaptureLosses() }
+            func read(into buffer: UnsafeMutableBufferPointer<Float>) throws -> Int {
+                if stopped.value { return 0 }
+                for i in 0..<buffer.count {
+                    let p = Int(position) + i
+                    buffer[i] = p < samples.count ? samples[p] : 0
+                }
+                position += Int64(buffer.count)
+                return buffer.count
+            }
+            func requestStop() { stopped.value = true }
+        }
+        let recognizer = try Recognizer(model: Self.model, config: Self.config())
+        let finals = Atomic<[String]>([])
+        let source = Endless(Array(Self.digits.prefix(Int(1.9 * 16_000))))   // first utterance, then silence
+        try recognizer.start(source: source, handler: { if case let .final(t) = $0 { finals.mutate { $0.append(t.text) } } })
+        while source.position < 16_000 * 30 { usleep(1000) }                 // let it run through 30 s of audio
+        recognizer.stop()
+        try recognizer.wait()
+        #expect(finals.value == ["four two seven one"])
+        #expect(recognizer.finalStats.audioSeconds >= 30)
+        #expect(recognizer.finalStats.resets >= 2)                           // endpoint, then idle resets in silence
+    }
+}
+
+/// A value shared between the test and the recognizer thread.
+final class Atomic<V>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: V
+    init(_ v: V) { stored = v }
+    var value: V {
+        get { lock.lock(); defer { lock.unlock() }; return stored }
+        set { lock.lock(); stored = newValue; lock.unlock() }
+    }
+    func mutate(_ body: (inout V) -> Void) { lock.lock(); body(&stored); lock.unlock() }
+}

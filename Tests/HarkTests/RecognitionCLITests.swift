@@ -1,0 +1,172 @@
+import Foundation
+import Testing
+import TestSupport
+import Stream
+
+/// listen, spot and transcribe end to end with the shipped model: speech of a voice Hark never
+/// trained on (flite awb, Fixtures/make_speech.sh) through the ALSA `file` device, as a user runs them.
+@Suite("recognition from the command line", .serialized)
+struct RecognitionCLITests {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+    static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let digitWords = repo.appendingPathComponent("share/vocab/digits.txt").path
+    static let work = testFolder("hark-recognition")
+
+    /// (phrase, start, end) in seconds, from the fixture's .times file.
+    static func truth(_ name: String) throws -> [(String, Double, Double)] {
+        try String(contentsOf: fixtures.appendingPathComponent("\(name).times"), encoding: .utf8)
+            .split(separator: "\n").map { line in
+                let f = line.split(separator: "\t")
+                return (String(f[0]), Double(f[1])!, Double(f[2])!)
+            }
+    }
+
+    /// The fixture as raw S16_LE for the ALSA file device; returns its path and length in seconds.
+    static func raw(_ name: String) throws -> (path: String, seconds: Double) {
+        let samples = try AudioFileSource(path: fixtures.appendingPathComponent("\(name).wav").path).readAll()
+        var data = Data()
+        for s in samples {
+            withUnsafeBytes(of: Int16((s * 32_768).rounded().clamped(-32_768, 32_767)).littleEndian) { data.append(contentsOf: $0) }
+        }
+        let path = work.appendingPathComponent("\(name).raw").path
+        try data.write(to: URL(fileURLWithPath: path))
+        return (path, Double(samples.count) / 16_000)
+    }
+
+    static func json(_ line: Substring) -> [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] ?? [:]
+    }
+
+    static func keys(_ object: [String: Any]) -> Set<String> { Set(object.keys) }
+
+    @Test("transcribe: digit strings of an unseen voice, one segment per utterance, word times, JSON schema")
+    func transcribeDigits() throws {
+        let truth = try Self.truth("digits")
+        let wav = Self.fixtures.appendingPathComponent("digits.wav").path
+        let r = try CLITests.run(["transcribe", wav, "--words", Self.digitWords, "--json"])
+        #expect(r.status == 0, "\(r.err)")
+        let object = Self.json(r.out.split(separator: "\n").first ?? "")
+        #expect(Self.keys(object) == ["file", "duration", "text", "segments"])
+        #expect(object["text"] as? String == truth.map(\.0).joined(separator: " "), "\(r.out)")
+        let segments = object["segments"] as? [[String: Any]] ?? []
+        #expect(segments.count == 2, "the 1.5 s pause ends the first utterance: \(r.out)")
+        for (segment, (text, start, end)) in zip(segments, truth) {
+            #expect(Self.keys(segment) == ["text", "start", "end", "confidence", "words"])
+            #expect(segment["text"] as? String == text)
+            let s = segment["start"] as? Double ?? -1, e = segment["end"] as? Double ?? -1
+            #expect(abs(s - start) < 0.25 && abs(e - end) < 0.25, "\(text): \(s)–\(e), truth \(start)–\(end)")
+            let words = segment["words"] as? [[String: Any]] ?? []
+            #expect(words.map { $0["text"] as? String ?? "" }.joined(separator: " ") == text)
+            #expect(words.allSatisfy { Self.keys($0) == ["text", "start", "end", "confidence"] })
+        }
+        // Plain output: the text alone.
+        let plain = try CLITests.run(["transcribe", wav, "--words", Self.digitWords])
+        #expect(plain.out == truth.map(\.0).joined(separator: " ") + "\n")
+    }
+
+    @Test("listen through the ALSA file device: partials that settle, two finals, JSON schema")
+    func listenFromDevice() throws {
+        let truth = try Self.truth("digits")
+        let input = try Self.raw("digits")
+        let r = try CLITests.run(["listen", "--device", "vmicfile:IN=\(input.path)", "--seconds", String(input.seconds),
+                                  "--wait-for-reader", "--words", Self.digitWords, "--json"], env: CLITests.alsaEnv)
+        #expect(r.status == 0, "\(r.err)")
+        let lines = r.out.split(separator: "\n").map(Self.json)
+        #expect(lines.allSatisfy { Self.keys($0) == ["type", "text", "stable", "start", "end", "confidence", "words"] })
+        let finals = lines.filter { $0["type"] as? String == "final" }
+        let partials = lines.filter { $0["type"] as? String == "partial" }
+        #expect(finals.map { $0["text"] as? String ?? "" } == truth.map(\.0), "\(r.out)")
+        #expect(partials.count >= 2)
+        // The settled part of each partial is never taken back: it begins its utterance's final text.
+        var utterance = 0
+        for line in lines {
+            let text = line["text"] as? String ?? ""
+            if line["type"] as? String == "final" { utterance += 1; continue }
+            let stable = String(text.prefix(line["stable"] as? Int ?? 0))
+            #expect(utterance < truth.count && truth[utterance].0.hasPrefix(stable), "'\(stable)' is not how '\(truth[min(utterance, truth.count - 1)].0)' starts")
+        }
+    }
+
+    @Test("spot through the ALSA file device: hits within 100 ms of the truth, --exec gets the details")
+    func spotFromDevice() throws {
+        let truth = try Self.truth("keyword")
+        let input = try Self.raw("keyword")
+        let hooks = Self.work.appendingPathComponent("hooks.txt").path
+        let r = try CLITests.run(["spot", "--device", "vmicfile:IN=\(input.path)", "--seconds", String(input.seconds), "--wait-for-reader",
+                                  "--keyword", truth[0].0, "--keyword", truth[1].0,
+                                  "--exec", "echo \"$HARK_KEYWORD|$HARK_START|$HARK_END|$HARK_DEVICE\" >> \(hooks)"],
+                                 env: CLITests.alsaEnv)
+        #expect(r.status == 0, "\(r.err)")
+        let hits = r.out.split(separator: "\n").map(Self.json)
+        #expect(hits.count == 2, "\(r.out)")
+        for (hit, (keyword, start, end)) in zip(hits, truth) {
+            #expect(Self.keys(hit) == ["type", "keyword", "score", "start", "end", "time", "device"])
+            #expect(hit["keyword"] as? String == keyword)
+            let s = hit["start"] as? Double ?? -1, e = hit["end"] as? Double ?? -1
+            #expect(abs(s - start) <= 0.1 && abs(e - end) <= 0.1, "\(keyword): \(s)–\(e), truth \(start)–\(end)")
+            #expect((hit["score"] as? Double ?? 0) >= 0.22)                  // the default threshold
+            #expect((hit["device"] as? String ?? "").hasPrefix("vmicfile"))
+        }
+        usleep(300_000)                                        // the hooks run without being waited for
+        let lines = (try? String(contentsOfFile: hooks, encoding: .utf8))?.split(separator: "\n") ?? []
+        #expect(Set(lines.map { $0.split(separator: "|").first.map(String.init) ?? "" }) == Set(truth.map(\.0)), "\(lines)")
+    }
+
+    @Test("the spot daemon stops cleanly on SIGTERM and SIGINT, with a last status line")
+    func daemonShutdown() throws {
+        for sig in [SIGTERM, SIGINT] {
+            let p = Process()
+            p.executableURL = CLITests.hark
+            p.arguments = ["spot", "--device", "vmicfile:IN=/dev/zero", "--wait-for-reader", "--keyword", "okay robot", "--stats", "0.2"]
+            p.environment = ProcessInfo.processInfo.environment.merging(CLITests.alsaEnv) { $1 }
+            let err = Pipe()
+            p.standardError = err
+            p.standardOutput = FileHandle.nullDevice
+            try p.run()
+            usleep(1_000_000)
+            let sent = Date()
+            kill(p.processIdentifier, sig)
+            p.waitUntilExit()
+            let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            #expect(p.terminationStatus == 0, "signal \(sig): \(message)")
+            #expect(Date().timeIntervalSince(sent) < 2, "took \(Date().timeIntervalSince(sent)) s to stop")
+            let stats = message.split(separator: "\n").filter { $0.contains("\"type\":\"stats\"") }
+            #expect(stats.count >= 2, "\(message)")
+            #expect(Self.keys(Self.json(stats.last ?? "")) == ["type", "audioSeconds", "realTimeFactor", "cpuPercent", "overruns",
+                                                                "samplesLost", "hits", "resets"])
+        }
+    }
+
+    @Test("recognition mistakes by the user: each names the file or option, exits non-zero, no crash", arguments: [
+        (["transcribe", "/nonexistent/a.wav"], "/nonexistent/a.wav"),
+        (["transcribe", "FIX", "--model", "/nonexistent/m.safetensors"], "/nonexistent/m.safetensors"),
+        (["transcribe", "FIX", "--words", "/nonexistent/w.txt"], "/nonexistent/w.txt"),
+        (["transcribe", "FIX", "--words", "BADWORDS"], "bad-words.txt:2"),
+        (["transcribe", "FIX", "--words", "DIGITS", "--lm", "BADLM"], "bad.arpa"),
+        (["transcribe", "FIX", "--words", "DIGITS", "--phrases", "DIGITS"], "--words and --phrases"),
+        (["transcribe", "FIX", "--lm", "BADLM"], "--lm needs --words"),
+        (["listen", "--file", "FIX", "--beam", "0"], "--beam"),
+        (["spot", "--file", "FIX"], "--keyword"),
+        (["spot", "--file", "FIX", "--keyword", "café"], "'é'"),
+        (["spot", "--file", "FIX", "--keyword", "a", "--keyword", "b", "--threshold", "0.5", "--threshold", "0.6", "--threshold", "0.7"], "--threshold"),
+        (["spot", "--file", "FIX", "--keyword", "a", "--threshold", "1.5"], "--threshold"),
+        (["eval", "/nonexistent/m.jsonl"], "/nonexistent/m.jsonl"),
+        (["eval", "/nonexistent/m.jsonl", "--words", "digits"], "CATEGORY=FILE"),
+    ])
+    func badInput(args: [String], mentions: String) throws {
+        let badWords = Self.work.appendingPathComponent("bad-words.txt").path
+        try "one\nnaïve\n".write(toFile: badWords, atomically: true, encoding: .utf8)
+        let badLM = Self.work.appendingPathComponent("bad.arpa").path
+        try "\\data\\\nngram 1=2\n\n\\1-grams:\n-1.0 one\n".write(toFile: badLM, atomically: true, encoding: .utf8)
+        let fixture = Self.fixtures.appendingPathComponent("digits.wav").path
+        let map = ["FIX": fixture, "BADWORDS": badWords, "BADLM": badLM, "DIGITS": Self.digitWords]
+        let r = try CLITests.run(args.map { map[$0] ?? $0 })
+        #expect(r.status != 0, "\(args): exit 0")
+        #expect(r.err.contains(mentions), "\(args): stderr does not mention \(mentions): \(r.err)")
+        #expect(!r.err.contains("Fatal error") && !r.err.contains("Stack dump") && !r.err.contains("backtrace"), "\(args): crashed: \(r.err)")
+    }
+}
+
+extension Float {
+    func clamped(_ lo: Float, _ hi: Float) -> Float { Swift.min(Swift.max(self, lo), hi) }
+}
