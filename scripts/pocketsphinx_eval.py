@@ -40,6 +40,9 @@ def main():
     ap.add_argument("--keyword", help="keyphrase to spot in every utterance")
     ap.add_argument("--kws-threshold", type=float, default=1e-20, help="PocketSphinx's keyphrase threshold")
     ap.add_argument("--no-transcribe", action="store_true", help="keyword mode only")
+    ap.add_argument("--tail-padding", type=float, default=0.5,
+                    help="seconds of silence appended to every utterance, as `hark eval` and the recognizer do "
+                         "(without it PocketSphinx's keyphrase search misses keywords that end an utterance)")
     a = ap.parse_args()
     base = os.path.dirname(os.path.abspath(a.manifest))
     rows = [json.loads(l) for l in open(a.manifest)][: a.limit]
@@ -61,7 +64,7 @@ def main():
     for r in rows:
         path = r["audio"] if r["audio"].startswith("/") else os.path.join(base, r["audio"])
         with wave.open(path) as w:
-            pcm = w.readframes(w.getnframes())
+            pcm = w.readframes(w.getnframes()) + bytes(2 * int(a.tail_padding * w.getframerate()))
             seconds = w.getnframes() / w.getframerate()
         if a.keyword:
             d.activate_search("keyword")

@@ -39,7 +39,7 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Keyword to spot (repeat for several).", valueName: "text"))
     var keyword: [String] = []
 
-    @Option(name: .long, help: ArgumentHelp("Threshold: one for all keywords or one per --keyword.", valueName: "score"))
+    @Option(name: .long, help: ArgumentHelp("Threshold: one for all keywords or one per --keyword (default: the model's tuned one, else 0.22).", valueName: "score"))
     var threshold: [Float] = []
 
     @Option(name: .long, help: "Keyword score: ratio (to the best free path) or posterior.") var scoring: KeywordSpotter.Scoring = .ratio
@@ -85,7 +85,8 @@ struct EvalCommand: ParsableCommand {
         eval.threads = threads
         eval.spotter.scoring = scoring
         for (i, k) in keyword.enumerated() {
-            let kw = Keyword(k, threshold: threshold.isEmpty ? KeywordSpotter.defaultThreshold : threshold[threshold.count == 1 ? 0 : i])
+            let tuned = model.keywordThresholds[Keyword(k).text] ?? KeywordSpotter.defaultThreshold
+            let kw = Keyword(k, threshold: threshold.isEmpty ? tuned : threshold[threshold.count == 1 ? 0 : i])
             do { _ = try model.tokens.encode(kw.text) } catch { throw ValidationError("--keyword '\(k)': \(error)") }
             eval.keywords.append(kw)
         }

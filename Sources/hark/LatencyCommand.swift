@@ -194,8 +194,10 @@ struct LatencyCommand: ParsableCommand {
                   let stepCaptured = captureLog.time(atOrAfter: stepEnd) else { missed += 1; continue }
             let latency = hits[i].emitted - wordIn
             if latency < 0 { early += 1 }
-            total.record(UInt64(max(0, latency * 1e6)))
-            after.record(UInt64(max(0, (stepIn - wordIn) * 1e6)))
+            // HDR histograms hold non-negative integers: record µs + 1 s, so an event that comes
+            // before the word has ended (negative latency) keeps its value.
+            total.record(UInt64(max(0, (latency + 1) * 1e6)))
+            after.record(UInt64(max(0, (stepIn - wordIn + 1) * 1e6)))
             captured.record(UInt64(max(0, (stepCaptured - stepIn) * 1e6)))
             processing.record(UInt64(max(0, (hits[i].emitted - stepCaptured) * 1e6)))
         }
@@ -203,14 +205,15 @@ struct LatencyCommand: ParsableCommand {
         let c = model.network.config, f = model.features
         let algorithmic = (Double(period) + Double(f.windowLength) + Double(f.hopLength * (c.stride - 1))) / Double(rate) * 1000
 
-        func row(_ name: String, _ h: Histogram<UInt64>, scale: Double) -> [String: Double] {
+        func row(_ name: String, _ h: Histogram<UInt64>, scale: Double, offset: Double = 0) -> [String: Double] {
             guard h.totalCount > 0 else { return [:] }
-            return ["p50": Double(h.valueAtPercentile(50)) / scale, "p90": Double(h.valueAtPercentile(90)) / scale,
-                    "p99": Double(h.valueAtPercentile(99)) / scale, "max": Double(h.max) / scale]
+            func v(_ x: UInt64) -> Double { Double(x) / scale - offset }
+            return ["p50": v(h.valueAtPercentile(50)), "p90": v(h.valueAtPercentile(90)),
+                    "p99": v(h.valueAtPercentile(99)), "max": v(h.max)]
         }
         let report: [String: [String: Double]] = [
-            "latency_ms": row("latency", total, scale: 1000),
-            "audio_after_word_ms": row("after", after, scale: 1000),
+            "latency_ms": row("latency", total, scale: 1000, offset: 1000),
+            "audio_after_word_ms": row("after", after, scale: 1000, offset: 1000),
             "capture_ms": row("capture", captured, scale: 1000),
             "processing_ms": row("processing", processing, scale: 1000),
             "features_per_block_us": row("features", features, scale: 1000),
@@ -244,7 +247,7 @@ struct LatencyCommand: ParsableCommand {
             let cells = ["p50", "p90", "p99", "max"].map { r[$0].map { String(format: "%7.2f %@", $0, unit) } ?? "      –   " }
             print(name.padding(toLength: 30, withPad: " ", startingAt: 0) + cells.joined(separator: " "))
         }
-        if early > 0 { print("(\(early) events came before the phrase's last sample: the keyword was certain before it ended)") }
+        if early > 0 { print("(\(early) of \(used.count) events came before the phrase's last sample, the keyword being certain before it ended: negative latencies)") }
     }
 
     static func defaultRecording() throws -> String {
