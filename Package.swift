@@ -90,6 +90,6 @@ let package = Package(
         .testTarget(name: "RecognizerTests", dependencies: ["Recognizer", "Stream", "Decoding", "TestSupport"]),
         .testTarget(name: "ModelTrainingTests", dependencies: ["ModelTraining", "Stream", "Cells", "TestSupport"]),
         // Runs the built `hark` binary as a user would.
-        .testTarget(name: "HarkTests", dependencies: ["hark", "Stream", "TestSupport"]),
+        .testTarget(name: "HarkTests", dependencies: ["hark", "Stream", "TestSupport"], exclude: ["Fixtures"]),
     ]
 )

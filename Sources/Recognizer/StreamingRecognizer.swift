@@ -170,16 +170,14 @@ public final class StreamingRecognizer {
         var best = 0
         for k in 1..<row.count where row[k] > row[best] { best = k }
 
-        if var spotter {
-            spotter.accept(logProbs: row) { hit in
-                let offset = hit.lastStep - s               // the spotter counts steps across utterances
-                stats.keywordHits += 1
-                emit(.keyword(KeywordEvent(keyword: hit.keyword, score: Double(hit.score),
-                                           start: startTime(ofStep: hit.firstStep - offset),
-                                           end: time(ofStep: s),
-                                           wallClock: Date().timeIntervalSince1970)))
-            }
-            self.spotter = spotter
+        // Mutated in place: a copy (if var) would copy its arrays on every step.
+        spotter?.accept(logProbs: row) { hit in
+            let offset = hit.lastStep - s               // the spotter counts steps across utterances
+            stats.keywordHits += 1
+            emit(.keyword(KeywordEvent(keyword: hit.keyword, score: Double(hit.score),
+                                       start: startTime(ofStep: hit.firstStep - offset),
+                                       end: time(ofStep: s),
+                                       wallClock: Date().timeIntervalSince1970)))
         }
         if let search {
             search.accept(logProbs: row)

@@ -2,6 +2,8 @@
 //   hark-bench features | capture-idle DEVICE | capture-live DEVICE | cells | recognizer MODEL RECORDING WORDS | first-frame DEVICE
 import CBenchSupport
 import Glibc
+import Decoding
+import Recognizer
 import Stream
 
 let args = CommandLine.arguments.dropFirst()
@@ -37,6 +39,14 @@ case "soak":
     }
     do { try SoakBench.run(model: rest[0], keywordRecording: rest[1], otherRecording: rest[2], keyword: rest[3], hours: hours) }
     catch { print("error: \(error)"); exit(1) }
+case "hour":
+    let rest = Array(args.dropFirst())
+    guard rest.count == 2 else { print("usage: hark-bench hour MODEL RECORDING"); exit(2) }
+    do {
+        Measure.pinToOneCore()
+        try RecognizerBench.hour(model: try RecognitionModel(path: rest[0]), recording: rest[1],
+                                 keywords: [Keyword("okay robot"), Keyword("play music")])
+    } catch { print("error: \(error)"); exit(1) }
 case "first-frame":
     do { try RecognizerBench.firstFrame(device: args.dropFirst().first ?? "vmicfile:IN=/dev/zero") } catch { print("error: \(error)"); exit(1) }
 default:

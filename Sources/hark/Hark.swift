@@ -1,4 +1,5 @@
 import ArgumentParser
+import Glibc
 
 @main
 struct Hark: ParsableCommand {
@@ -13,4 +14,11 @@ struct Hark: ParsableCommand {
                       FeaturesCommand.self, ModelCommand.self, TrainCommand.self, EvalCommand.self, LatencyCommand.self,
                       EnrollCommand.self, AdaptCommand.self]
     )
+
+    static func main() {
+        // A file-size limit (ulimit -f) or quota then makes a write fail with EFBIG, which Hark
+        // reports with the file's name, instead of killing the process mid-file.
+        signal(SIGXFSZ, SIG_IGN)
+        main(nil)
+    }
 }

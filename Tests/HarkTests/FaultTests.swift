@@ -137,4 +137,25 @@ struct FaultTests {
         #expect(r.status == 0, "\(r.err)")
         #expect(Self.finals(r.out).count == 1, "\(r.out)")
     }
+
+    @Test("a full disk (file-size limit) while recording: an error naming the file, and no file left looking complete")
+    func fullDisk() throws {
+        let folder = VirtualAudio.folder.appendingPathComponent("full-disk")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let out = folder.appendingPathComponent("take.wav").path
+        let input = Self.repo.appendingPathComponent("Tests/HarkTests/Fixtures/digits.wav").path   // 170 KB
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", "ulimit -f 32; exec \"$0\" record \"$1\" --file \"$2\"", CLITests.hark.path, out, input]
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(p.terminationStatus == 1, "\(p.terminationReason.rawValue) \(message)")
+        #expect(message.contains(out), message)
+        #expect(!FileManager.default.fileExists(atPath: out))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty, "a partial file was left behind")
+    }
 }
