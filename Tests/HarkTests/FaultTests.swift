@@ -154,7 +154,7 @@ struct FaultTests {
         p.waitUntilExit()
         let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(p.terminationStatus == 1, "\(p.terminationReason.rawValue) \(message)")
-        #expect(message.contains(out), message)
+        #expect(message.contains(out), "\(message)")
         #expect(!FileManager.default.fileExists(atPath: out))
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty, "a partial file was left behind")
     }
