@@ -78,7 +78,10 @@ public final class AlsaCapture: AudioSource, @unchecked Sendable {
     public func stop() {
         requestStop()
         if let t = thread {
-            pthread_join(t, nil)
+            // The thread holds a reference while it runs, so the last release (and this deinit)
+            // can happen on the capture thread itself, when capture ended on its own after the
+            // owner let go: a thread cannot join itself, so it detaches instead.
+            if pthread_equal(t, pthread_self()) != 0 { pthread_detach(t) } else { pthread_join(t, nil) }
             thread = nil
         }
     }
