@@ -21,17 +21,8 @@ enum Support {
 
     /// Runs a program and returns its exit status; stdout/stderr are captured for messages.
     @discardableResult
-    static func run(_ tool: String, _ args: [String], wait: Bool = true) throws -> (status: Int32, output: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = [tool] + args
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    static func run(_ tool: String, _ args: [String]) throws -> (status: Int32, output: String) {
+        try VirtualAudio.run(tool, args)
     }
 
     /// Writes a test WAV (or raw) file with sox; `args` are sox's output-format options and effects.

@@ -7,10 +7,11 @@ public enum VirtualAudio {
 
     /// Runs a program and returns its exit status; stdout/stderr are captured for messages.
     @discardableResult
-    public static func run(_ tool: String, _ args: [String]) throws -> (status: Int32, output: String) {
+    public static func run(_ tool: String, _ args: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = [tool] + args
+        p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let pipe = Pipe()
         p.standardOutput = pipe
         p.standardError = pipe
@@ -59,7 +60,15 @@ public final class PulseServer {
     /// The variables a client needs to reach this server (set in this process too).
     public private(set) var environment: [String: String] = [:]
 
+    /// One private server at a time per test process: ALSA's pulse plugin finds the server through
+    /// process-wide environment variables, so two suites with servers of their own would talk to
+    /// each other's. Held from init to stop().
+    private static let exclusive = DispatchSemaphore(value: 1)
+    private var holding = false
+
     public init() throws {
+        Self.exclusive.wait()
+        holding = true
         dir = VirtualAudio.folder.appendingPathComponent("pulse-\(UInt32.random(in: 0...UInt32.max))")
         for sub in ["run", "state", "config"] {
             try FileManager.default.createDirectory(at: dir.appendingPathComponent(sub), withIntermediateDirectories: true)
@@ -79,7 +88,10 @@ public final class PulseServer {
             saved[k] = ProcessInfo.processInfo.environment[k]
             setenv(k, v, 1)
         }
-        try start()
+        do { try start() } catch {
+            stop()                                   // environment back, and the next server may start
+            throw error
+        }
     }
 
     public enum PulseError: Error { case notStarted(String) }
@@ -87,10 +99,11 @@ public final class PulseServer {
     /// Starts the daemon (again, after `kill()`: same socket, same pipe).
     public func start() throws {
         let r = try VirtualAudio.run("pulseaudio", ["--daemonize=yes", "--use-pid-file=yes", "--exit-idle-time=-1",
-                                                    "--disallow-exit", "-n", "-F", dir.appendingPathComponent("vmic.pa").path])
+                                                    "--disallow-exit", "-n", "-F", dir.appendingPathComponent("vmic.pa").path],
+                                     environment: environment)
         guard r.status == 0 else { throw PulseError.notStarted(r.output) }
         for _ in 0..<100 {
-            if try VirtualAudio.run("pactl", ["info"]).status == 0 { return }
+            if try VirtualAudio.run("pactl", ["info"], environment: environment).status == 0 { return }
             usleep(50_000)
         }
         throw PulseError.notStarted("pactl info never answered")
@@ -110,5 +123,6 @@ public final class PulseServer {
         for (k, v) in saved {
             if let v { setenv(k, v, 1) } else { unsetenv(k) }
         }
+        if holding { holding = false; Self.exclusive.signal() }
     }
 }
