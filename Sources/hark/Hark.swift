@@ -7,8 +7,8 @@ struct Hark: ParsableCommand {
         commandName: "hark",
         abstract: "Live speech recognition for Linux.",
         discussion: """
-        Audio from an ALSA device (or a file) becomes text, keyword events and timestamps while
-        it arrives, with Hark's own model (share/model.safetensors; --model for another).
+        Audio from an ALSA device (or a file) becomes text, keyword events and timestamps \
+        while it arrives, with Hark's own model (share/model.safetensors; --model for another). \
         Diagnostics go to stderr; results go to stdout.
         """,
         subcommands: [ListenCommand.self, SpotCommand.self, TranscribeCommand.self, DevicesCommand.self, RecordCommand.self,
