@@ -21,14 +21,21 @@ struct LatencyCommand: ParsableCommand {
           capture               device → capture thread (period, PulseAudio transport)
           processing            capture thread → event (ring, features, network, decoder)
         The phrase end times come from the synthesis (the recording's .times file). scripts/latency
-        starts the virtual device and runs this command.
+        starts the virtual device and runs this command. With --play-device the recording is
+        played on a real output instead (the time a sample sounds is estimated from
+        snd_pcm_delay); played and captured samples are then not aligned, so hits are matched
+        by time and only the total latency and per-step compute are reported.
         """)
 
     @Option(name: .long, help: ArgumentHelp("FIFO of PulseAudio's module-pipe-source (default: $HARK_PULSE_PIPE).", valueName: "path"))
     var pipe: String?
 
-    @Option(name: .long, help: "ALSA capture device that delivers what is written to --pipe.")
+    @Option(name: .long, help: "ALSA capture device that delivers what is written to --pipe (or what --play-device plays).")
     var device: String = "pulse"
+
+    @Option(name: .long, help: ArgumentHelp("Play through this ALSA playback device instead of writing to a pipe: a real speaker → microphone or cable loopback into --device.",
+                                            valueName: "device"))
+    var playDevice: String?
 
     @Option(name: .long, help: ArgumentHelp("Recording to play (16 kHz).", valueName: "wav"))
     var recording: String?
@@ -75,9 +82,11 @@ struct LatencyCommand: ParsableCommand {
         let model = try model.load()
         let recordingPath = try recording ?? Self.defaultRecording()
         let phrases = try Self.readTimes(times ?? (recordingPath as NSString).deletingPathExtension + ".times")
-        guard let pipePath = pipe ?? ProcessInfo.processInfo.environment["HARK_PULSE_PIPE"] else {
-            throw ValidationError("--pipe: give the FIFO of PulseAudio's module-pipe-source (or run scripts/latency, which sets one up)")
+        let pipePath = pipe ?? ProcessInfo.processInfo.environment["HARK_PULSE_PIPE"]
+        guard pipePath != nil || playDevice != nil else {
+            throw ValidationError("--pipe: give the FIFO of PulseAudio's module-pipe-source (or run scripts/latency, which sets one up), or --play-device")
         }
+        let loopback = playDevice != nil
         let clip = try AudioFileSource(path: recordingPath).readAll()
         let rate = 16_000, period = 160
         let lead = rate / 2, gap = rate / 2
@@ -122,8 +131,16 @@ struct LatencyCommand: ParsableCommand {
 
         // The player: 10 ms blocks at absolute deadlines; the time each block was written is when
         // its samples entered the device.
-        let fd = open(pipePath, O_WRONLY)
-        guard fd >= 0 else { throw ValidationError("--pipe \(pipePath): \(String(cString: strerror(errno)))") }
+        var fd: Int32 = -1
+        var speaker: AlsaPlayback?
+        if let playDevice {
+            do { speaker = try AlsaPlayback(device: playDevice) } catch { throw ValidationError("--play-device \(playDevice): \(error)") }
+        } else if let pipePath {
+            fd = open(pipePath, O_WRONLY)
+            guard fd >= 0 else { throw ValidationError("--pipe \(pipePath): \(String(cString: strerror(errno)))") }
+        }
+        let output = UncheckedSendable(speaker)
+        let pipeFD = fd
         let playLog = TimeLog(capacity: chunks)
         let audio = UncheckedSendable(played)
         let playerDone = DispatchSemaphore(value: 0)
@@ -140,13 +157,21 @@ struct LatencyCommand: ParsableCommand {
             deadline.tv_nsec += 100_000_000
             audio.value.withUnsafeBytes { bytes in
                 for k in 0..<chunks {
+                    if let out = output.value {
+                        // The device paces the writes; a sample sounds when the buffer ahead of it has played.
+                        let from = k * period, to = min(bytes.count / 2, from + period)
+                        let block = UnsafeBufferPointer(start: bytes.baseAddress!.assumingMemoryBound(to: Int16.self) + from, count: to - from)
+                        do { try out.write(block) } catch { return }
+                        playLog.append(Int64(to), MonotonicClock.now() + out.delaySeconds)
+                        continue
+                    }
                     deadline.tv_nsec += 10_000_000
                     if deadline.tv_nsec >= 1_000_000_000 { deadline.tv_sec += 1; deadline.tv_nsec -= 1_000_000_000 }
                     while clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &deadline, nil) == EINTR {}
                     let from = k * period * 2, to = min(bytes.count, from + period * 2)
                     var off = from
                     while off < to {
-                        let n = write(fd, bytes.baseAddress! + off, to - off)
+                        let n = write(pipeFD, bytes.baseAddress! + off, to - off)
                         if n < 0 { if errno == EINTR { continue }; return }
                         off += n
                     }
@@ -155,7 +180,8 @@ struct LatencyCommand: ParsableCommand {
             }
         }
         player.start()
-        Terminal.note("playing \(recordingPath) × \(repeats) (\(String(format: "%.0f", Double(played.count) / Double(rate))) s, real time) into \(pipePath); capturing from \(device)")
+        Terminal.note("playing \(recordingPath) × \(repeats) (\(String(format: "%.0f", Double(played.count) / Double(rate))) s, real time) "
+                      + "\(playDevice.map { "on \($0)" } ?? "into \(pipePath ?? "")"); capturing from \(device)")
 
         var hits: [(event: KeywordEvent, emitted: Double)] = []
         var block = [Float](repeating: 0, count: period)
@@ -173,7 +199,7 @@ struct LatencyCommand: ParsableCommand {
         }
         source.stop()                                    // joins the capture thread: its log is complete
         if readError == nil { playerDone.wait() }
-        close(fd)
+        if fd >= 0 { close(fd) }
         if let readError { throw readError }
 
         // Match each phrase end with the first hit of its keyword within a second of it.
@@ -184,11 +210,26 @@ struct LatencyCommand: ParsableCommand {
         var used = Set<Int>(), missed = 0, early = 0
         for t in truth {
             let end = Double(t.endSample) / Double(rate)
-            guard let i = hits.indices.first(where: { !used.contains($0) && hits[$0].event.keyword == t.text && abs(hits[$0].event.end - end) < 1 }) else {
+            let matched: Int?
+            if loopback {
+                // Sample indices of playback and capture are not aligned: match by time.
+                let wordTime = playLog.time(atOrAfter: t.endSample) ?? .infinity
+                matched = hits.indices.first { !used.contains($0) && hits[$0].event.keyword == t.text
+                    && hits[$0].emitted > wordTime - 1 && hits[$0].emitted < wordTime + 1.5 }
+            } else {
+                matched = hits.indices.first { !used.contains($0) && hits[$0].event.keyword == t.text && abs(hits[$0].event.end - end) < 1 }
+            }
+            guard let i = matched else {
                 missed += 1
                 continue
             }
             used.insert(i)
+            if loopback, let wordIn = playLog.time(atOrAfter: t.endSample) {
+                let latency = hits[i].emitted - wordIn
+                if latency < 0 { early += 1 }
+                total.record(UInt64(max(0, (latency + 1) * 1e6)))
+                continue
+            }
             let stepEnd = Int64((hits[i].event.end * Double(rate)).rounded())
             guard let wordIn = playLog.time(atOrAfter: t.endSample), let stepIn = playLog.time(atOrAfter: stepEnd),
                   let stepCaptured = captureLog.time(atOrAfter: stepEnd) else { missed += 1; continue }
@@ -235,7 +276,8 @@ struct LatencyCommand: ParsableCommand {
             return
         }
         print("sound in → keyword out, \(used.count) of \(truth.count) phrases detected (\(missed) missed, \(falseHits) other hits), "
-              + "device \(device), \(stats.overruns) overruns; word ends from the synthesis (.times)")
+              + "device \(device), \(stats.overruns) overruns; word ends from the synthesis (.times)"
+              + (loopback ? "; loopback through \(playDevice!): sound-in times estimated from snd_pcm_delay" : ""))
         print("algorithmic latency: \(String(format: "%.0f", algorithmic)) ms = period \(period * 1000 / rate) ms + window "
               + "\(f.windowLength * 1000 / rate) ms + \(c.stride - 1) hops of \(f.hopLength * 1000 / rate) ms (stacking \(c.stack), stride \(c.stride))")
         print("stage                            p50        p90        p99        max")
