@@ -55,18 +55,12 @@ public final class Recognizer: @unchecked Sendable {
     }
 
     private func run(_ core: StreamingRecognizer, _ source: AudioSource, _ handler: (RecognitionEvent) -> Void) -> Error? {
-        let block = UnsafeMutableBufferPointer<Float>.allocate(capacity: 1600)
-        defer { block.deallocate() }
         var cpuStart = timespec()
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpuStart)
         var nextStats = Date().addingTimeInterval(statsInterval ?? .infinity)
-        var error: Error?
-        while true {
-            let n: Int
-            do { n = try source.read(into: block) } catch let e { error = e; break }
-            if n == 0 { break }
+        let error = source.forEachBlock(size: 1600) { block in
             core.noteLosses(source.losses, emit: handler)
-            core.accept(samples: UnsafeBufferPointer(rebasing: block[0..<n]), emit: handler)
+            core.accept(samples: block, emit: handler)
             if let interval = statsInterval, Date() >= nextStats {
                 nextStats = Date().addingTimeInterval(interval)
                 handler(.stats(stats(core, cpuStart)))

@@ -43,14 +43,27 @@ public struct CaptureLosses: Equatable, Sendable {
 }
 
 extension AudioSource {
+    /// Reads the stream in blocks of at most `size` samples and hands each to `body`, until the
+    /// stream ends or `stop` says so (checked before every read). A read error ends the loop and is
+    /// returned rather than thrown, so the caller can finish what it has (a file, the last line)
+    /// before reporting it; an error thrown by `body` propagates at once.
+    public func forEachBlock(size: Int, until stop: () -> Bool = { false },
+                             _ body: (UnsafeBufferPointer<Float>) throws -> Void) rethrows -> Error? {
+        let block = UnsafeMutableBufferPointer<Float>.allocate(capacity: size)
+        defer { block.deallocate() }
+        while !stop() {
+            let n: Int
+            do { n = try read(into: block) } catch { return error }
+            if n == 0 { return nil }
+            try body(UnsafeBufferPointer(rebasing: block[0..<n]))
+        }
+        return nil
+    }
+
     /// Reads the whole remaining stream. For tests and short files; live code reads in blocks.
     public func readAll(chunk: Int = 4096) throws -> [Float] {
         var out: [Float] = []
-        var block = [Float](repeating: 0, count: chunk)
-        while true {
-            let n = try block.withUnsafeMutableBufferPointer { try read(into: $0) }
-            if n == 0 { return out }
-            out.append(contentsOf: block[0..<n])
-        }
+        if let error = forEachBlock(size: chunk, { out.append(contentsOf: $0) }) { throw error }
+        return out
     }
 }

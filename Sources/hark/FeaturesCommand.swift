@@ -39,7 +39,7 @@ struct FeaturesCommand: ParsableCommand {
         var mean = [Float](repeating: 0, count: bands)
         var inLine = 0
         Terminal.note("log-mel frames from \(source.name): 25 ms windows every 10 ms, \(bands) bands")
-        let failure = input.readBlocks(from: source, blockSize: 160, until: signals) { block in
+        let failure = source.forEachBlock(size: 160, until: { signals.received }) { block in
             stream.accept(samples: block)
             while stream.firstHeldFrame < stream.framesReady {
                 let i = stream.firstHeldFrame

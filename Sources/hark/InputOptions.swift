@@ -41,30 +41,6 @@ struct InputOptions: ParsableArguments {
         maxSamples.map { LimitedSource(source, samples: $0) } ?? source
     }
 
-    /// Reads `source` in blocks of at most `blockSize` samples until it ends, `--seconds` worth
-    /// have been read, or a stop signal arrives, handing each block to `body`. A read error ends
-    /// the loop and is returned, so the caller can finish what it has (file, last line) before
-    /// reporting it; an error thrown by `body` propagates at once.
-    func readBlocks(from source: AudioSource, blockSize: Int, until signals: StopSignals,
-                    _ body: (UnsafeBufferPointer<Float>) throws -> Void) rethrows -> Error? {
-        var block = [Float](repeating: 0, count: blockSize)
-        var remaining = maxSamples ?? .max
-        while remaining > 0 && !signals.received {
-            let n: Int
-            do {
-                n = try block.withUnsafeMutableBufferPointer {
-                    try source.read(into: UnsafeMutableBufferPointer(rebasing: $0[0..<Int(min(Int64($0.count), remaining))]))
-                }
-            } catch {
-                return error
-            }
-            if n == 0 { return nil }
-            remaining -= Int64(n)
-            try block.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[0..<n])) }
-        }
-        return nil
-    }
-
     /// Opens the source: a file, stdin, or the ALSA device. `--seconds` limits each of them.
     func open() throws -> AudioSource {
         switch file {

@@ -184,16 +184,9 @@ struct LatencyCommand: ParsableCommand {
                       + "\(playDevice.map { "on \($0)" } ?? "into \(pipePath ?? "")"); capturing from \(device)")
 
         var hits: [(event: KeywordEvent, emitted: Double)] = []
-        var block = [Float](repeating: 0, count: period)
-        var readError: Error?
-        while true {
-            let n: Int
-            do { n = try block.withUnsafeMutableBufferPointer { try source.read(into: $0) } } catch { readError = error; break }
-            if n == 0 { break }
-            block.withUnsafeBufferPointer { b in
-                recognizer.accept(samples: UnsafeBufferPointer(rebasing: b[0..<n])) { event in
-                    if case let .keyword(k) = event { hits.append((k, MonotonicClock.now())) }
-                }
+        let readError = source.forEachBlock(size: period) { block in
+            recognizer.accept(samples: block) { event in
+                if case let .keyword(k) = event { hits.append((k, MonotonicClock.now())) }
             }
             features.record(UInt64(max(0, recognizer.lastFeatureSeconds * 1e9)))
         }

@@ -25,7 +25,7 @@ struct RecordCommand: ParsableCommand {
         let showMeter = !quiet && Terminal.stderrIsTTY
         Terminal.note("recording from \(source.name) into \(output)" + (input.seconds.map { " for \($0) s" } ?? "; Ctrl-C stops"))
         // A capture error keeps what was recorded: the file is finished first, then the error reported.
-        let captureError = try input.readBlocks(from: source, blockSize: 1_600, until: signals) { block in
+        let captureError = try source.forEachBlock(size: 1_600, until: { signals.received }) { block in
             try writer.write(block)
             if showMeter {
                 var sum: Float = 0, peak: Float = 0

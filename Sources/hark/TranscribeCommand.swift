@@ -63,14 +63,7 @@ struct TranscribeCommand: ParsableCommand {
                 segments.append(Segment(text: t.text, start: roundTo(t.start), end: roundTo(t.end), confidence: roundTo(t.confidence),
                                         words: t.words.map(\.rounded)))
             }
-            var block = [Float](repeating: 0, count: 4096)
-            var readError: Error?
-            while true {
-                let n: Int
-                do { n = try block.withUnsafeMutableBufferPointer { try source.read(into: $0) } } catch { readError = error; break }
-                if n == 0 { break }
-                block.withUnsafeBufferPointer { recognizer.accept(samples: UnsafeBufferPointer(rebasing: $0[0..<n]), emit: collect) }
-            }
+            let readError = source.forEachBlock(size: 4096) { recognizer.accept(samples: $0, emit: collect) }
             if readError == nil && recognizer.stats.audioSeconds == 0 {
                 Terminal.note("hark transcribe: \(file): contains no audio")
                 failed += 1
