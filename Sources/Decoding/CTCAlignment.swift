@@ -47,11 +47,12 @@ public enum CTCAlignment {
         }
         return (total, steps)
     }
+}
 
-    @inline(__always)
-    static func logAdd(_ a: Float, _ b: Float) -> Float {
-        if a == -.infinity { return b }
-        if b == -.infinity { return a }
-        return max(a, b) + log1pf(expf(-abs(a - b)))
-    }
+/// ln(eᵃ + eᵇ), exact for −∞ on either side: how CTC sums the probabilities of two paths.
+@inline(__always)
+func logAdd(_ a: Float, _ b: Float) -> Float {
+    if a == -.infinity { return b }
+    if b == -.infinity { return a }
+    return max(a, b) + log1pf(expf(-abs(a - b)))
 }

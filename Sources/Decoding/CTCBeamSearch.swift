@@ -86,7 +86,7 @@ public final class CTCBeamSearch {
         self.grammar = grammar
         self.languageModel = languageModel
         self.config = config
-        space = Int32((try? tokens.encode("a b"))?[1] ?? -1)
+        space = Int32(tokens.space ?? -1)
         if case let .words(lexicon) = grammar, let lm = languageModel {
             wordIDs = lexicon.entries.map { lm.id(of: $0) }
         }
@@ -165,18 +165,10 @@ public final class CTCBeamSearch {
         return id
     }
 
-    @inline(__always)
-    private static func logAdd(_ a: Float, _ b: Float) -> Float {
-        if a == -.infinity { return b }
-        if b == -.infinity { return a }
-        let m = max(a, b)
-        return m + log1pf(expf(-abs(a - b)))
-    }
-
     private func add(_ node: Int32, blank: Float = -.infinity, nonBlank: Float = -.infinity) {
         if let i = next[node] {
-            scratch[i].blank = Self.logAdd(scratch[i].blank, blank)
-            scratch[i].nonBlank = Self.logAdd(scratch[i].nonBlank, nonBlank)
+            scratch[i].blank = logAdd(scratch[i].blank, blank)
+            scratch[i].nonBlank = logAdd(scratch[i].nonBlank, nonBlank)
         } else {
             next[node] = scratch.count
             scratch.append(Beam(node: node, blank: blank, nonBlank: nonBlank))
@@ -191,7 +183,7 @@ public final class CTCBeamSearch {
         if !phraseLabels.isEmpty { rows.append(contentsOf: lp) }
         let blank = lp[0]
         for b in beams {
-            let total = Self.logAdd(b.blank, b.nonBlank)
+            let total = logAdd(b.blank, b.nonBlank)
             let last = nodes[Int(b.node)].label
             add(b.node, blank: total + blank)
             if last > 0 { add(b.node, nonBlank: b.nonBlank + lp[Int(last)]) }
@@ -218,7 +210,7 @@ public final class CTCBeamSearch {
     }
 
     @inline(__always)
-    private func rank(_ b: Beam) -> Float { Self.logAdd(b.blank, b.nonBlank) + nodes[Int(b.node)].bonus }
+    private func rank(_ b: Beam) -> Float { logAdd(b.blank, b.nonBlank) + nodes[Int(b.node)].bonus }
 
     /// The best hypothesis so far; it may still change, except its first `stableCharacters`.
     public func partial() -> Hypothesis {
@@ -237,7 +229,7 @@ public final class CTCBeamSearch {
         var best: (node: Int32, score: Float)?
         for b in beams {
             guard let s = completionScore(b.node) else { continue }
-            let score = Self.logAdd(b.blank, b.nonBlank) + s
+            let score = logAdd(b.blank, b.nonBlank) + s
             if best == nil || score > best!.score { best = (b.node, score) }
         }
         if let best {

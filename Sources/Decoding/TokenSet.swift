@@ -24,6 +24,8 @@ public struct TokenSet: Equatable, Sendable {
 
     public var count: Int { tokens.count }
     public var blank: Int { 0 }
+    /// The label of the word separator, if the set has one.
+    public var space: Int? { index[" "] }
 
     /// Labels for `text` after normalization (lowercase, runs of whitespace as one space, trimmed).
     public func encode(_ text: String) throws(TokenError) -> [Int] {

@@ -53,14 +53,6 @@ public struct RecognitionModel: @unchecked Sendable {
         Double(features.hopLength * network.config.stride) / Double(features.sampleRate)
     }
 
-    /// The sample just after the audio that network step `s` (0-based, since a reset) has seen:
-    /// its last stacked frame's window end.
-    public func endSample(ofStep s: Int) -> Int64 {
-        let c = network.config
-        let lastFrame = s * c.stride + c.stack - 1
-        return features.geometry.endSample(ofFrame: lastFrame)
-    }
-
     /// The shipped model, found without configuration: `$HARK_MODEL` if set, else
     /// `share/model.safetensors` beside or above the running executable (a source checkout's
     /// `.build/release/hark` finds the repository's), else `/usr/local/share/hark/model.safetensors`.

@@ -60,8 +60,6 @@ public final class StreamingRecognizer {
     private var utteranceFrame = 0
     private var utteranceSteps = 0
     private var lastPartial = ""
-    /// Samples the source lost before the current block: added to stream times.
-    private var samplesLost: Int64 = 0
 
     public init(model: RecognitionModel, config: RecognizerConfig = RecognizerConfig()) throws {
         self.model = model
@@ -75,7 +73,7 @@ public final class StreamingRecognizer {
         endpointer = Endpointer(config: config.endpoint, stepSeconds: model.stepSeconds)
         frame = .allocate(capacity: model.features.melBands)
         output = .allocate(capacity: model.network.config.outputWidth)
-        space = (try? model.tokens.encode("a b"))?[1] ?? -1
+        space = model.tokens.space ?? -1
     }
 
     deinit {
@@ -96,7 +94,7 @@ public final class StreamingRecognizer {
     private func endSample(ofStep s: Int) -> Int64 {
         let c = model.network.config
         let lastFrame = utteranceFrame + s * c.stride + c.stack - 1
-        return features.geometry.endSample(ofFrame: lastFrame) + samplesLost
+        return features.geometry.endSample(ofFrame: lastFrame) + stats.samplesLost   // lost audio counts in stream time
     }
 
     /// A CTC network emits a word's first character some time after the word's sound begins
@@ -115,11 +113,7 @@ public final class StreamingRecognizer {
     /// device that went away). New losses break the audio: the utterance in progress is finalized
     /// first, with the times it had, and the next one starts from a clean state after the gap.
     public func noteLosses(_ losses: CaptureLosses, emit: (RecognitionEvent) -> Void) {
-        if losses.totalSamplesLost != samplesLost {
-            endUtterance(emit: emit)
-            spotter?.reset()
-        }
-        samplesLost = losses.totalSamplesLost
+        if losses.totalSamplesLost != stats.samplesLost { endUtterance(emit: emit) }   // resets the spotter too
         stats.overruns = losses.overruns
         stats.samplesLost = losses.totalSamplesLost
     }
