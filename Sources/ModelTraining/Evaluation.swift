@@ -77,6 +77,9 @@ public struct Evaluation {
         public var greedy: String
         public var constrained: String?
         public var hits: [KeywordHit]
+        /// Each keyword's peak score in the utterance, whatever the thresholds (in `keywords`
+        /// order): what threshold tuning and recall at a fixed false-alarm rate need.
+        public var peaks: [Float]
     }
 
     public func run(_ entries: [ManifestEntry], modelName: String, manifestName: String,
@@ -85,26 +88,27 @@ public struct Evaluation {
         let set = try FeatureSet.compute(entries, tokens: tokens, features: extractor, threads: threads,
                                          tailPadding: Int(tailPadding * Double(features.sampleRate)), progress: progress)
         let spotterTemplate = try KeywordSpotter(keywords: keywords, tokens: tokens, config: spotter)
+        // A second spotter that never fires (threshold above 1): a hit resets the first one's
+        // alignments, which would hide a higher score later in the same utterance.
+        let peakTemplate = try KeywordSpotter(keywords: keywords.map { Keyword($0.text, threshold: 2) }, tokens: tokens, config: spotter)
         var decoded: [Decoded] = []
         let clock = Date()
-        for chunk in stride(from: 0, to: set.utterances.count, by: 32) {
-            let part = Array(set.utterances[chunk..<min(chunk + 32, set.utterances.count)])
-            let pass = part.map(\.frames).withUnsafeBufferPointers { network.forwardPass($0) }
-            for (b, u) in part.enumerated() {
-                var greedy = GreedyCTCDecoder()
-                var spot = spotterTemplate
-                var hits: [KeywordHit] = []
-                let vocabulary = vocabularies[u.entry.category] ?? vocabularies["*"]
-                let search = vocabulary.map { CTCBeamSearch(tokens: tokens, grammar: $0.grammar, languageModel: languageModel, config: beam) }
-                for s in 0..<pass.stepCounts[b] {
-                    let row = UnsafeBufferPointer(start: pass.output(step: s, sequence: b), count: pass.width)
-                    greedy.accept(logProbs: row)
-                    search?.accept(logProbs: row)
-                    spot.accept(logProbs: row) { hits.append($0) }
-                }
-                decoded.append(Decoded(entry: u.entry, seconds: Double(u.frameCount) / 100 - tailPadding, greedy: tokens.decode(greedy.labels),
-                                       constrained: search?.finish().text, hits: hits))
+        set.forEachOutput(of: network) { u, steps, row in
+            var greedy = GreedyCTCDecoder()
+            var spot = spotterTemplate, peakSpot = peakTemplate
+            var hits: [KeywordHit] = []
+            var peaks = [Float](repeating: 0, count: keywords.count)
+            let vocabulary = vocabularies[u.entry.category] ?? vocabularies["*"]
+            let search = vocabulary.map { CTCBeamSearch(tokens: tokens, grammar: $0.grammar, languageModel: languageModel, config: beam) }
+            for s in 0..<steps {
+                greedy.accept(logProbs: row(s))
+                search?.accept(logProbs: row(s))
+                spot.accept(logProbs: row(s)) { hits.append($0) }
+                peakSpot.accept(logProbs: row(s)) { _ in }
+                for k in peaks.indices { peaks[k] = max(peaks[k], peakSpot.currentScores[k]) }
             }
+            decoded.append(Decoded(entry: u.entry, seconds: Double(u.frameCount) / 100 - tailPadding, greedy: tokens.decode(greedy.labels),
+                                   constrained: search?.finish().text, hits: hits, peaks: peaks))
         }
         let compute = Date().timeIntervalSince(clock)
         let hours = decoded.reduce(0) { $0 + $1.seconds } / 3600
@@ -168,29 +172,5 @@ public struct Evaluation {
                                  falseAlarms: falseAlarms, otherHours: otherHours,
                                  falseAlarmsPerHour: otherHours > 0 ? Double(falseAlarms) / otherHours : nil)
         }
-    }
-
-    /// Each utterance's peak score for every keyword (in `keywords` order), whatever the thresholds:
-    /// what threshold tuning needs.
-    public func peakKeywordScores(_ entries: [ManifestEntry]) throws -> [[Float]] {
-        let extractor = try LogMelSpectrogram(features)
-        let set = try FeatureSet.compute(entries, tokens: tokens, features: extractor, threads: threads,
-                                         tailPadding: Int(tailPadding * Double(features.sampleRate))) { _, _ in }
-        let template = try KeywordSpotter(keywords: keywords.map { Keyword($0.text, threshold: 2) }, tokens: tokens, config: spotter)
-        var out: [[Float]] = []
-        for chunk in stride(from: 0, to: set.utterances.count, by: 32) {
-            let part = Array(set.utterances[chunk..<min(chunk + 32, set.utterances.count)])
-            let pass = part.map(\.frames).withUnsafeBufferPointers { network.forwardPass($0) }
-            for b in part.indices {
-                var spot = template
-                var peak = [Float](repeating: 0, count: keywords.count)
-                for s in 0..<pass.stepCounts[b] {
-                    spot.accept(logProbs: UnsafeBufferPointer(start: pass.output(step: s, sequence: b), count: pass.width)) { _ in }
-                    for k in peak.indices { peak[k] = max(peak[k], spot.currentScores[k]) }
-                }
-                out.append(peak)
-            }
-        }
-        return out
     }
 }

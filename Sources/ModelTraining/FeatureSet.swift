@@ -56,6 +56,20 @@ public struct FeatureSet: Sendable {
         return FeatureSet(utterances: utterances, bands: features.bands)
     }
 
+    /// Runs `network` over every utterance in batched forward passes of 32 (the same numbers as the
+    /// streaming step within 1e-5, see CellsTests) and hands each utterance, in order, with its
+    /// step count and its steps' log-posterior rows.
+    public func forEachOutput(of network: Network<Float>,
+                              _ body: (Utterance, _ steps: Int, _ row: (Int) -> UnsafeBufferPointer<Float>) throws -> Void) rethrows {
+        for chunk in stride(from: 0, to: utterances.count, by: 32) {
+            let part = Array(utterances[chunk..<min(chunk + 32, utterances.count)])
+            let pass = part.map(\.frames).withUnsafeBufferPointers { network.forwardPass($0) }
+            for (b, u) in part.enumerated() {
+                try body(u, pass.stepCounts[b]) { UnsafeBufferPointer(start: pass.output(step: $0, sequence: b), count: pass.width) }
+            }
+        }
+    }
+
     /// Per-band mean and standard deviation over every frame.
     public func normalization() -> (mean: [Float], std: [Float]) {
         var sum = [Double](repeating: 0, count: bands), sq = sum

@@ -200,23 +200,16 @@ public final class TrainingRun {
     /// Greedy decoding of every dev utterance (batched forward passes), CER and WER per category.
     public func evaluate(_ network: Network<Float>, _ set: FeatureSet, tokens: TokenSet) -> DevResult {
         var result = DevResult()
-        for chunk in stride(from: 0, to: set.utterances.count, by: 32) {
-            let part = Array(set.utterances[chunk..<min(chunk + 32, set.utterances.count)])
-            let frames = part.map(\.frames)
-            let pass = frames.withUnsafeBufferPointers { network.forwardPass($0) }
-            for (b, u) in part.enumerated() {
-                var decoder = GreedyCTCDecoder()
-                for s in 0..<pass.stepCounts[b] {
-                    decoder.accept(logProbs: UnsafeBufferPointer(start: pass.output(step: s, sequence: b), count: pass.width))
-                }
-                let reference = TokenSet.normalize(u.entry.text), hypothesis = tokens.decode(decoder.labels)
-                let c = ErrorCounts.characters(reference: reference, hypothesis: hypothesis)
-                let w = ErrorCounts.words(reference: reference, hypothesis: hypothesis)
-                result.characters = result.characters + c
-                result.words = result.words + w
-                let old = result.byCategory[u.entry.category] ?? (ErrorCounts(), ErrorCounts())
-                result.byCategory[u.entry.category] = (old.characters + c, old.words + w)
-            }
+        set.forEachOutput(of: network) { u, steps, row in
+            var decoder = GreedyCTCDecoder()
+            for s in 0..<steps { decoder.accept(logProbs: row(s)) }
+            let reference = TokenSet.normalize(u.entry.text), hypothesis = tokens.decode(decoder.labels)
+            let c = ErrorCounts.characters(reference: reference, hypothesis: hypothesis)
+            let w = ErrorCounts.words(reference: reference, hypothesis: hypothesis)
+            result.characters = result.characters + c
+            result.words = result.words + w
+            let old = result.byCategory[u.entry.category] ?? (ErrorCounts(), ErrorCounts())
+            result.byCategory[u.entry.category] = (old.characters + c, old.words + w)
         }
         return result
     }

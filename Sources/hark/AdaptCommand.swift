@@ -81,11 +81,11 @@ struct AdaptCommand: ParsableCommand {
         if !keywords.isEmpty {
             var eval = Evaluation(network: adapted.network, tokens: adapted.tokens, features: adapted.features)
             eval.keywords = keywords.map { Keyword($0) }
-            let scores = try eval.peakKeywordScores(takes + mixed)
+            let (_, decoded) = try eval.run(takes + mixed, modelName: out, manifestName: takesPath)
             for (k, keyword) in keywords.enumerated() {
                 var positive: [Float] = [], negative: [Float] = []
-                for (i, e) in (takes + mixed).enumerated() {
-                    if Evaluation.contains(e.text, keyword: keyword) > 0 { positive.append(scores[i][k]) } else { negative.append(scores[i][k]) }
+                for d in decoded {
+                    if Evaluation.contains(d.entry.text, keyword: keyword) > 0 { positive.append(d.peaks[k]) } else { negative.append(d.peaks[k]) }
                 }
                 let t = Self.threshold(positive: positive, negative: negative)
                 thresholds[keyword] = t

@@ -119,9 +119,8 @@ struct EvalCommand: ParsableCommand {
                   + (c.vocabulary ?? "–").padding(toLength: 16, withPad: " ", startingAt: 0) + " \(pct(c.constrainedCER))  \(pct(c.constrainedWER))")
         }
         if let target = falseAlarmTarget, !eval.keywords.isEmpty {
-            let peaks = try eval.peakKeywordScores(entries)
             for (k, keyword) in eval.keywords.enumerated() {
-                let r = Self.recall(atFalseAlarms: target, peaks: peaks.map { $0[k] }, entries: entries,
+                let r = Self.recall(atFalseAlarms: target, peaks: decoded.map { $0.peaks[k] }, entries: entries,
                                     seconds: decoded.map(\.seconds), keyword: keyword.text)
                 print(String(format: "keyword '%@' at ≤ %.2f false alarms per hour: recall %.1f%% (threshold %.2f, %d false alarms in %.2f h)",
                              keyword.text, target, 100 * r.recall, r.threshold, r.falseAlarms, r.hours))
