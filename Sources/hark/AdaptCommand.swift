@@ -67,9 +67,7 @@ struct AdaptCommand: ParsableCommand {
         let run = try TrainingRun(config: settings, output: out)
         run.initialNetwork = base.network
         run.metadata = ["adapted_from": base.path, "adapted_with": samples]
-        let tty = Terminal.stderrIsTTY
-        run.progress = { line in if tty { Terminal.write(stderrLine: "\r\u{1B}[K" + line) } }
-        run.log = { line in Terminal.write(stderrLine: (tty ? "\r\u{1B}[K" : "") + line + "\n") }
+        showProgress(of: run)
         let train = Array(repeating: takes, count: `repeat`).flatMap { $0 } + mixed
         Terminal.note("adapting \(base.path) on \(takes.count) takes × \(`repeat`) + \(mixed.count) synthetic utterances")
         _ = try run.run(train: train, dev: nil, resume: false)

@@ -36,11 +36,7 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .long, help: "Score added per word.") var wordBonus: Float = BeamSearchConfig().wordBonus
     @Option(name: .long, help: "Score added per character of a phrase (phrase lists).") var phraseBonus: Float = BeamSearchConfig().phraseCharacterBonus
 
-    @Option(name: .long, help: ArgumentHelp("Keyword to spot (repeat for several).", valueName: "text"))
-    var keyword: [String] = []
-
-    @Option(name: .long, help: ArgumentHelp("Threshold: one for all keywords or one per --keyword (default: the model's tuned one, else 0.22).", valueName: "score"))
-    var threshold: [Float] = []
+    @OptionGroup var keywords: KeywordOptions
 
     @Option(name: .long, help: "Keyword score: ratio (to the best free path) or posterior.") var scoring: KeywordSpotter.Scoring = .ratio
     @Option(name: .long, help: ArgumentHelp("Also report each keyword's recall at the lowest threshold with at most this many false alarms per hour.",
@@ -52,9 +48,6 @@ struct EvalCommand: ParsableCommand {
     var details: String?
 
     func validate() throws {
-        guard threshold.isEmpty || threshold.count == 1 || threshold.count == keyword.count else {
-            throw ValidationError("give one --threshold for all keywords or one per --keyword")
-        }
         guard beam >= 1 else { throw ValidationError("--beam must be at least 1") }
         for (option, list) in [("--words", words), ("--phrases", phrases)] {
             for spec in list where spec.firstIndex(of: "=").map({ $0 == spec.startIndex }) ?? true {
@@ -84,12 +77,7 @@ struct EvalCommand: ParsableCommand {
         eval.beam.phraseCharacterBonus = phraseBonus
         eval.threads = threads
         eval.spotter.scoring = scoring
-        for (i, k) in keyword.enumerated() {
-            let tuned = model.keywordThresholds[Keyword(k).text] ?? KeywordSpotter.defaultThreshold
-            let kw = Keyword(k, threshold: threshold.isEmpty ? tuned : threshold[threshold.count == 1 ? 0 : i])
-            do { _ = try model.tokens.encode(kw.text) } catch { throw ValidationError("--keyword '\(k)': \(error)") }
-            eval.keywords.append(kw)
-        }
+        eval.keywords = try keywords.keywords(for: model)
         let tty = Terminal.stderrIsTTY
         let (report, decoded) = try eval.run(entries, modelName: model.path, manifestName: manifest) { done, total in
             if tty, done % 50 == 0 || done == total { Terminal.write(stderrLine: "\r\u{1B}[Kfeatures \(done)/\(total)") }

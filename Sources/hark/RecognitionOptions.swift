@@ -1,6 +1,7 @@
 import ArgumentParser
 import Decoding
 import Foundation
+import ModelTraining
 import Recognizer
 
 /// `--model`, shared by every command that recognizes.
@@ -65,6 +66,50 @@ struct DecoderOptions: ParsableArguments {
         config.endpoint.trailingSilence = trailingSilence
         config.endpoint.maxUtterance = maxUtterance
     }
+}
+
+/// `--keyword` and `--threshold`, shared by the commands that spot keywords.
+struct KeywordOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("A keyword or phrase to spot (repeat for several).", valueName: "text"))
+    var keyword: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("Score threshold 0–1: one for all keywords, or one per --keyword in order (default: the model's tuned one, else 0.22, chosen on dev).",
+                                            valueName: "score"))
+    var threshold: [Float] = []
+
+    func validate() throws {
+        guard threshold.isEmpty || threshold.count == 1 || threshold.count == keyword.count else {
+            throw ValidationError("give one --threshold for all keywords or one per --keyword (\(keyword.count)), not \(threshold.count)")
+        }
+        for t in threshold where !(t > 0 && t <= 1) {
+            throw ValidationError("--threshold must be in (0, 1], not \(t)")
+        }
+    }
+
+    /// The keywords, each with its threshold: the one given, else the one `hark adapt` stored in
+    /// the model, else the default. A keyword that is empty or that the model cannot spell is an
+    /// error naming it.
+    func keywords(for model: RecognitionModel) throws -> [Keyword] {
+        try keyword.enumerated().map { i, k in
+            let text = Keyword(k).text
+            let t = threshold.isEmpty ? (model.keywordThresholds[text] ?? KeywordSpotter.defaultThreshold)
+                                      : threshold[threshold.count == 1 ? 0 : i]
+            guard !text.isEmpty else { throw ValidationError("--keyword '\(k)' is empty") }
+            do { _ = try model.tokens.encode(text) } catch { throw ValidationError("--keyword '\(k)': \(error)") }
+            return Keyword(k, threshold: t)
+        }
+    }
+}
+
+/// Progress of a training run on stderr: on a terminal one line rewritten in place, in a log one
+/// line every 30 s; finished lines (epochs, notes) always.
+func showProgress(of run: TrainingRun) {
+    let tty = Terminal.stderrIsTTY
+    let throttle = Throttle(seconds: 30)
+    run.progress = { line in
+        if tty { Terminal.write(stderrLine: "\r\u{1B}[K" + line) } else if throttle.ready() { Terminal.write(stderrLine: line + "\n") }
+    }
+    run.log = { line in Terminal.write(stderrLine: (tty ? "\r\u{1B}[K" : "") + line + "\n") }
 }
 
 /// Errors in files named by options become validation errors that name the option.

@@ -20,12 +20,7 @@ struct SpotCommand: ParsableCommand {
     @OptionGroup var input: InputOptions
     @OptionGroup var model: ModelOptions
 
-    @Option(name: .long, help: ArgumentHelp("A keyword or phrase to spot (repeat for several).", valueName: "text"))
-    var keyword: [String] = []
-
-    @Option(name: .long, help: ArgumentHelp("Score threshold 0–1: one for all keywords, or one per --keyword in order (default: the model's tuned one, else 0.22, chosen on dev).",
-                                            valueName: "score"))
-    var threshold: [Float] = []
+    @OptionGroup var keywords: KeywordOptions
 
     @Option(name: .long, help: "Seconds after a hit during which the same keyword cannot fire again.")
     var refractory: Double = 1.0
@@ -37,13 +32,7 @@ struct SpotCommand: ParsableCommand {
     var stats: Double?
 
     func validate() throws {
-        guard !keyword.isEmpty else { throw ValidationError("give at least one --keyword") }
-        guard threshold.isEmpty || threshold.count == 1 || threshold.count == keyword.count else {
-            throw ValidationError("give one --threshold for all keywords or one per --keyword (\(keyword.count)), not \(threshold.count)")
-        }
-        for t in threshold where !(t > 0 && t <= 1) {
-            throw ValidationError("--threshold must be in (0, 1], not \(t)")
-        }
+        guard !keywords.keyword.isEmpty else { throw ValidationError("give at least one --keyword") }
         guard refractory >= 0, refractory.isFinite else { throw ValidationError("--refractory must be zero or more seconds") }
         if let stats, !(stats > 0 && stats.isFinite) { throw ValidationError("--stats must be a positive number of seconds") }
     }
@@ -74,14 +63,7 @@ struct SpotCommand: ParsableCommand {
         var config = RecognizerConfig()
         config.transcribe = false
         config.spotter.refractorySteps = Int((refractory / model.stepSeconds).rounded())
-        for (i, k) in keyword.enumerated() {
-            let tuned = model.keywordThresholds[Keyword(k).text]
-            let t = threshold.isEmpty ? (tuned ?? KeywordSpotter.defaultThreshold) : threshold[threshold.count == 1 ? 0 : i]
-            let kw = Keyword(k, threshold: t)
-            guard !kw.text.isEmpty else { throw ValidationError("--keyword '\(k)' is empty") }
-            do { _ = try model.tokens.encode(kw.text) } catch { throw ValidationError("--keyword '\(k)': \(error)") }
-            config.keywords.append(kw)
-        }
+        config.keywords = try keywords.keywords(for: model)
         let source = try input.open()
         let recognizer = try Recognizer(model: model, config: config)
         recognizer.statsInterval = stats

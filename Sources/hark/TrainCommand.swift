@@ -52,13 +52,7 @@ struct TrainCommand: ParsableCommand {
         let trainEntries = try Manifest.load(train)
         let devEntries = try dev.map { try Manifest.load($0) }
         let run = try TrainingRun(config: settings, output: out)
-        let tty = Terminal.stderrIsTTY
-        // On a terminal the progress line is rewritten in place; in a log, one line every 30 s.
-        let throttle = Throttle(seconds: 30)
-        run.progress = { line in
-            if tty { Terminal.write(stderrLine: "\r\u{1B}[K" + line) } else if throttle.ready() { Terminal.write(stderrLine: line + "\n") }
-        }
-        run.log = { line in Terminal.write(stderrLine: (tty ? "\r\u{1B}[K" : "") + line + "\n") }
+        showProgress(of: run)
         let summary = try run.run(train: trainEntries, dev: devEntries, resume: resume)
         if let dev = summary.lastDev {
             print("dev after the last epoch (the saved model is the best epoch's):")
