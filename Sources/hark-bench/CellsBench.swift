@@ -1,4 +1,3 @@
-import CRoofline
 import Cells
 import Dispatch
 
@@ -61,23 +60,8 @@ enum CellsBench {
         let n = 2_000
 
         // Roofline: the same matrix-vector products with the plain C loop.
-        var mats: [(rows: Int, cols: Int)] = []
-        for s in shape.config.layers {
-            mats.append((s.gateRows, s.inputSize))
-            mats.append((s.gateRows, s.outputSize))
-            if s.projectionSize > 0 { mats.append((s.projectionSize, s.hiddenSize)) }
-        }
-        mats.append((shape.config.outputSize, shape.config.lastSize))
-        let weights = mats.map { m in (0..<(m.rows * m.cols)).map { _ in Float(rng.uniform(-0.1, 0.1)) } }
-        let x = (0..<2_048).map { _ in Float(rng.uniform(-1, 1)) }
-        var y = [Float](repeating: 0, count: 2_048)
-        func roof(steps: Int) {
-            for _ in 0..<steps {
-                for (m, w) in zip(mats, weights) {
-                    hark_roofline_matvec(w, x, &y, Int32(m.rows), Int32(m.cols))
-                }
-            }
-        }
+        var roofline = Roofline(shape.config, seed: 3)
+        func roof(steps: Int) { roofline.run(steps: steps) }
         roof(steps: 200)
         // Alternate Hark and roofline rounds so both see the same machine conditions; keep each
         // one's best round. Allocations are counted over all of Hark's rounds.

@@ -1,4 +1,3 @@
-import CRoofline
 import Cells
 import Decoding
 import Foundation
@@ -38,23 +37,11 @@ enum RecognizerBench {
                      Mode(name: "dictation, open vocabulary (beam 12)", config: open),
                      Mode(name: "dictation, digit word list (beam 12)", config: words)]
         let speech = try audio(recording, seconds: 600)
-        let hops = Double(speech.count) / 160
 
         // The matrix-vector limit of the model's shapes, per hop (a step covers `stride` hops).
         let c = model.network.config
-        var mats: [(rows: Int, cols: Int)] = []
-        for s in c.layers {
-            mats.append((s.gateRows, s.inputSize))
-            mats.append((s.gateRows, s.outputSize))
-        }
-        mats.append((c.outputSize, c.lastSize))
-        var rng = SeededGenerator(seed: 3)
-        let weights = mats.map { m in (0..<(m.rows * m.cols)).map { _ in Float(rng.uniform(-0.1, 0.1)) } }
-        let x = (0..<2_048).map { _ in Float(rng.uniform(-1, 1)) }
-        var y = [Float](repeating: 0, count: 2_048)
-        let roof = Measure.best(repeats: 5) {
-            for _ in 0..<2_000 { for (m, w) in zip(mats, weights) { hark_roofline_matvec(w, x, &y, Int32(m.rows), Int32(m.cols)) } }
-        } / 2_000 / Double(c.stride)
+        var roofline = Roofline(c, seed: 3)
+        let roof = Measure.best(repeats: 5) { roofline.run(steps: 2_000) } / 2_000 / Double(c.stride)
 
         print("Model: \(path) (\(c.layers.count)×\(c.layers[0].hiddenSize) \(c.layers[0].kind.rawValue.uppercased()), "
               + "\(c.parameterCount) parameters); 600 s of speech (\(recording) looped, 1 s pauses), 10 ms blocks.")
@@ -78,7 +65,6 @@ enum RecognizerBench {
             }
         }
         print("| matrix-vector limit of the same shapes (C, -O3 -march=native) | \(fmt(roof * 1e6, 2)) µs | | | | \(fmt(roof * 100, 5)) | |")
-        _ = hops
         print()
 
 
@@ -143,13 +129,7 @@ enum RecognizerBench {
         }
         let hourTime = Measure.now() - t0
         // Least-squares slope over minutes 5–60 (after the first buffers settle), in MB per hour.
-        let tail = Array(samples.dropFirst(1))
-        let count = Double(tail.count)
-        var mx = 0.0, my = 0.0
-        for (t, v) in tail { mx += t / count; my += v / count }
-        var sxy = 0.0, sxx = 0.0
-        for (t, v) in tail { sxy += (t - mx) * (v - my); sxx += (t - mx) * (t - mx) }
-        let slope = sxy / sxx * 60
+        let slope = Measure.slope(Array(samples.dropFirst(1))) * 60
         print("| one hour of audio, spotting + dictation (a fresh process: model, recognizer, 1 s clip) | value |")
         print("|---|---|")
         print("| peak RSS (whole process) | \(fmt(peak, 1)) MB |")

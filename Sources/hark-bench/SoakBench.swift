@@ -82,15 +82,7 @@ enum SoakBench {
         recognizer.finish { _ in }
         let exact = recognizer.stats.audioSeconds * 16_000
         let tail = rss.filter { $0.0 >= 1 }
-        var slope = 0.0
-        if tail.count > 2 {
-            let n = Double(tail.count)
-            var mx = 0.0, my = 0.0
-            for (t, v) in tail { mx += t / n; my += v / n }
-            var sxy = 0.0, sxx = 0.0
-            for (t, v) in tail { sxy += (t - mx) * (v - my); sxx += (t - mx) * (t - mx) }
-            slope = sxy / sxx
-        }
+        let slope = tail.count > 2 ? Measure.slope(tail) : 0
         print("| soak: \(fmt(hours, 1)) h of audio, keyword '\(keyword)' | value |")
         print("|---|---|")
         print("| compute (one core) | \(fmt(elapsed, 1)) s, real-time factor \(fmt(elapsed / (hours * 3600), 5)) |")
