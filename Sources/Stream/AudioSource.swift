@@ -40,6 +40,13 @@ public struct CaptureLosses: Equatable, Sendable {
 
     public init() {}
     public var totalSamplesLost: Int64 { samplesLostInDevice + samplesDroppedInRing }
+
+    /// Adds another source's losses (a device that was replaced, say).
+    public mutating func add(_ other: CaptureLosses) {
+        overruns += other.overruns
+        samplesLostInDevice += other.samplesLostInDevice
+        samplesDroppedInRing += other.samplesDroppedInRing
+    }
 }
 
 extension AudioSource {

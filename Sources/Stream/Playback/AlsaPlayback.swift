@@ -6,6 +6,7 @@ import Glibc
 /// rate; `delaySeconds` says how long the samples written so far still wait before they sound.
 public final class AlsaPlayback {
     public let device: String
+    public let sampleRate: Int
     private let handle: OpaquePointer
 
     /// Opens `device` for playback through ALSA's simple API (`snd_pcm_set_params`, with
@@ -13,6 +14,7 @@ public final class AlsaPlayback {
     public init(device: String, sampleRate: Int = 16_000, latency: Double = 0.04) throws(AudioError) {
         _ = Alsa.quiet
         self.device = device
+        self.sampleRate = sampleRate
         var pcm: OpaquePointer?
         try Alsa.check({ snd_pcm_open(&pcm, device, SND_PCM_STREAM_PLAYBACK, 0) }, or: Alsa.openError(device: device))
         guard let pcm else { throw .deviceFailed(device: device, operation: "open", message: "no handle returned") }
@@ -50,6 +52,6 @@ public final class AlsaPlayback {
     /// Seconds until the last sample written so far is played (`snd_pcm_delay`), 0 if unknown.
     public var delaySeconds: Double {
         var frames: snd_pcm_sframes_t = 0
-        return snd_pcm_delay(handle, &frames) == 0 ? Double(max(frames, 0)) / 16_000 : 0
+        return snd_pcm_delay(handle, &frames) == 0 ? Double(max(frames, 0)) / Double(sampleRate) : 0
     }
 }

@@ -9,15 +9,17 @@ public final class ReconnectingSource: AudioSource, @unchecked Sendable {
     public let sampleRate: Int
     private let open: () throws -> AudioSource
     private let report: (String) -> Void
-    private var current: AudioSource?
+    private let lock = NSLock()
+    private var guarded: AudioSource?
+    /// The open device, if any; read by `requestStop` from other threads, hence the lock.
+    private var current: AudioSource? {
+        get { lock.withLock { guarded } }
+        set { lock.withLock { guarded = newValue } }
+    }
     private var earlier = CaptureLosses()       // losses of the sources before the current one
     private var gapSamples: Int64 = 0
     private var delivered: Int64 = 0
     private let stopRequested = Atomic<Bool>(false)
-    private let lock = NSLock()                  // guards `shared`, the current source for requestStop
-    private var shared: AudioSource?
-    /// Times the device came back.
-    public private(set) var reconnections = 0
 
     /// `open` makes a new device source; `report` gets one line per loss and recovery.
     public init(name: String, sampleRate: Int = 16_000, open: @escaping () throws -> AudioSource,
@@ -26,20 +28,14 @@ public final class ReconnectingSource: AudioSource, @unchecked Sendable {
         self.sampleRate = sampleRate
         self.open = open
         self.report = report
-        let first = try open()                   // the first open must work: a wrong name is a user error
-        current = first
-        lock.withLock { shared = first }
+        guarded = try open()                     // the first open must work: a wrong name is a user error
     }
 
     public var position: Int64 { delivered }
 
     public var losses: CaptureLosses {
         var l = earlier
-        if let c = current?.losses {
-            l.overruns += c.overruns
-            l.samplesLostInDevice += c.samplesLostInDevice
-            l.samplesDroppedInRing += c.samplesDroppedInRing
-        }
+        if let c = current?.losses { l.add(c) }
         l.samplesLostInDevice += gapSamples
         return l
     }
@@ -54,12 +50,8 @@ public final class ReconnectingSource: AudioSource, @unchecked Sendable {
                 } catch {
                     if stopRequested.load(ordering: .acquiring) { return 0 }
                     report("\(name): \(error); reconnecting")
-                    let l = c.losses
-                    earlier.overruns += l.overruns
-                    earlier.samplesLostInDevice += l.samplesLostInDevice
-                    earlier.samplesDroppedInRing += l.samplesDroppedInRing
+                    earlier.add(c.losses)
                     current = nil
-                    lock.withLock { shared = nil }
                 }
             }
             let lostAt = MonotonicClock.now()
@@ -74,8 +66,6 @@ public final class ReconnectingSource: AudioSource, @unchecked Sendable {
                 do {
                     let s = try open()
                     current = s
-                    lock.withLock { shared = s }
-                    reconnections += 1
                     let gap = MonotonicClock.now() - lostAt
                     gapSamples += Int64(gap * Double(sampleRate))
                     report("\(name): reconnected after \((gap * 10).rounded() / 10) s")
@@ -88,7 +78,6 @@ public final class ReconnectingSource: AudioSource, @unchecked Sendable {
 
     public func requestStop() {
         stopRequested.store(true, ordering: .releasing)
-        let c = lock.withLock { shared }
-        c?.requestStop()
+        current?.requestStop()
     }
 }
