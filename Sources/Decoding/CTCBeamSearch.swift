@@ -256,22 +256,13 @@ public final class CTCBeamSearch {
             }
         }
         guard let best else { return .empty }
-        let labels = phraseLabels[best.index], v = tokens.count
-        var words: [DecodedWord] = [], current: [(Int, Float)] = [], text = ""
-        func flush() {
-            guard let first = current.first, let last = current.last else { return }
-            let mean = current.reduce(Float(0)) { $0 + $1.1 } / Float(current.count)
-            words.append(DecodedWord(text: String(text.split(separator: " ").last ?? ""), firstStep: first.0, lastStep: last.0,
-                                     confidence: expf(mean)))
-            current.removeAll()
+        let v = tokens.count
+        let emitted = phraseLabels[best.index].enumerated().map { k, l in
+            Emission(label: Int32(l), step: best.steps[k], logProb: rows[best.steps[k] * v + l])
         }
-        for (k, l) in labels.enumerated() {
-            if Int32(l) == space { flush(); text.append(" "); continue }
-            text.append(contentsOf: tokens.tokens[l])
-            current.append((best.steps[k], rows[best.steps[k] * v + l]))
-        }
-        flush()
-        return Hypothesis(text: text, words: words, stableCharacters: text.count, score: best.score)
+        var h = hypothesis(emitted, score: best.score)
+        h.stableCharacters = h.text.count
+        return h
     }
 
     /// The bonus a prefix earns by ending here, or nil when the grammar does not allow it to end.
@@ -322,18 +313,27 @@ public final class CTCBeamSearch {
            lexicon.nodes[Int(last.trie)].entry < 0 {
             while let l = path.last, l.label != space { path.removeLast() }
         }
+        return hypothesis(path.map { Emission(label: $0.label, step: Int($0.step), logProb: $0.logProb) }, score: score)
+    }
+
+    /// A label on the chosen path, with the step it was emitted at and its log-posterior there.
+    private struct Emission { var label: Int32; var step: Int; var logProb: Float }
+
+    /// Text and words of a path of emissions: words split at spaces, each timed by its first and
+    /// last character and scored by the geometric mean of their posteriors.
+    private func hypothesis(_ path: [Emission], score: Float) -> Hypothesis {
         var text = "", words: [DecodedWord] = []
-        var current: [Node] = []
+        var current: [Emission] = []
         func flush() {
             guard let first = current.first, let last = current.last else { return }
             let mean = current.reduce(Float(0)) { $0 + $1.logProb } / Float(current.count)
             words.append(DecodedWord(text: String(current.compactMap { tokens.tokens[Int($0.label)].first }),
-                                     firstStep: Int(first.step), lastStep: Int(last.step), confidence: expf(mean)))
+                                     firstStep: first.step, lastStep: last.step, confidence: expf(mean)))
             current.removeAll()
         }
-        for node in path {
-            text.append(contentsOf: tokens.tokens[Int(node.label)])
-            if node.label == space { flush() } else { current.append(node) }
+        for e in path {
+            text.append(contentsOf: tokens.tokens[Int(e.label)])
+            if e.label == space { flush() } else { current.append(e) }
         }
         flush()
         if text.hasSuffix(" ") { text.removeLast() }
