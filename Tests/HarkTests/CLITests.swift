@@ -19,7 +19,39 @@ struct CLITests {
 
     struct Result { var status: Int32; var out: String; var err: String }
 
-    static func run(_ args: [String], env: [String: String] = [:]) throws -> Result {
+    /// A running `hark`: its stdout and stderr are read as they come (so a chatty process never
+    /// blocks on a full pipe) and collected for `finish`.
+    final class Running: @unchecked Sendable {
+        let process: Process
+        private let group = DispatchGroup()
+        private var out = Data(), err = Data()
+
+        init(_ process: Process, out: Pipe, err: Pipe) {
+            self.process = process
+            for (pipe, isOut) in [(out, true), (err, false)] {
+                group.enter()
+                DispatchQueue.global().async { [self] in
+                    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+                    if isOut { self.out = data } else { self.err = data }
+                    group.leave()
+                }
+            }
+        }
+
+        /// Waits for the exit; a process still running after `timeout` seconds is killed and the
+        /// hang recorded as a failure, so a stuck command cannot stall the test run.
+        func finish(timeout: Double = 120) -> Result {
+            let deadline = Date().addingTimeInterval(timeout)
+            while process.isRunning && Date() < deadline { usleep(20_000) }
+            if process.isRunning { process.terminate(); Issue.record("hark did not exit within \(timeout) s") }
+            process.waitUntilExit()
+            group.wait()
+            return Result(status: process.terminationStatus, out: String(decoding: out, as: UTF8.self), err: String(decoding: err, as: UTF8.self))
+        }
+    }
+
+    /// Starts `hark` with `args`, the environment extended by `env`, and stdin empty.
+    static func start(_ args: [String], env: [String: String] = [:]) throws -> Running {
         let p = Process()
         p.executableURL = hark
         p.arguments = args
@@ -29,9 +61,11 @@ struct CLITests {
         p.standardError = err
         p.standardInput = FileHandle.nullDevice
         try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Result(status: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
+        return Running(p, out: out, err: err)
+    }
+
+    static func run(_ args: [String], env: [String: String] = [:]) throws -> Result {
+        try start(args, env: env).finish()
     }
 
     /// A few seconds of a tone as raw S16 for the ALSA file device, and as WAV.

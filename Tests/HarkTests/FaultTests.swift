@@ -33,35 +33,6 @@ struct FaultTests {
         }
     }
 
-    struct Running {
-        let process: Process
-        let out: Pipe
-        let err: Pipe
-        /// Waits for the exit; a process still running after `timeout` seconds is killed (a hang
-        /// is a failure, not a stuck test run).
-        func finish(timeout: Double = 30) -> (status: Int32, out: String, err: String) {
-            let deadline = Date().addingTimeInterval(timeout)
-            while process.isRunning && Date() < deadline { usleep(20_000) }
-            if process.isRunning { process.terminate(); Issue.record("hark did not exit within \(timeout) s") }
-            process.waitUntilExit()
-            return (process.terminationStatus, String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self),
-                    String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
-        }
-    }
-
-    static func start(_ args: [String], env: [String: String]) throws -> Running {
-        let p = Process()
-        p.executableURL = CLITests.hark
-        p.arguments = args
-        p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        return Running(process: p, out: out, err: err)
-    }
-
     static func finals(_ out: String) -> [[String: Any]] {
         out.split(separator: "\n").compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] }
             .filter { $0["type"] as? String == "final" }
@@ -72,11 +43,11 @@ struct FaultTests {
         let pulse = try PulseServer()
         defer { pulse.stop() }
         let (first, _) = try Self.speech(splitAt: 2.2)
-        let run = try Self.start(["listen", "--device", "pulse", "--words", Self.digits, "--json"], env: pulse.environment)
+        let run = try CLITests.start(["listen", "--device", "pulse", "--words", Self.digits, "--json"], env: pulse.environment)
         usleep(500_000)
         try Self.play(first, into: pulse.pipePath)       // mid-utterance: no pause has ended it yet
         pulse.kill()
-        let r = run.finish()
+        let r = run.finish(timeout: 30)
         #expect(r.status == 1, "\(r.err)")
         #expect(Self.finals(r.out).count == 1, "the utterance in progress is finalized: \(r.out)")
         #expect(r.err.contains("'pulse'") && r.err.contains("failed during capture"), "\(r.err)")
@@ -88,7 +59,7 @@ struct FaultTests {
         defer { pulse.stop() }
         let (first, second) = try Self.speech(splitAt: 2.5)
         let seconds = Double(first.count + second.count) / 32_000
-        let run = try Self.start(["listen", "--device", "pulse", "--reconnect", "--seconds", String(seconds - 0.05),
+        let run = try CLITests.start(["listen", "--device", "pulse", "--reconnect", "--seconds", String(seconds - 0.05),
                                   "--words", Self.digits, "--json"], env: pulse.environment)
         usleep(500_000)
         try Self.play(first, into: pulse.pipePath)
@@ -97,7 +68,7 @@ struct FaultTests {
         try pulse.start()
         usleep(1_500_000)                                  // the first retry waits 0.5 s, the next 1 s
         try Self.play(second, into: pulse.pipePath)
-        let r = run.finish()
+        let r = run.finish(timeout: 30)
         #expect(r.status == 0, "\(r.err)")
         #expect(r.err.contains("reconnecting") && r.err.contains("reconnected after"), "\(r.err)")
         let finals = Self.finals(r.out)
@@ -115,12 +86,12 @@ struct FaultTests {
         let conf = VirtualAudio.folder.appendingPathComponent("jack.conf")
         try "pcm.jackmic { type jack capture_ports { 0 system:capture_1 } }".write(to: conf, atomically: true, encoding: .utf8)
         // The capture thread stalls for 0.7 s one second in (more than twice the 40 ms buffer).
-        let run = try Self.start(["spot", "--device", "jackmic", "--keyword", "okay robot", "--stats", "0.3"],
+        let run = try CLITests.start(["spot", "--device", "jackmic", "--keyword", "okay robot", "--stats", "0.3"],
                                  env: ["ALSA_CONFIG_PATH": "/usr/share/alsa/alsa.conf:\(conf.path)",
                                        "HARK_TEST_STALL_CAPTURE": "1.0:0.7"])
         usleep(4_000_000)
         kill(run.process.processIdentifier, SIGTERM)
-        let r = run.finish()
+        let r = run.finish(timeout: 30)
         #expect(r.status == 0, "\(r.err)")
         let stats = r.err.split(separator: "\n").compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] }
         let last = stats.last ?? [:]
@@ -136,11 +107,11 @@ struct FaultTests {
         let pulse = try PulseServer()
         defer { pulse.stop() }
         let (first, _) = try Self.speech(splitAt: 2.0)
-        let run = try Self.start(["listen", "--device", "pulse", "--words", Self.digits, "--json"], env: pulse.environment)
+        let run = try CLITests.start(["listen", "--device", "pulse", "--words", Self.digits, "--json"], env: pulse.environment)
         usleep(500_000)
         try Self.play(first, into: pulse.pipePath)
         kill(run.process.processIdentifier, SIGINT)
-        let r = run.finish()
+        let r = run.finish(timeout: 30)
         #expect(r.status == 0, "\(r.err)")
         #expect(Self.finals(r.out).count == 1, "\(r.out)")
     }
