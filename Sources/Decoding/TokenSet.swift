@@ -1,5 +1,6 @@
 /// The output classes of a character model: index 0 is CTC's blank, the rest are characters
-/// (space included). Text the model cannot spell is an error that names the character, so a user
+/// (space included): English letters, or any single characters a model was trained on (one per
+/// phoneme, say). Text the model cannot spell is an error that names the character, so a user
 /// who asks for a keyword like "café" learns why instead of getting silence.
 public struct TokenSet: Equatable, Sendable {
     public static let blankSymbol = "<blank>"
@@ -8,7 +9,7 @@ public struct TokenSet: Equatable, Sendable {
     private let index: [Character: Int]
 
     /// Hark's English character set: blank, space, apostrophe, a–z.
-    public static let english = try! TokenSet(tokens: [blankSymbol, " ", "'"] + "abcdefghijklmnopqrstuvwxyz".map(String.init))
+    public static let english = try! TokenSet(tokens: [blankSymbol] + TokenError.englishLetters.map(String.init))
 
     public init(tokens: [String]) throws(TokenError) {
         guard tokens.first == Self.blankSymbol || tokens.first == "_" else { throw .noBlank }
@@ -31,7 +32,7 @@ public struct TokenSet: Equatable, Sendable {
     public func encode(_ text: String) throws(TokenError) -> [Int] {
         var labels: [Int] = []
         for c in Self.normalize(text) {
-            guard let i = index[c] else { throw .cannotSpell(character: c, text: text) }
+            guard let i = index[c] else { throw .cannotSpell(character: c, text: text, known: String(tokens.dropFirst().joined())) }
             labels.append(i)
         }
         return labels
@@ -47,17 +48,21 @@ public struct TokenSet: Equatable, Sendable {
 }
 
 public enum TokenError: Error, Equatable, CustomStringConvertible, Sendable {
+    fileprivate static let englishLetters = " 'abcdefghijklmnopqrstuvwxyz"
     case noBlank
     case notACharacter(String)
     case duplicate(String)
-    case cannotSpell(character: Character, text: String)
+    case cannotSpell(character: Character, text: String, known: String)
 
     public var description: String {
         switch self {
         case .noBlank: "the token set must start with the blank ('<blank>')"
         case let .notACharacter(t): "token '\(t)' is not a single character"
         case let .duplicate(t): "token '\(t)' appears twice"
-        case let .cannotSpell(c, text): "the model cannot spell '\(c)' (in \"\(text)\"); it knows lowercase letters, space and apostrophe"
+        case let .cannotSpell(c, text, known):
+            known == Self.englishLetters
+                ? "the model cannot spell '\(c)' (in \"\(text)\"); it knows lowercase letters, space and apostrophe"
+                : "the model cannot spell '\(c)' (in \"\(text)\"); its tokens are \"\(known)\""
         }
     }
 }

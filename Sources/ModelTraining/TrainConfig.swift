@@ -1,4 +1,5 @@
 import Cells
+import Decoding
 
 /// Everything `hark train` is told, with documented defaults. Read from a JSON file (`--config`)
 /// whose keys are these names; command-line options override it.
@@ -32,8 +33,18 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     public var timeMaskFraction: Double = 0.05
     public var seed: UInt64 = 1
     public var threads: Int = 2
+    /// The model's output tokens after the blank, one character each; nil means Hark's English
+    /// characters (space, apostrophe, a–z). Any single characters work, so a phoneme model is a
+    /// token set of one character per phoneme and transcripts written in them.
+    public var tokens: [String]? = nil
 
     public init() {}
+
+    /// The token set this configuration trains.
+    public func tokenSet() throws(TokenError) -> TokenSet {
+        guard let tokens else { return .english }
+        return try TokenSet(tokens: [TokenSet.blankSymbol] + tokens)
+    }
 
     public func validate() throws(TrainConfigError) {
         func bad(_ key: String, _ why: String) -> TrainConfigError { TrainConfigError(key: key, reason: why) }
@@ -56,6 +67,43 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         guard timeMasks >= 0, timeMaskFraction >= 0, timeMaskFraction < 0.5 else {
             throw bad("timeMaskFraction", "needs 0 ≤ fraction < 0.5")
         }
+        do { _ = try tokenSet() } catch { throw bad("tokens", "are not a token set: \(error)") }
+    }
+}
+
+extension TrainConfig {
+    private enum CodingKeys: String, CodingKey, CaseIterable {
+        case kind, layers, hidden, projection, stack, stride, bands, epochs, batchSize, learningRate, clipNorm, patience,
+             halveOnPlateau, frequencyMasks, frequencyMaskWidth, timeMasks, timeMaskFraction, seed, threads, tokens
+    }
+
+    /// A config file may give any subset of the keys (the rest keep their defaults); a key that is
+    /// not a setting is an error that names it, so a misspelt "epoch" is not silently ignored.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let known = Set(CodingKeys.allCases.map(\.stringValue))
+        let all = try decoder.container(keyedBy: AnyKey.self)
+        if let unknown = all.allKeys.map(\.stringValue).first(where: { !known.contains($0) }) {
+            throw TrainConfigError(key: unknown, reason: "is unknown (known: \(known.sorted().joined(separator: ", ")))")
+        }
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        func read<T: Decodable>(_ key: CodingKeys, _ value: inout T) throws {
+            if let v = try c.decodeIfPresent(T.self, forKey: key) { value = v }
+        }
+        try read(.kind, &kind); try read(.layers, &layers); try read(.hidden, &hidden); try read(.projection, &projection)
+        try read(.stack, &stack); try read(.stride, &stride); try read(.bands, &bands); try read(.epochs, &epochs)
+        try read(.batchSize, &batchSize); try read(.learningRate, &learningRate); try read(.clipNorm, &clipNorm)
+        try read(.patience, &patience); try read(.halveOnPlateau, &halveOnPlateau); try read(.frequencyMasks, &frequencyMasks)
+        try read(.frequencyMaskWidth, &frequencyMaskWidth); try read(.timeMasks, &timeMasks)
+        try read(.timeMaskFraction, &timeMaskFraction); try read(.seed, &seed); try read(.threads, &threads)
+        tokens = try c.decodeIfPresent([String].self, forKey: .tokens)
+    }
+
+    private struct AnyKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
     }
 }
 

@@ -50,7 +50,7 @@ public final class TrainingRun {
 
     public func run(train: [ManifestEntry], dev: [ManifestEntry]?, resume: Bool) throws -> Summary {
         let start = Date()
-        let tokens = TokenSet.english
+        let tokens = try config.tokenSet()
         var featureConfig = LogMelConfig()
         featureConfig.melBands = config.bands
         let extractor = try LogMelSpectrogram(featureConfig)

@@ -140,7 +140,7 @@ struct EnrollCommand: ParsableCommand {
 extension FileHandle {
     convenience init(forWritingTo path: String, creating: Bool) throws {
         if creating && !FileManager.default.fileExists(atPath: path) {
-            FileManager.default.createFile(atPath: path, contents: nil)
+            _ = FileManager.default.createFile(atPath: path, contents: nil)  // failure shows up as the open below failing
         }
         try self.init(forWritingTo: URL(fileURLWithPath: path))
     }

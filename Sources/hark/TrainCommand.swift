@@ -34,8 +34,14 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         var settings = TrainConfig()
         if let config {
-            do { settings = try JSONDecoder().decode(TrainConfig.self, from: Data(contentsOf: URL(fileURLWithPath: config))) } catch {
-                throw ValidationError("--config \(config): \(error.localizedDescription)")
+            let data: Data
+            do { data = try Data(contentsOf: URL(fileURLWithPath: config)) } catch {
+                throw ValidationError("--config \(config): cannot be read (\(error.localizedDescription))")
+            }
+            do { settings = try JSONDecoder().decode(TrainConfig.self, from: data) } catch let error as DecodingError {
+                throw ValidationError("--config \(config): \(Self.describe(error))")
+            } catch {
+                throw ValidationError("--config \(config): \(error)")
             }
         }
         if let kind { settings.kind = kind }
@@ -64,6 +70,20 @@ struct TrainCommand: ParsableCommand {
         }
         print(String(format: "trained %d epochs on %.2f h in %.0f s; best model: %@", summary.epochsRun, summary.trainHours,
                      summary.seconds, out))
+    }
+
+    /// A JSON decoding failure in the words of the config file: which key, what was wrong.
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ c: DecodingError.Context) -> String {
+            c.codingPath.isEmpty ? "" : " at '\(c.codingPath.map(\.stringValue).joined(separator: "."))'"
+        }
+        switch error {
+        case let .typeMismatch(type, c), let .valueNotFound(type, c): return "expected \(type)\(path(c))"
+        case let .keyNotFound(key, c): return "missing '\(key.stringValue)'\(path(c))"
+        case let .dataCorrupted(c):
+            return c.codingPath.isEmpty ? "is not valid JSON" : "bad value\(path(c)): \(c.debugDescription)"
+        @unknown default: return "\(error)"
+        }
     }
 }
 

@@ -3,6 +3,7 @@ import Testing
 import TestSupport
 import Cells
 import Stream
+import Decoding
 @testable import ModelTraining
 
 /// `hark train` end to end on a corpus it can learn in seconds: a "tone alphabet" where a, b, c
@@ -135,5 +136,31 @@ struct TrainingRunTests {
         wrong.stride = 5
         #expect { _ = try TrainingRun(config: wrong, output: "/tmp/x") } throws: { ($0 as? TrainConfigError)?.key == "stride" }
     }
-}
 
+    @Test("a config file gives any subset of the settings, names an unknown key, and may set the token set")
+    func configFile() throws {
+        func decode(_ json: String) throws -> TrainConfig { try JSONDecoder().decode(TrainConfig.self, from: Data(json.utf8)) }
+        let partial = try decode(#"{"epochs": 3, "hidden": 64}"#)
+        var expected = TrainConfig()
+        expected.epochs = 3
+        expected.hidden = 64
+        #expect(partial == expected)
+        #expect(try decode("{}") == TrainConfig())
+        #expect { _ = try decode(#"{"epoch": 3}"#) } throws: { ($0 as? TrainConfigError)?.key == "epoch" }
+        // What `hark train` writes into a model's metadata reads back as the same settings.
+        var full = TrainConfig()
+        full.tokens = [" ", "θ", "ð", "a"]
+        #expect(try decode(String(decoding: JSONEncoder().encode(full), as: UTF8.self)) == full)
+        #expect(try full.tokenSet().tokens == ["<blank>", " ", "θ", "ð", "a"])
+        #expect(try TrainConfig().tokenSet() == .english)
+
+        var twoLetters = Self.settings(epochs: 1)
+        twoLetters.tokens = [" ", "a", "b"]
+        let train = try Manifest.load(Self.corpus("abc", count: 20, seed: 3))
+        #expect { _ = try TrainingRun(config: twoLetters, output: "/tmp/x").run(train: train, dev: nil, resume: false) } throws: {
+            "\($0)".contains("'c'")
+        }
+        twoLetters.tokens = ["ab"]
+        #expect { _ = try TrainingRun(config: twoLetters, output: "/tmp/x") } throws: { ($0 as? TrainConfigError)?.key == "tokens" }
+    }
+}
