@@ -23,12 +23,18 @@ enum RecognizerBench {
 
     struct Mode { let name: String; let config: RecognizerConfig }
 
-    static func run(model path: String, recording: String, vocabulary: String) throws {
-        Measure.pinToOneCore()
-        let model = try RecognitionModel(path: path)
+    /// Keyword spotting only, for the two keywords of the recording.
+    static var spotting: RecognizerConfig {
         var spot = RecognizerConfig()
         spot.transcribe = false
         spot.keywords = [Keyword("okay robot"), Keyword("play music")]
+        return spot
+    }
+
+    static func run(model path: String, recording: String, vocabulary: String) throws {
+        Measure.pinToOneCore()
+        let model = try RecognitionModel(path: path)
+        let spot = spotting
         var open = RecognizerConfig()
         open.keywords = []
         var words = RecognizerConfig()
@@ -67,7 +73,6 @@ enum RecognizerBench {
         print("| matrix-vector limit of the same shapes (C, -O3 -march=native) | \(fmt(roof * 1e6, 2)) µs | | | | \(fmt(roof * 100, 5)) | |")
         print()
 
-
         // Start-up: model file to the first network output, and ALSA open to the first frame.
         let s0 = Measure.now()
         let m = try RecognitionModel(path: path)
@@ -84,6 +89,61 @@ enum RecognizerBench {
         print("|---|---|")
         print("| load and check the model file | \(fmt((loaded - s0) * 1e3, 2)) ms |")
         print("| model loaded → first network output (compute; \(fmt(audioNeeded, 0)) ms of audio needed) | \(fmt((firstStep! - loaded) * 1e3, 2)) ms |")
+    }
+
+    /// The same keyword spotting, but fed as live capture feeds it: one 10 ms block per 10 ms of real
+    /// time, the thread idle in between. Once sleeping (`clock_nanosleep` to an absolute deadline,
+    /// as the capture thread's blocking read does), once spinning on the clock, and once spinning
+    /// after writing 64 MB, so that the cost of the idle time itself (weights leaving the caches,
+    /// the core dropping its clock) shows apart from the compute measured back to back above.
+    static func paced(model: RecognitionModel, config: RecognizerConfig, speech: [Float], seconds: Double = 20) throws {
+        print("Paced like live capture (\(fmt(seconds, 0)) s of keyword spotting, one 10 ms block per 10 ms of real time, one core):")
+        print()
+        print("| between blocks | per 10 ms hop | network per step (30 ms) | p50 block | p99 block |")
+        print("|---|---|---|---|---|")
+        let blocks = Int(seconds * 100)
+        var times = [Double](repeating: 0, count: blocks)
+        // 64 MB written between blocks pushes the weights out of every cache level: the cost of
+        // a step that reads them from memory.
+        let evictor = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: 64 << 20)
+        evictor.initialize(repeating: 0)
+        defer { evictor.deallocate() }
+        for idle in Idle.allCases {
+            let r = try StreamingRecognizer(model: model, config: config)
+            var steps = 0
+            r.onStep = { _ in steps += 1 }
+            var deadline = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &deadline)
+            speech.withUnsafeBufferPointer { all in
+                for b in 0..<blocks {
+                    deadline.tv_nsec += 10_000_000
+                    if deadline.tv_nsec >= 1_000_000_000 { deadline.tv_nsec -= 1_000_000_000; deadline.tv_sec += 1 }
+                    if idle == .evicting {
+                        for i in stride(from: 0, to: evictor.count, by: 64) { evictor[i] &+= 1 }
+                    }
+                    if idle == .sleeping {
+                        while clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &deadline, nil) == EINTR {}
+                    } else {
+                        let end = Double(deadline.tv_sec) + Double(deadline.tv_nsec) * 1e-9
+                        while Measure.now() < end {}
+                    }
+                    let t0 = Measure.now()
+                    r.accept(samples: UnsafeBufferPointer(rebasing: all[(b * 160)..<(b * 160 + 160)])) { _ in }
+                    times[b] = Measure.now() - t0
+                }
+            }
+            let sorted = times.sorted(), total = times.reduce(0, +)
+            print("| \(idle.rawValue) | \(fmt(total / Double(blocks) * 1e6, 2)) µs "
+                  + "| \(fmt(r.stats.networkSeconds / Double(max(steps, 1)) * 1e6, 1)) µs | \(fmt(sorted[blocks / 2] * 1e6, 1)) µs "
+                  + "| \(fmt(sorted[blocks * 99 / 100] * 1e6, 1)) µs |")
+        }
+        print()
+    }
+
+    enum Idle: String, CaseIterable {
+        case sleeping = "sleeping (as live capture)"
+        case spinning = "spinning (core kept busy)"
+        case evicting = "spinning, 64 MB written first (caches evicted)"
     }
 
     /// ALSA open → first frame on a device (the file device here: no waiting for real time).

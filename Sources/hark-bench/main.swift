@@ -1,5 +1,6 @@
 // hark-bench: the measurements behind BENCHMARKS.md. Run through scripts/bench (release build).
-//   hark-bench features | capture-idle DEVICE | capture-live DEVICE | cells | recognizer MODEL RECORDING WORDS | first-frame DEVICE
+//   hark-bench features | capture-idle DEVICE | capture-live DEVICE | cells | recognizer MODEL RECORDING WORDS
+//            | paced MODEL RECORDING | hour MODEL RECORDING | soak ... | first-frame DEVICE
 import CBenchSupport
 import Glibc
 import Decoding
@@ -8,7 +9,8 @@ import Stream
 
 let args = CommandLine.arguments.dropFirst()
 guard let what = args.first else {
-    print("usage: hark-bench features | capture-idle DEVICE | capture-live DEVICE | cells")
+    print("usage: hark-bench features | capture-idle DEVICE | capture-live DEVICE | cells | recognizer MODEL RECORDING WORDS\n"
+          + "                  | paced MODEL RECORDING | hour MODEL RECORDING | soak MODEL KEYWORD.wav OTHER.wav KEYWORD HOURS | first-frame DEVICE")
     exit(2)
 }
 
@@ -32,6 +34,14 @@ case "recognizer":
     let rest = Array(args.dropFirst())
     guard rest.count == 3 else { print("usage: hark-bench recognizer MODEL RECORDING WORDLIST"); exit(2) }
     do { try RecognizerBench.run(model: rest[0], recording: rest[1], vocabulary: rest[2]) } catch { print("error: \(error)"); exit(1) }
+case "paced":
+    let rest = Array(args.dropFirst())
+    guard rest.count == 2 else { print("usage: hark-bench paced MODEL RECORDING"); exit(2) }
+    do {
+        Measure.pinToOneCore()
+        try RecognizerBench.paced(model: try RecognitionModel(path: rest[0]), config: RecognizerBench.spotting,
+                                  speech: try RecognizerBench.audio(rest[1], seconds: 30))
+    } catch { print("error: \(error)"); exit(1) }
 case "soak":
     let rest = Array(args.dropFirst())
     guard rest.count == 5, let hours = Double(rest[4]) else {
