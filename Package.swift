@@ -56,7 +56,11 @@ let package = Package(
         // Recognizer: audio source → features → network → decoders, on its own thread, as events.
         .target(name: "Recognizer", dependencies: ["Stream", "Cells", "Decoding"]),
         .target(name: "ModelTraining", dependencies: ["Stream", "Cells", "Decoding", "Recognizer"]),
-        .target(name: "Cells", swiftSettings: hotLoops + [.unsafeFlags(["-O"] + cpuFlags, .when(configuration: .debug))]),
+        .target(name: "Cells", dependencies: ["CKernels"],
+                swiftSettings: hotLoops + [.unsafeFlags(["-O"] + cpuFlags, .when(configuration: .debug))]),
+        // The 8-bit matrix-vector product of the streaming step, in C because it needs vector
+        // int8 → float widening that Swift's SIMD types do not emit (see its header).
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"] + (portable ? [] : ["-march=native"]))]),
         .executableTarget(
             name: "hark",
             dependencies: [

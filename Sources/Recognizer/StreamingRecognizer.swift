@@ -18,6 +18,10 @@ public struct RecognizerConfig: Sendable {
     /// networks emit a word's last characters a little after its sound ends, and audio that
     /// stops right at a word (a file cut tight, a stream stopped mid-sentence) would lose them.
     public var tailPadding: Double = 0.5
+    /// The network step's weights: 8-bit copies of the recurrent matrices by default (a live step
+    /// reads every weight from memory, so a quarter of the bytes is most of the step's cost; the
+    /// accuracy is the same within a few tenths of a point, MODEL.md), or the model's own floats.
+    public var weights: StepWeights = .int8
 
     public init() {}
 }
@@ -65,7 +69,7 @@ public final class StreamingRecognizer {
         self.model = model
         self.config = config
         features = try LogMelSpectrogram(model.features).makeStream()
-        network = NetworkStream(model.network)
+        network = NetworkStream(model.network, weights: config.weights)
         search = config.transcribe
             ? CTCBeamSearch(tokens: model.tokens, grammar: config.grammar, languageModel: config.languageModel, config: config.beam)
             : nil

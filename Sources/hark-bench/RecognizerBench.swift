@@ -39,7 +39,10 @@ enum RecognizerBench {
         open.keywords = []
         var words = RecognizerConfig()
         words.grammar = .words(try Grammar.readList(path: vocabulary, tokens: model.tokens))
+        var spotFloat = spot
+        spotFloat.weights = .float
         let modes = [Mode(name: "keyword spotting (2 keywords)", config: spot),
+                     Mode(name: "keyword spotting, float step weights", config: spotFloat),
                      Mode(name: "dictation, open vocabulary (beam 12)", config: open),
                      Mode(name: "dictation, digit word list (beam 12)", config: words)]
         let speech = try audio(recording, seconds: 600)
@@ -70,7 +73,7 @@ enum RecognizerBench {
                       + "| \(us(s.decoderSeconds - s0.decoderSeconds)) | \(fmt(elapsed / (n / 100), 5)) | \(fmt(Double(allocs) / n, 3)) |")
             }
         }
-        print("| matrix-vector limit of the same shapes (C, -O3 -march=native) | \(fmt(roof * 1e6, 2)) µs | | | | \(fmt(roof * 100, 5)) | |")
+        print("| float matrix-vector limit of the same shapes (C, -O3 -march=native) | \(fmt(roof * 1e6, 2)) µs | | | | \(fmt(roof * 100, 5)) | |")
         print()
 
         // Start-up: model file to the first network output, and ALSA open to the first frame.
@@ -96,11 +99,20 @@ enum RecognizerBench {
     /// as the capture thread's blocking read does), once spinning on the clock, and once spinning
     /// after writing 64 MB, so that the cost of the idle time itself (weights leaving the caches,
     /// the core dropping its clock) shows apart from the compute measured back to back above.
-    static func paced(model: RecognitionModel, config: RecognizerConfig, speech: [Float], seconds: Double = 20) throws {
-        print("Paced like live capture (\(fmt(seconds, 0)) s of keyword spotting, one 10 ms block per 10 ms of real time, one core):")
+    static func paced(model: RecognitionModel, config: RecognizerConfig, speech: [Float], seconds: Double = 10) throws {
+        print("Paced like live capture (\(fmt(seconds, 0)) s of keyword spotting per row, one 10 ms block per 10 ms of real time, one core):")
         print()
-        print("| between blocks | per 10 ms hop | network per step (30 ms) | p50 block | p99 block |")
-        print("|---|---|---|---|---|")
+        print("| step weights | between blocks | per 10 ms hop | network per step (30 ms) | p50 block | p99 block |")
+        print("|---|---|---|---|---|---|")
+        for weights in [StepWeights.int8, .float] {
+            var c = config
+            c.weights = weights
+            try pacedRows(model: model, config: c, speech: speech, seconds: seconds)
+        }
+        print()
+    }
+
+    private static func pacedRows(model: RecognitionModel, config: RecognizerConfig, speech: [Float], seconds: Double) throws {
         let blocks = Int(seconds * 100)
         var times = [Double](repeating: 0, count: blocks)
         // 64 MB written between blocks pushes the weights out of every cache level: the cost of
@@ -133,11 +145,10 @@ enum RecognizerBench {
                 }
             }
             let sorted = times.sorted(), total = times.reduce(0, +)
-            print("| \(idle.rawValue) | \(fmt(total / Double(blocks) * 1e6, 2)) µs "
+            print("| \(config.weights.rawValue) | \(idle.rawValue) | \(fmt(total / Double(blocks) * 1e6, 2)) µs "
                   + "| \(fmt(r.stats.networkSeconds / Double(max(steps, 1)) * 1e6, 1)) µs | \(fmt(sorted[blocks / 2] * 1e6, 1)) µs "
                   + "| \(fmt(sorted[blocks * 99 / 100] * 1e6, 1)) µs |")
         }
-        print()
     }
 
     enum Idle: String, CaseIterable {

@@ -60,7 +60,10 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         let model = try model.load()
         let entries = try Manifest.load(manifest)
-        var eval = Evaluation(network: model.network, tokens: model.tokens, features: model.features)
+        // The batched pass scores what the live step computes: with 8-bit step weights, the
+        // network rounded to them.
+        let network = self.model.weights == .int8 ? try model.network.roundedToInt8() : model.network
+        var eval = Evaluation(network: network, tokens: model.tokens, features: model.features)
         for (option, list, phrase) in [("--words", words, false), ("--phrases", phrases, true)] {
             for spec in list {
                 let eq = spec.firstIndex(of: "=")!                // checked in validate()

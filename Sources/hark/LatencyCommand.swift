@@ -104,6 +104,7 @@ struct LatencyCommand: ParsableCommand {
 
         // Keyword spotter over the captured audio.
         var config = RecognizerConfig()
+        config.weights = self.model.weights
         config.transcribe = false
         config.keywords = Set(truth.map(\.text)).sorted().map { Keyword($0, threshold: threshold) }
         let recognizer = try StreamingRecognizer(model: model, config: config)

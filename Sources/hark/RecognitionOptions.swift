@@ -1,4 +1,5 @@
 import ArgumentParser
+import Cells
 import Decoding
 import Foundation
 import ModelTraining
@@ -9,6 +10,10 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Model file (default: the shipped model, share/model.safetensors, or $HARK_MODEL).",
                                             valueName: "path"))
     var model: String?
+
+    @Option(name: .long, help: ArgumentHelp("Network step weights: int8 (8-bit copies, a quarter of the memory traffic) or float (the model's own).",
+                                            valueName: "int8|float"))
+    var weights: StepWeights = RecognizerConfig().weights
 
     func load() throws -> RecognitionModel {
         let path = try model ?? RecognitionModel.defaultPath()
@@ -142,3 +147,5 @@ extension Word {
         return w
     }
 }
+
+extension StepWeights: ExpressibleByArgument {}

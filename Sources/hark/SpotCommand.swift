@@ -61,6 +61,7 @@ struct SpotCommand: ParsableCommand {
     func run() throws {
         let model = try model.load()
         var config = RecognizerConfig()
+        config.weights = self.model.weights
         config.transcribe = false
         config.spotter.refractorySteps = Int((refractory / model.stepSeconds).rounded())
         config.keywords = try keywords.keywords(for: model)

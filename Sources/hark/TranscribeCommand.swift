@@ -47,6 +47,7 @@ struct TranscribeCommand: ParsableCommand {
     func run() throws {
         let model = try model.load()
         var config = RecognizerConfig()
+        config.weights = self.model.weights
         try decoder.apply(to: &config, tokens: model.tokens)
         var failed = 0
         for file in files {

@@ -15,6 +15,55 @@ struct StreamingTests {
         return net
     }
 
+    @Test("8-bit step weights compute the network rounded to 8 bits, and stay close to the float network",
+          arguments: [(CellKind.rnn, 0), (.lstm, 0), (.lstm, 6), (.gru, 0)])
+    func int8Step(kind: CellKind, projection: Int) throws {
+        let net = try Self.network(kind, projection: projection)
+        var rng = SeededGenerator(seed: 12)
+        let frames: [Float] = randomValues(150 * 8, scale: 2, rng: &rng)
+        let stream = NetworkStream(net, weights: .int8)
+        var out: [Float] = [], step = [Float](repeating: 0, count: 11)
+        for f in 0..<150 {
+            let produced = frames.withUnsafeBufferPointer { all in
+                step.withUnsafeMutableBufferPointer { stream.accept(frame: UnsafeBufferPointer(rebasing: all[(f * 8)..<(f * 8 + 8)]), into: $0) }
+            }
+            if produced { out += step }
+        }
+        // Same numbers as the batched pass of the rounded network, up to summation order.
+        let rounded = try net.roundedToInt8().forward(frames: frames)
+        #expect(out.count == rounded.count)
+        let sameModel = zip(out, rounded).map { abs($0 - $1) }.max() ?? 0
+        #expect(sameModel < 1e-4, "8-bit stream vs rounded network: \(sameModel)")
+        // And close to the float network: log-probabilities within a few hundredths.
+        let float = net.forward(frames: frames)
+        let drift = zip(out, float).map { abs($0 - $1) }.max() ?? 0
+        #expect(drift > 0 && drift < 0.05, "8-bit vs float log-probabilities: \(drift)")
+    }
+
+    @Test("an 8-bit matrix moves no weight by more than half a step and multiplies like its rounding")
+    func int8Matrix() throws {
+        var rng = SeededGenerator(seed: 5)
+        for (rows, columns) in [(1, 1), (3, 17), (9, 64), (13, 250)] {
+            var w: [Float] = randomValues(rows * columns, scale: 1.5, rng: &rng)
+            if rows > 2 { for c in 0..<columns { w[columns + c] = 0 } }      // an all-zero row
+            let q = w.withUnsafeBufferPointer { Int8Matrix($0.baseAddress!, rows: rows, columns: columns) }
+            var back = [Float](repeating: .nan, count: rows * columns)
+            back.withUnsafeMutableBufferPointer { q.dequantize(into: $0.baseAddress!) }
+            for r in 0..<rows {
+                let row = w[(r * columns)..<((r + 1) * columns)]
+                let step = (row.map(abs).max() ?? 0) / 127
+                for c in 0..<columns { #expect(abs(back[r * columns + c] - w[r * columns + c]) <= step / 2 * 1.0001) }
+            }
+            let x: [Float] = randomValues(columns, scale: 1, rng: &rng)
+            var y = [Float](repeating: 1, count: rows)
+            y.withUnsafeMutableBufferPointer { q.multiplyAdd(x, into: $0.baseAddress!) }
+            for r in 0..<rows {
+                let expected = 1 + (0..<columns).reduce(Float(0)) { $0 + back[r * columns + $1] * x[$1] }
+                #expect(abs(y[r] - expected) < 1e-4 * Float(columns), "row \(r) of \(rows)×\(columns)")
+            }
+        }
+    }
+
     @Test("any chunking, with state copied and restored midway, equals the whole-sequence forward bit for bit",
           arguments: [(CellKind.rnn, 0), (.lstm, 0), (.lstm, 6), (.gru, 0)])
     func chunkingIsExact(kind: CellKind, projection: Int) throws {

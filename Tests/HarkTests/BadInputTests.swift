@@ -70,6 +70,7 @@ struct BadInputTests {
             ("negative duration", ["spot", "--keyword", "x", "--seconds", "-1"], "--seconds"),
             ("missing device", ["listen", "--device", "hw:9", "--seconds", "1"], "hw:9"),
             ("stats interval of zero", ["spot", "--keyword", "x", "--stats", "0"], "--stats"),
+            ("unknown step weights", ["transcribe", try file("ok.wav", good), "--weights", "int4"], "--weights"),
             ("misspelt training setting", ["train", "--train", try file("t.jsonl", Data("{\"audio\": \"ok.wav\", \"text\": \"a\"}\n".utf8)),
                                           "--config", try file("c.json", Data(#"{"epoch": 3}"#.utf8))], "'epoch' is unknown"),
             ("training config that is not JSON", ["train", "--train", try file("t.jsonl", Data()),

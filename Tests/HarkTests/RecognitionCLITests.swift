@@ -59,9 +59,11 @@ struct RecognitionCLITests {
             #expect(words.map { $0["text"] as? String ?? "" }.joined(separator: " ") == text)
             #expect(words.allSatisfy { Self.keys($0) == ["text", "start", "end", "confidence"] })
         }
-        // Plain output: the text alone.
-        let plain = try CLITests.run(["transcribe", wav, "--words", Self.digitWords])
-        #expect(plain.out == truth.map(\.0).joined(separator: " ") + "\n")
+        // Plain output: the text alone, the same with the model's own float step weights.
+        for weights in ["int8", "float"] {
+            let plain = try CLITests.run(["transcribe", wav, "--words", Self.digitWords, "--weights", weights])
+            #expect(plain.out == truth.map(\.0).joined(separator: " ") + "\n", "--weights \(weights)")
+        }
     }
 
     @Test("listen through the ALSA file device: partials that settle, two finals, JSON schema")

@@ -10,10 +10,11 @@ enum GRUCell {
     /// One streaming step in place on `h`. `scratch` holds at least 2·3H values. Allocates nothing.
     @inline(__always)
     static func step<T: CellScalar>(_ s: LayerSpec, _ w: LayerWeights<T>, x: UnsafePointer<T>,
-                                    h: UnsafeMutablePointer<T>, scratch: UnsafeMutablePointer<T>) {
+                                    h: UnsafeMutablePointer<T>, scratch: UnsafeMutablePointer<T>,
+                                    int8: Int8LayerWeights? = nil) {
         let hs = s.hiddenSize
         let gi = scratch, gh = scratch + s.gateRows
-        Recurrent.projections(s, w, x: x, h: h, gi: gi, gh: gh, batch: 1)
+        Recurrent.projections(s, w, x: x, h: h, gi: gi, gh: gh, batch: 1, int8: int8)
         activate(gi, gh, hs: hs)
         for j in 0..<hs { h[j] = (1 - gi[hs + j]) * gi[2 * hs + j] + gi[hs + j] * h[j] }
     }

@@ -13,14 +13,18 @@ enum LSTMCell {
     @inline(__always)
     static func step<T: CellScalar>(_ s: LayerSpec, _ w: LayerWeights<T>, x: UnsafePointer<T>,
                                     h: UnsafeMutablePointer<T>, c: UnsafeMutablePointer<T>,
-                                    scratch: UnsafeMutablePointer<T>) {
+                                    scratch: UnsafeMutablePointer<T>, int8: Int8LayerWeights? = nil) {
         let hs = s.hiddenSize, g4 = s.gateRows
         let gi = scratch, gh = scratch + g4, m = scratch + 2 * g4
-        Recurrent.projections(s, w, x: x, h: h, gi: gi, gh: gh, batch: 1)
+        Recurrent.projections(s, w, x: x, h: h, gi: gi, gh: gh, batch: 1, int8: int8)
         activate(gi, gh, hs: hs, cPrev: c, c: c, m: m)
         if let whr = w.weightHR {
             for p in 0..<s.projectionSize { h[p] = 0 }
-            Gemm.nt(1, s.projectionSize, hs, m, whr, h)
+            if let q = int8?.weightHR, T.self == Float.self {
+                q.multiplyAdd(Recurrent.asFloat(UnsafePointer(m)), into: Recurrent.asFloat(h))
+            } else {
+                Gemm.nt(1, s.projectionSize, hs, m, whr, h)
+            }
         } else {
             h.update(from: m, count: hs)
         }

@@ -7,9 +7,10 @@ enum RNNCell {
     /// One streaming step in place on `h`. `scratch` holds at least 2H values. Allocates nothing.
     @inline(__always)
     static func step<T: CellScalar>(_ s: LayerSpec, _ w: LayerWeights<T>, x: UnsafePointer<T>,
-                                    h: UnsafeMutablePointer<T>, scratch: UnsafeMutablePointer<T>) {
+                                    h: UnsafeMutablePointer<T>, scratch: UnsafeMutablePointer<T>,
+                                    int8: Int8LayerWeights? = nil) {
         let gi = scratch, gh = scratch + s.gateRows
-        Recurrent.projections(s, w, x: x, h: h, gi: gi, gh: gh, batch: 1)
+        Recurrent.projections(s, w, x: x, h: h, gi: gi, gh: gh, batch: 1, int8: int8)
         for j in 0..<s.hiddenSize { h[j] = gi[j] + gh[j] }
         T.tanh(h, count: s.hiddenSize)
     }

@@ -1,16 +1,22 @@
 /// The parts every cell shares: the input- and hidden-side affine maps and their gradients, and
 /// dispatch on the cell kind.
 enum Recurrent {
-    /// gi = W_ih x + b_ih and gh = W_hh h + b_hh for `batch` rows (the streaming step uses 1).
+    /// gi = W_ih x + b_ih and gh = W_hh h + b_hh for `batch` rows (the streaming step uses 1),
+    /// with the 8-bit copies of the weights when the step is given them (`Float` only).
     @inline(__always)
     static func projections<T: CellScalar>(_ s: LayerSpec, _ w: LayerWeights<T>, x: UnsafePointer<T>,
                                            h: UnsafePointer<T>, gi: UnsafeMutablePointer<T>,
-                                           gh: UnsafeMutablePointer<T>, batch: Int) {
+                                           gh: UnsafeMutablePointer<T>, batch: Int, int8: Int8LayerWeights? = nil) {
         let rows = s.gateRows
         gi.update(repeating: 0, count: batch * rows)
-        Gemm.nt(batch, rows, s.inputSize, x, w.weightIH, gi)
         gh.update(repeating: 0, count: batch * rows)
-        Gemm.nt(batch, rows, s.outputSize, h, w.weightHH, gh)
+        if let int8, batch == 1, T.self == Float.self {
+            int8.weightIH.multiplyAdd(asFloat(x), into: asFloat(gi))
+            int8.weightHH.multiplyAdd(asFloat(h), into: asFloat(gh))
+        } else {
+            Gemm.nt(batch, rows, s.inputSize, x, w.weightIH, gi)
+            Gemm.nt(batch, rows, s.outputSize, h, w.weightHH, gh)
+        }
         for b in 0..<batch {
             for r in 0..<rows {
                 gi[b * rows + r] += w.biasIH[r]
@@ -74,12 +80,23 @@ enum Recurrent {
     @inline(__always)
     static func step<T: CellScalar>(_ s: LayerSpec, _ w: LayerWeights<T>, x: UnsafePointer<T>,
                                     h: UnsafeMutablePointer<T>, c: UnsafeMutablePointer<T>,
-                                    scratch: UnsafeMutablePointer<T>) {
+                                    scratch: UnsafeMutablePointer<T>, int8: Int8LayerWeights? = nil) {
         switch s.kind {
-        case .lstm: LSTMCell.step(s, w, x: x, h: h, c: c, scratch: scratch)
-        case .gru: GRUCell.step(s, w, x: x, h: h, scratch: scratch)
-        case .rnn: RNNCell.step(s, w, x: x, h: h, scratch: scratch)
+        case .lstm: LSTMCell.step(s, w, x: x, h: h, c: c, scratch: scratch, int8: int8)
+        case .gru: GRUCell.step(s, w, x: x, h: h, scratch: scratch, int8: int8)
+        case .rnn: RNNCell.step(s, w, x: x, h: h, scratch: scratch, int8: int8)
         }
+    }
+
+    /// The same memory seen as `Float` (callers check `T.self == Float.self` first).
+    @inline(__always)
+    static func asFloat<T>(_ p: UnsafePointer<T>) -> UnsafePointer<Float> {
+        UnsafeRawPointer(p).assumingMemoryBound(to: Float.self)
+    }
+
+    @inline(__always)
+    static func asFloat<T>(_ p: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<Float> {
+        UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self)
     }
 
     /// Work space for the batched passes, in values (per layer, for `batch` sequences).

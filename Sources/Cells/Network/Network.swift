@@ -42,6 +42,20 @@ public final class Network<T: CellScalar>: @unchecked Sendable {
         try Network(config: config, parameters: parameters ?? self.parameters, mean: mean ?? self.mean, std: std ?? self.std)
     }
 
+    /// The network as a stream with 8-bit step weights computes it: every recurrent matrix
+    /// replaced by its 8-bit rounding (scale · q), so that batched passes (evaluation, threshold
+    /// tuning) score what the live recognizer will see.
+    public func roundedToInt8() throws(ModelError) -> Network<T> where T == Float {
+        let copy = try with(parameters: parameters.copy())
+        for (s, w) in zip(config.layers, copy.layerWeights) {
+            let q = Int8LayerWeights(s, w)
+            q.weightIH.dequantize(into: w.weightIH)
+            q.weightHH.dequantize(into: w.weightHH)
+            if let hr = q.weightHR, let to = w.weightHR { hr.dequantize(into: to) }
+        }
+        return copy
+    }
+
     /// Initialization, deterministic for a seed: every recurrent weight and bias uniform in
     /// ±1/√hidden (PyTorch's default), then the LSTM forget-gate bias set to 1 (in `bias_ih`,
     /// with `bias_hh`'s forget block at 0) so that memory is kept by default early in training

@@ -11,11 +11,21 @@ public struct NetworkState<T: CellScalar>: Equatable, Sendable, Codable {
     public var framesSeen: Int
 }
 
+/// The weights a streaming step reads: the network's own, or 8-bit copies of its recurrent
+/// matrices (a quarter of the bytes; the live step is bound by memory bandwidth, see
+/// BENCHMARKS.md). Biases, normalization and the output layer stay as they are.
+public enum StepWeights: String, Sendable, Codable, CaseIterable {
+    case float
+    case int8
+}
+
 /// Streams frames through a `Network` one at a time with zero lookahead: each step runs as soon
 /// as its last frame arrives and carries every layer's (h, c) on to the next. Allocates nothing
 /// per frame.
 public final class NetworkStream<T: CellScalar> {
     public let network: Network<T>
+    public let weights: StepWeights
+    private let int8: [Int8LayerWeights]?
     private let config: NetworkConfig
     private let hiddenOffsets: [Int], cellOffsets: [Int]
     private let hiddenCount: Int, cellCount: Int, historyCount: Int
@@ -27,9 +37,17 @@ public final class NetworkStream<T: CellScalar> {
     private let stacked: UnsafeMutablePointer<T>
     private let scratch: UnsafeMutablePointer<T>
 
-    public init(_ network: Network<T>) {
+    /// `.int8` needs a `Float` network.
+    public init(_ network: Network<T>, weights: StepWeights = .float) {
         self.network = network
+        self.weights = weights
         config = network.config
+        if weights == .int8, let float = network as? Network<Float> {
+            int8 = zip(float.config.layers, float.layerWeights).map { Int8LayerWeights($0, $1) }
+        } else {
+            precondition(weights == .float, "8-bit step weights need a Float network")
+            int8 = nil
+        }
         var h = 0, c = 0
         var ho: [Int] = [], co: [Int] = []
         for s in config.layers {
@@ -114,7 +132,7 @@ public final class NetworkStream<T: CellScalar> {
         var x = UnsafePointer(stacked)
         for (l, s) in config.layers.enumerated() {
             let h = hidden + hiddenOffsets[l]
-            Recurrent.step(s, network.layerWeights[l], x: x, h: h, c: cell + cellOffsets[l], scratch: scratch)
+            Recurrent.step(s, network.layerWeights[l], x: x, h: h, c: cell + cellOffsets[l], scratch: scratch, int8: int8?[l])
             x = UnsafePointer(h)
         }
         if let w = network.outputWeight, let b = network.outputBias {

@@ -1,0 +1,16 @@
+// Hark's one C kernel: the 8-bit matrix-vector product of the streaming step.
+//
+// A live step reads every weight of the model once, and between steps the weights leave the
+// caches, so a live step is bound by memory bandwidth (BENCHMARKS.md, "Why live steps cost
+// more"). 8-bit weights read a quarter of the bytes. The product widens int8 to float in vector
+// registers (vpmovsxbd, vcvtdq2ps), which Swift's SIMD types do not emit: their integer → float
+// conversions are lane loops (measured 3-4× slower than the f32 kernel).
+#ifndef HARK_KERNELS_H
+#define HARK_KERNELS_H
+
+#include <stdint.h>
+
+/// y[j] += scale[j] · Σₚ w[j·k + p] · x[p] for j < n: rows of int8 weights, one scale per row.
+void hark_q8_matvec(int n, int k, const int8_t *w, const float *scale, const float *x, float *y);
+
+#endif
