@@ -77,7 +77,7 @@ struct AdaptCommand: ParsableCommand {
         let keywords = Array(Set(takes.filter { $0.category == "keyword" }.map { TokenSet.normalize($0.text) })).sorted()
         var thresholds: [String: Float] = [:]
         if !keywords.isEmpty {
-            var eval = Evaluation(network: adapted.network, tokens: adapted.tokens, features: adapted.features)
+            var eval = Evaluation(network: try model.batchNetwork(of: adapted), tokens: adapted.tokens, features: adapted.features)
             eval.keywords = keywords.map { Keyword($0) }
             let (_, decoded) = try eval.run(takes + mixed, modelName: out, manifestName: takesPath)
             for (k, keyword) in keywords.enumerated() {

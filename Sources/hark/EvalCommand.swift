@@ -60,10 +60,7 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         let model = try model.load()
         let entries = try Manifest.load(manifest)
-        // The batched pass scores what the live step computes: with 8-bit step weights, the
-        // network rounded to them.
-        let network = self.model.weights == .int8 ? try model.network.roundedToInt8() : model.network
-        var eval = Evaluation(network: network, tokens: model.tokens, features: model.features)
+        var eval = Evaluation(network: try self.model.batchNetwork(of: model), tokens: model.tokens, features: model.features)
         for (option, list, phrase) in [("--words", words, false), ("--phrases", phrases, true)] {
             for spec in list {
                 let eq = spec.firstIndex(of: "=")!                // checked in validate()

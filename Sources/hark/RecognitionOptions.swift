@@ -19,6 +19,12 @@ struct ModelOptions: ParsableArguments {
         let path = try model ?? RecognitionModel.defaultPath()
         return try RecognitionModel(path: path)
     }
+
+    /// The network for batched passes (evaluation, threshold tuning), as the live step computes
+    /// it: with 8-bit step weights, the network rounded to them.
+    func batchNetwork(of model: RecognitionModel) throws -> Network<Float> {
+        weights == .int8 ? try model.network.roundedToInt8() : model.network
+    }
 }
 
 /// What the decoder may produce and when utterances end.
