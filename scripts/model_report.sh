@@ -11,16 +11,16 @@ vocab=(--words digits=share/vocab/digits.txt --phrases commands=share/vocab/comm
 for set in dev test; do
     echo "### Hark, $set ($corpus/$set.jsonl)"
     echo '```'
-    "$hark" eval "$corpus/$set.jsonl" --model "$model" "${vocab[@]}"
+    "$hark" eval "$corpus/$set.jsonl" --model "$model" --weights float "${vocab[@]}"
     echo '```'
 done
 echo "### Hark, keyword '$keyword'"
 echo '```'
-dev=$("$hark" eval "$corpus/kw-dev.jsonl" --model "$model" --keyword "$keyword" --false-alarm-target 0.5 | tee /dev/stderr | \
+dev=$("$hark" eval "$corpus/kw-dev.jsonl" --model "$model" --weights float --keyword "$keyword" --false-alarm-target 0.5 | tee /dev/stderr | \
       sed -n "s/.*at ≤ 0.50 false alarms per hour: recall .* (threshold \([0-9.]*\),.*/\1/p")
 echo "dev-chosen threshold: $dev"
-"$hark" eval "$corpus/kw-dev.jsonl" --model "$model" --keyword "$keyword" --threshold "$dev" | grep "^keyword"
-"$hark" eval "$corpus/kw-test.jsonl" --model "$model" --keyword "$keyword" --threshold "$dev" --false-alarm-target 0.5 | grep "^keyword"
+"$hark" eval "$corpus/kw-dev.jsonl" --model "$model" --weights float --keyword "$keyword" --threshold "$dev" | grep "^keyword"
+"$hark" eval "$corpus/kw-test.jsonl" --model "$model" --weights float --keyword "$keyword" --threshold "$dev" --false-alarm-target 0.5 | grep "^keyword"
 echo '```'
 echo "### PocketSphinx 5"
 echo '```'

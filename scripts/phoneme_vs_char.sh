@@ -37,8 +37,8 @@ for kind in characters phonemes; do
             model=$out/model.safetensors; dir=$out; [[ $set == test ]] && dir=$out/test; vocab=$dir; kw=$(head -1 "$dir/keywords.txt")
         fi
         echo "### $kind ($model), $set"
-        "$hark" eval "$dir/$set.jsonl" --model "$model" --words "digits=$vocab/digits.txt" --phrases "commands=$vocab/commands.txt"
-        spot=$("$hark" eval "$dir/kw-$set.jsonl" --model "$model" --keyword "$kw" --false-alarm-target 0.5 \
+        "$hark" eval "$dir/$set.jsonl" --model "$model" --weights float --words "digits=$vocab/digits.txt" --phrases "commands=$vocab/commands.txt"
+        spot=$("$hark" eval "$dir/kw-$set.jsonl" --model "$model" --weights float --keyword "$kw" --false-alarm-target 0.5 \
                ${threshold:+--threshold "$threshold"} | grep "^keyword")
         echo "$spot"
         [[ -z $threshold ]] && threshold=$(echo "$spot" | sed -n 's/.*false alarms per hour: recall .* (threshold \([0-9.]*\),.*/\1/p')
