@@ -98,7 +98,7 @@ struct EvalCommand: ParsableCommand {
             return
         }
         func pct(_ x: Double?) -> String { x.map { String(format: "%6.2f%%", 100 * $0) } ?? "     – " }
-        print("model \(report.model), \(report.manifest): \(report.utterances) utterances, "
+        print("model \(report.model) (\(self.model.weights.rawValue) step weights), \(report.manifest): \(report.utterances) utterances, "
               + String(format: "%.2f h, real-time factor %.4f (network and decoders)", report.hours, report.realTimeFactor))
         print("category     utts  greedy CER  greedy WER   vocabulary         CER      WER")
         for c in report.categories {

@@ -66,6 +66,41 @@ struct RecognitionCLITests {
         }
     }
 
+    @Test("eval: error rates per category, greedy and constrained, keyword recall; table and JSON agree")
+    func eval() throws {
+        let manifest = Self.work.appendingPathComponent("eval.jsonl").path
+        let entries = try ["digits", "keyword"].map { name in
+            let audio = Self.fixtures.appendingPathComponent(name + ".wav").path
+            let text = try Self.truth(name).map(\.0).joined(separator: " ")
+            return #"{"audio": "\#(audio)", "text": "\#(text)", "category": "\#(name)"}"#
+        }
+        try entries.joined(separator: "\n").write(toFile: manifest, atomically: true, encoding: .utf8)
+        let args = ["eval", manifest, "--words", "digits=\(Self.digitWords)", "--keyword", "okay robot"]
+        let r = try CLITests.run(args + ["--json"])
+        #expect(r.status == 0, "\(r.err)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
+        let categories = report["categories"] as? [[String: Any]] ?? []
+        #expect(categories.map { $0["category"] as? String } == ["digits", "keyword", "all"])
+        let digits = categories.first ?? [:]
+        #expect(digits["vocabulary"] as? String == "digits.txt")
+        #expect(digits["constrainedWER"] as? Double == 0, "the digit word list gets both strings right: \(digits)")
+        let greedy = digits["greedyWER"] as? Double ?? -1
+        #expect(greedy > 0 && greedy <= 2, "greedy decoding, no word list: \(greedy)")
+        #expect(categories[1]["constrainedWER"] == nil, "no vocabulary for the keyword category")
+        let keyword = (report["keywords"] as? [[String: Any]])?.first ?? [:]
+        #expect(keyword["occurrences"] as? Int == 1 && keyword["detected"] as? Int == 1 && keyword["falseAlarms"] as? Int == 0, "\(keyword)")
+
+        // The table says the same, and which step weights scored it.
+        for weights in ["int8", "float"] {
+            let table = try CLITests.run(args + ["--weights", weights])
+            #expect(table.status == 0, "\(table.err)")
+            #expect(table.out.contains("(\(weights) step weights)"), "\(table.out)")
+            #expect(table.out.split(separator: "\n").contains { $0.hasPrefix("digits") && $0.hasSuffix("digits.txt         0.00%    0.00%") },
+                    "\(table.out)")
+            #expect(table.out.contains("keyword 'okay robot' ≥ 0.22: recall 1/1 = 100.00%, false alarms 0"), "\(table.out)")
+        }
+    }
+
     @Test("listen through the ALSA file device: partials that settle, two finals, JSON schema")
     func listenFromDevice() throws {
         let truth = try Self.truth("digits")
