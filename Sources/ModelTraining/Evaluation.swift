@@ -18,6 +18,8 @@ public struct Evaluation {
         public var keywords: [KeywordReport]
         /// Seconds of compute (features excluded) per second of audio, network and decoders.
         public var realTimeFactor: Double
+        /// The network step's weights the figures are for ("int8", "float"); set by the caller.
+        public var weights: String?
     }
 
     public struct CategoryReport: Codable, Sendable {

@@ -79,10 +79,11 @@ struct EvalCommand: ParsableCommand {
         eval.spotter.scoring = scoring
         eval.keywords = try keywords.keywords(for: model)
         let tty = Terminal.stderrIsTTY
-        let (report, decoded) = try eval.run(entries, modelName: model.path, manifestName: manifest) { done, total in
+        var (report, decoded) = try eval.run(entries, modelName: model.path, manifestName: manifest) { done, total in
             if tty, done % 50 == 0 || done == total { Terminal.write(stderrLine: "\r\u{1B}[Kfeatures \(done)/\(total)") }
         }
         if tty { Terminal.write(stderrLine: "\r\u{1B}[K") }
+        report.weights = self.model.weights.rawValue
         if let details {
             let lines = decoded.map { d in
                 JSONLines.line(["audio": d.entry.audio, "category": d.entry.category, "reference": TokenSet.normalize(d.entry.text),
@@ -98,7 +99,7 @@ struct EvalCommand: ParsableCommand {
             return
         }
         func pct(_ x: Double?) -> String { x.map { String(format: "%6.2f%%", 100 * $0) } ?? "     – " }
-        print("model \(report.model) (\(self.model.weights.rawValue) step weights), \(report.manifest): \(report.utterances) utterances, "
+        print("model \(report.model) (\(report.weights ?? "?") step weights), \(report.manifest): \(report.utterances) utterances, "
               + String(format: "%.2f h, real-time factor %.4f (network and decoders)", report.hours, report.realTimeFactor))
         print("category     utts  greedy CER  greedy WER   vocabulary         CER      WER")
         for c in report.categories {

@@ -79,6 +79,7 @@ struct RecognitionCLITests {
         let r = try CLITests.run(args + ["--json"])
         #expect(r.status == 0, "\(r.err)")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
+        #expect(report["weights"] as? String == "int8", "the default step weights are named")
         let categories = report["categories"] as? [[String: Any]] ?? []
         #expect(categories.map { $0["category"] as? String } == ["digits", "keyword", "all"])
         let digits = categories.first ?? [:]
