@@ -12,6 +12,9 @@ public struct RecognitionModel: @unchecked Sendable {
     public let features: LogMelConfig
     /// Keyword thresholds tuned by `hark adapt` (keyword text → threshold), used when none is given.
     public let keywordThresholds: [String: Float]
+    /// The 8-bit copies of the recurrent weights that the default streaming step reads, made once
+    /// here (about 3 ms) and shared by every stream of this model.
+    public let int8Weights: Int8NetworkWeights
 
     /// Loads a model file; every problem is an error that names the file and what is wrong.
     public init(path: String) throws {
@@ -44,6 +47,7 @@ public struct RecognitionModel: @unchecked Sendable {
         keywordThresholds = thresholds
         self.path = path
         network = file.network
+        int8Weights = Int8NetworkWeights(file.network)
         self.tokens = tokens
         self.features = features
     }

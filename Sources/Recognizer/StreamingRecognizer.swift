@@ -69,7 +69,7 @@ public final class StreamingRecognizer {
         self.model = model
         self.config = config
         features = try LogMelSpectrogram(model.features).makeStream()
-        network = NetworkStream(model.network, weights: config.weights)
+        network = NetworkStream(model.network, int8: config.weights == .int8 ? model.int8Weights : nil)
         search = config.transcribe
             ? CTCBeamSearch(tokens: model.tokens, grammar: config.grammar, languageModel: config.languageModel, config: config.beam)
             : nil

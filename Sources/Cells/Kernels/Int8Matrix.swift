@@ -56,3 +56,13 @@ public struct Int8LayerWeights: Sendable {
         weightHR = w.weightHR.map { Int8Matrix($0, rows: s.projectionSize, columns: s.hiddenSize) }
     }
 }
+
+/// The 8-bit copies of every recurrent layer of a network: weights, not stream state, so a model
+/// makes them once and every stream that steps with them shares them.
+public struct Int8NetworkWeights: Sendable {
+    public let layers: [Int8LayerWeights]
+
+    public init(_ network: Network<Float>) {
+        layers = zip(network.config.layers, network.layerWeights).map { Int8LayerWeights($0, $1) }
+    }
+}

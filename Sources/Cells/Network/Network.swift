@@ -44,11 +44,12 @@ public final class Network<T: CellScalar>: @unchecked Sendable {
 
     /// The network as a stream with 8-bit step weights computes it: every recurrent matrix
     /// replaced by its 8-bit rounding (scale · q), so that batched passes (evaluation, threshold
-    /// tuning) score what the live recognizer will see.
-    public func roundedToInt8() throws(ModelError) -> Network<T> where T == Float {
+    /// tuning) score what the live recognizer will see. `copies` are this network's 8-bit
+    /// weights if already made.
+    public func roundedToInt8(_ copies: Int8NetworkWeights? = nil) throws(ModelError) -> Network<T> where T == Float {
+        let int8 = copies ?? Int8NetworkWeights(self)
         let copy = try with(parameters: parameters.copy())
-        for (s, w) in zip(config.layers, copy.layerWeights) {
-            let q = Int8LayerWeights(s, w)
+        for (q, w) in zip(int8.layers, copy.layerWeights) {
             q.weightIH.dequantize(into: w.weightIH)
             q.weightHH.dequantize(into: w.weightHH)
             if let hr = q.weightHR, let to = w.weightHR { hr.dequantize(into: to) }

@@ -24,8 +24,8 @@ public enum StepWeights: String, Sendable, Codable, CaseIterable {
 /// per frame.
 public final class NetworkStream<T: CellScalar> {
     public let network: Network<T>
-    public let weights: StepWeights
-    private let int8: [Int8LayerWeights]?
+    private let int8: Int8NetworkWeights?
+    public var weights: StepWeights { int8 == nil ? .float : .int8 }
     private let config: NetworkConfig
     private let hiddenOffsets: [Int], cellOffsets: [Int]
     private let hiddenCount: Int, cellCount: Int, historyCount: Int
@@ -37,17 +37,22 @@ public final class NetworkStream<T: CellScalar> {
     private let stacked: UnsafeMutablePointer<T>
     private let scratch: UnsafeMutablePointer<T>
 
-    /// `.int8` needs a `Float` network.
-    public init(_ network: Network<T>, weights: StepWeights = .float) {
+    /// A stream that makes its own 8-bit copies when asked for `.int8` (which needs a `Float`
+    /// network); a model shared by many streams passes its copies to `init(_:int8:)` instead.
+    public convenience init(_ network: Network<T>, weights: StepWeights = .float) {
+        guard weights == .int8 else { self.init(network, int8: nil); return }
+        guard let float = network as? Network<Float> else { preconditionFailure("8-bit step weights need a Float network") }
+        self.init(network, int8: Int8NetworkWeights(float))
+    }
+
+    /// A stream stepping with `int8` copies of `network`'s recurrent matrices, or with its own
+    /// weights when nil.
+    public init(_ network: Network<T>, int8: Int8NetworkWeights?) {
+        precondition(int8 == nil || T.self == Float.self, "8-bit step weights need a Float network")
+        precondition(int8.map { $0.layers.count == network.config.layers.count } ?? true, "8-bit copies of another network")
         self.network = network
-        self.weights = weights
+        self.int8 = int8
         config = network.config
-        if weights == .int8, let float = network as? Network<Float> {
-            int8 = zip(float.config.layers, float.layerWeights).map { Int8LayerWeights($0, $1) }
-        } else {
-            precondition(weights == .float, "8-bit step weights need a Float network")
-            int8 = nil
-        }
         var h = 0, c = 0
         var ho: [Int] = [], co: [Int] = []
         for s in config.layers {
@@ -132,7 +137,7 @@ public final class NetworkStream<T: CellScalar> {
         var x = UnsafePointer(stacked)
         for (l, s) in config.layers.enumerated() {
             let h = hidden + hiddenOffsets[l]
-            Recurrent.step(s, network.layerWeights[l], x: x, h: h, c: cell + cellOffsets[l], scratch: scratch, int8: int8?[l])
+            Recurrent.step(s, network.layerWeights[l], x: x, h: h, c: cell + cellOffsets[l], scratch: scratch, int8: int8?.layers[l])
             x = UnsafePointer(h)
         }
         if let w = network.outputWeight, let b = network.outputBias {
