@@ -103,8 +103,7 @@ struct LatencyCommand: ParsableCommand {
         let chunks = (played.count + period - 1) / period
 
         // Keyword spotter over the captured audio.
-        var config = RecognizerConfig()
-        config.weights = self.model.weights
+        var config = self.model.recognizerConfig()
         config.transcribe = false
         config.keywords = Set(truth.map(\.text)).sorted().map { Keyword($0, threshold: threshold) }
         let recognizer = try StreamingRecognizer(model: model, config: config)

@@ -36,8 +36,7 @@ struct ListenCommand: ParsableCommand {
 
     func run() throws {
         let model = try model.load()
-        var config = RecognizerConfig()
-        config.weights = self.model.weights
+        var config = self.model.recognizerConfig()
         try decoder.apply(to: &config, tokens: model.tokens)
         let source = try input.open()
         let recognizer = try Recognizer(model: model, config: config)

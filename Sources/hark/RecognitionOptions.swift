@@ -20,10 +20,17 @@ struct ModelOptions: ParsableArguments {
         return try RecognitionModel(path: path)
     }
 
+    /// The recognizer settings these options decide (the step weights); commands add the rest.
+    func recognizerConfig() -> RecognizerConfig {
+        var config = RecognizerConfig()
+        config.weights = weights
+        return config
+    }
+
     /// The network for batched passes (evaluation, threshold tuning), as the live step computes
     /// it: with 8-bit step weights, the network rounded to them.
     func batchNetwork(of model: RecognitionModel) throws -> Network<Float> {
-        weights == .int8 ? try model.network.roundedToInt8() : model.network
+        weights == .int8 ? try model.network.roundedToInt8(model.int8Weights) : model.network
     }
 }
 

@@ -60,8 +60,7 @@ struct SpotCommand: ParsableCommand {
 
     func run() throws {
         let model = try model.load()
-        var config = RecognizerConfig()
-        config.weights = self.model.weights
+        var config = self.model.recognizerConfig()
         config.transcribe = false
         config.spotter.refractorySteps = Int((refractory / model.stepSeconds).rounded())
         config.keywords = try keywords.keywords(for: model)

@@ -46,8 +46,7 @@ struct TranscribeCommand: ParsableCommand {
 
     func run() throws {
         let model = try model.load()
-        var config = RecognizerConfig()
-        config.weights = self.model.weights
+        var config = self.model.recognizerConfig()
         try decoder.apply(to: &config, tokens: model.tokens)
         var failed = 0
         for file in files {
