@@ -70,10 +70,12 @@ public final class TrainingRun {
         let netConfig: NetworkConfig
         let norm: (mean: [Float], std: [Float])
         if let initial = initialNetwork {
+            guard initial.config.outputSize == tokens.count else {
+                throw TrainConfigError(key: "tokens", reason: "must be the starting model's \(initial.config.outputSize - 1) tokens after the blank, not \(tokens.count - 1)")
+            }
             netConfig = initial.config
             norm = (initial.mean, initial.std)
-            network = try Network<Float>(config: netConfig, mean: norm.mean, std: norm.std)
-            network.parameters.values.update(from: initial.parameters.values, count: network.parameters.count)
+            network = try initial.with(parameters: initial.parameters.copy())
         } else {
             norm = trainSet.normalization()
             netConfig = NetworkConfig(kind: config.kind, inputSize: config.bands, stack: config.stack, stride: config.stride,

@@ -64,6 +64,7 @@ struct AdaptCommand: ParsableCommand {
         settings.patience = epochs
         settings.halveOnPlateau = false
         settings.seed = seed
+        settings.tokens = base.tokens == .english ? nil : Array(base.tokens.tokens.dropFirst())   // the model's own alphabet
         let run = try TrainingRun(config: settings, output: out)
         run.initialNetwork = base.network
         run.metadata = ["adapted_from": base.path, "adapted_with": samples]

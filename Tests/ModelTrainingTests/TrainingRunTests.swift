@@ -160,6 +160,16 @@ struct TrainingRunTests {
         #expect { _ = try TrainingRun(config: twoLetters, output: "/tmp/x").run(train: train, dev: nil, resume: false) } throws: {
             "\($0)".contains("'c'")
         }
+        // Fine-tuning keeps the starting model's outputs: a token set of another size is refused.
+        let english = try Network<Float>(config: NetworkConfig(kind: .lstm, inputSize: 40, stack: 3, stride: 3, hiddenSize: 8, layers: 1,
+                                                               projectionSize: 0, outputSize: 29))
+        var toneLetters = Self.settings(epochs: 1)
+        toneLetters.tokens = [" ", "a", "b", "c"]
+        let adapt = try TrainingRun(config: toneLetters, output: "/tmp/x")
+        adapt.initialNetwork = english
+        #expect { _ = try adapt.run(train: train, dev: nil, resume: false) } throws: {
+            ($0 as? TrainConfigError)?.key == "tokens" && "\($0)".contains("28 tokens after the blank, not 4")
+        }
         twoLetters.tokens = ["ab"]
         #expect { _ = try TrainingRun(config: twoLetters, output: "/tmp/x") } throws: { ($0 as? TrainConfigError)?.key == "tokens" }
     }
