@@ -32,8 +32,9 @@ public struct KeywordHit: Equatable, Sendable {
 /// step the last character's score first reaches the threshold (the earliest moment the keyword
 /// is known), then the keyword is silent for the refractory time. Allocation-free per step.
 public struct KeywordSpotter: Sendable {
-    /// Chosen on dev (flite awb, kw-dev): every threshold from 0.18 to 0.25 caught all 100
-    /// keywords with no false alarm in 0.84 h; 0.22 is the middle of that range (MODEL.md).
+    /// Chosen on dev (flite awb, kw-dev): every threshold from 0.18 to 0.28 catches all 100
+    /// keywords with no false alarm in 0.84 h; 0.22 was the middle of the first, coarser sweep
+    /// (0.18–0.25) (MODEL.md).
     public static let defaultThreshold: Float = 0.22
 
     public struct Config: Codable, Equatable, Sendable {

@@ -8,8 +8,10 @@ public struct TokenSet: Equatable, Sendable {
     public let tokens: [String]
     private let index: [Character: Int]
 
+    /// Hark's English characters after the blank: space, apostrophe, a–z.
+    static let englishCharacters = " 'abcdefghijklmnopqrstuvwxyz"
     /// Hark's English character set: blank, space, apostrophe, a–z.
-    public static let english = try! TokenSet(tokens: [blankSymbol] + TokenError.englishLetters.map(String.init))
+    public static let english = try! TokenSet(tokens: [blankSymbol] + englishCharacters.map(String.init))
 
     public init(tokens: [String]) throws(TokenError) {
         guard tokens.first == Self.blankSymbol || tokens.first == "_" else { throw .noBlank }
@@ -48,7 +50,6 @@ public struct TokenSet: Equatable, Sendable {
 }
 
 public enum TokenError: Error, Equatable, CustomStringConvertible, Sendable {
-    fileprivate static let englishLetters = " 'abcdefghijklmnopqrstuvwxyz"
     case noBlank
     case notACharacter(String)
     case duplicate(String)
@@ -60,7 +61,7 @@ public enum TokenError: Error, Equatable, CustomStringConvertible, Sendable {
         case let .notACharacter(t): "token '\(t)' is not a single character"
         case let .duplicate(t): "token '\(t)' appears twice"
         case let .cannotSpell(c, text, known):
-            known == Self.englishLetters
+            known == TokenSet.englishCharacters
                 ? "the model cannot spell '\(c)' (in \"\(text)\"); it knows lowercase letters, space and apostrophe"
                 : "the model cannot spell '\(c)' (in \"\(text)\"); its tokens are \"\(known)\""
         }
