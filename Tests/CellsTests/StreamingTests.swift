@@ -4,6 +4,9 @@ import Testing
 
 @Suite("Streaming")
 struct StreamingTests {
+    /// Every cell kind, and the LSTM with a projection too.
+    static let everyCell: [(CellKind, Int)] = [(.rnn, 0), (.lstm, 0), (.lstm, 6), (.gru, 0)]
+
     static func network(_ kind: CellKind, projection: Int = 0) throws -> Network<Float> {
         var rng = SeededGenerator(seed: 3)
         let config = NetworkConfig(kind: kind, inputSize: 8, stack: 3, stride: 3, hiddenSize: 24, layers: 2,
@@ -16,7 +19,7 @@ struct StreamingTests {
     }
 
     @Test("8-bit step weights compute the network rounded to 8 bits, and stay close to the float network",
-          arguments: [(CellKind.rnn, 0), (.lstm, 0), (.lstm, 6), (.gru, 0)])
+          arguments: StreamingTests.everyCell)
     func int8Step(kind: CellKind, projection: Int) throws {
         let net = try Self.network(kind, projection: projection)
         var rng = SeededGenerator(seed: 12)
@@ -65,7 +68,7 @@ struct StreamingTests {
     }
 
     @Test("any chunking, with state copied and restored midway, equals the whole-sequence forward bit for bit",
-          arguments: [(CellKind.rnn, 0), (.lstm, 0), (.lstm, 6), (.gru, 0)])
+          arguments: StreamingTests.everyCell)
     func chunkingIsExact(kind: CellKind, projection: Int) throws {
         let net = try Self.network(kind, projection: projection)
         var rng = SeededGenerator(seed: 11)

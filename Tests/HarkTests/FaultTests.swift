@@ -38,14 +38,21 @@ struct FaultTests {
             .filter { $0["type"] as? String == "final" }
     }
 
+    /// `hark listen --json` on `pulse`'s source, fed the digits up to `at` seconds: mid-utterance,
+    /// no pause has ended it yet.
+    static func listenMidUtterance(_ pulse: PulseServer, splitAt at: Double) throws -> CLITests.Running {
+        let (first, _) = try speech(splitAt: at)
+        let run = try CLITests.start(["listen", "--device", "pulse", "--words", digits, "--json"], env: pulse.environment)
+        usleep(500_000)
+        try play(first, into: pulse.pipePath)
+        return run
+    }
+
     @Test("the device disappears: the last final result is printed, then an error naming the device, exit 1")
     func deviceLost() throws {
         let pulse = try PulseServer()
         defer { pulse.stop() }
-        let (first, _) = try Self.speech(splitAt: 2.2)
-        let run = try CLITests.start(["listen", "--device", "pulse", "--words", Self.digits, "--json"], env: pulse.environment)
-        usleep(500_000)
-        try Self.play(first, into: pulse.pipePath)       // mid-utterance: no pause has ended it yet
+        let run = try Self.listenMidUtterance(pulse, splitAt: 2.2)
         pulse.kill()
         let r = run.finish(timeout: 30)
         #expect(r.status == 1, "\(r.err)")
@@ -106,10 +113,7 @@ struct FaultTests {
     func interrupt() throws {
         let pulse = try PulseServer()
         defer { pulse.stop() }
-        let (first, _) = try Self.speech(splitAt: 2.0)
-        let run = try CLITests.start(["listen", "--device", "pulse", "--words", Self.digits, "--json"], env: pulse.environment)
-        usleep(500_000)
-        try Self.play(first, into: pulse.pipePath)
+        let run = try Self.listenMidUtterance(pulse, splitAt: 2.0)
         kill(run.process.processIdentifier, SIGINT)
         let r = run.finish(timeout: 30)
         #expect(r.status == 0, "\(r.err)")
