@@ -58,6 +58,15 @@ def pronounce(words):
     return result
 
 
+def lines(path, option):
+    """The lines of an input file, or an exit that names the option and the file."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read().splitlines()
+    except (OSError, UnicodeDecodeError) as e:
+        sys.exit(f"phonemize: {option} {path}: {e.strerror if isinstance(e, OSError) else 'not UTF-8 text'}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("out")
@@ -71,12 +80,15 @@ def main():
     manifests = {}
     for m in a.manifest:
         base = os.path.dirname(os.path.abspath(m))
-        rows = [json.loads(l) for l in open(m) if l.strip()]
+        try:
+            rows = [json.loads(l) for l in lines(m, "--manifest") if l.strip()]
+        except json.JSONDecodeError as e:
+            sys.exit(f"phonemize: --manifest {m}:{e.lineno}: not JSON")
         for r in rows:
             if not r["audio"].startswith("/"):
                 r["audio"] = os.path.join(base, r["audio"])
         manifests[m] = rows
-    lists = {l: [x.split("#")[0].strip().lower() for x in open(l)] for l in a.list}
+    lists = {l: [x.split("#")[0].strip().lower() for x in lines(l, "--list")] for l in a.list}
     lists = {l: [x for x in xs if x] for l, xs in lists.items()}
     texts = [r["text"].lower() for rows in manifests.values() for r in rows]
     texts += [x for xs in lists.values() for x in xs] + [k.lower() for k in a.keyword]
@@ -93,7 +105,7 @@ def main():
     symbols = [s for s, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
     symbols += sorted({s for t in texts for w in t.split() for s in lexicon[w]} - set(symbols))
     if a.mapping:  # an earlier run's mapping, so that new sets match a model already trained
-        mapped = [l.rstrip("\n").split("\t") for l in open(a.mapping)][1:]
+        mapped = [l.split("\t") for l in lines(a.mapping, "--mapping")][1:]
         known = [r[0] for r in mapped]
         missing = sorted(set(symbols) - set(known))
         if missing:
