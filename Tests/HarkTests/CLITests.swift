@@ -126,15 +126,8 @@ struct CLITests {
         // A real-time device: JACK's dummy backend through ALSA's jack plugin.
         let conf = Self.work.appendingPathComponent("jack.conf")
         try "pcm.jackmic { type jack capture_ports { 0 system:capture_1 } }".write(to: conf, atomically: true, encoding: .utf8)
-        let jackd = Process()
-        jackd.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        jackd.arguments = ["jackd", "--no-realtime", "-d", "dummy", "-r", "16000", "-p", "320", "-C", "1", "-P", "1"]
-        jackd.environment = ProcessInfo.processInfo.environment.merging(["JACK_NO_AUDIO_RESERVATION": "1"]) { $1 }
-        jackd.standardOutput = FileHandle.nullDevice
-        jackd.standardError = FileHandle.nullDevice
-        try jackd.run()
-        defer { jackd.terminate(); jackd.waitUntilExit() }
-        usleep(700_000)
+        let jack = try JackServer(rate: 16_000, period: 320)
+        defer { jack.stop() }
 
         let out = Self.work.appendingPathComponent("interrupted.wav").path
         let p = Process()

@@ -25,8 +25,21 @@ public enum VirtualAudio {
 /// A JACK server with the dummy backend, for real-time capture and real overruns.
 public final class JackServer {
     public let process = Process()
+    /// One server at a time per test process: every JACK server without a name is "default", so
+    /// a second one (another suite's, running in parallel) would fail to start. Held from init
+    /// to stop().
+    private static let exclusive = DispatchSemaphore(value: 1)
+    private var holding = true
 
     public init(rate: Int = 16_000, period: Int = 320, captureChannels: Int = 1) throws {
+        Self.exclusive.wait()
+        do { try start(rate: rate, period: period, captureChannels: captureChannels) } catch {
+            stop()
+            throw error
+        }
+    }
+
+    private func start(rate: Int, period: Int, captureChannels: Int) throws {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["jackd", "--no-realtime", "-d", "dummy", "-r", "\(rate)", "-p", "\(period)",
                              "-C", "\(captureChannels)", "-P", "1"]
@@ -38,16 +51,18 @@ public final class JackServer {
             if try VirtualAudio.run("jack_lsp", []).output.contains("system:capture_1") { return }
             usleep(50_000)
         }
-        process.terminate()
         throw JackError.notReady
     }
 
     public enum JackError: Error { case notReady }
 
     public func stop() {
-        process.terminate()
-        process.waitUntilExit()
-        usleep(200_000)
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+            usleep(200_000)
+        }
+        if holding { holding = false; Self.exclusive.signal() }
     }
 }
 
