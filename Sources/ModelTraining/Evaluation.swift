@@ -25,8 +25,12 @@ public struct Evaluation {
     public struct CategoryReport: Codable, Sendable {
         public var category: String
         public var utterances: Int
-        public var greedyCER: Double
-        public var greedyWER: Double
+        /// Error rates; nil where the category's references hold no words (non-speech), where a
+        /// rate has no denominator: `greedyWordErrors` then counts the words inserted.
+        public var greedyCER: Double?
+        public var greedyWER: Double?
+        public var referenceWords: Int
+        public var greedyWordErrors: Int
         /// Which vocabulary constrained the beam search, when one did.
         public var vocabulary: String?
         public var constrainedCER: Double?
@@ -137,10 +141,12 @@ public struct Evaluation {
                 }
             }
             let vocabulary = name == "all" ? nil : (vocabularies[name] ?? vocabularies["*"])?.name
-            out.append(CategoryReport(category: name, utterances: items.count, greedyCER: gc.rate, greedyWER: gw.rate,
+            func rate(_ e: ErrorCounts) -> Double? { e.referenceLength > 0 ? e.rate : nil }
+            out.append(CategoryReport(category: name, utterances: items.count, greedyCER: rate(gc), greedyWER: rate(gw),
+                                      referenceWords: gw.referenceLength, greedyWordErrors: gw.errors,
                                       vocabulary: constrained == items.count ? vocabulary : nil,
-                                      constrainedCER: constrained == items.count && constrained > 0 ? cc.rate : nil,
-                                      constrainedWER: constrained == items.count && constrained > 0 ? cw.rate : nil))
+                                      constrainedCER: constrained == items.count && constrained > 0 ? rate(cc) : nil,
+                                      constrainedWER: constrained == items.count && constrained > 0 ? rate(cw) : nil))
         }
         return out
     }

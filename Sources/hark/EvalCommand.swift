@@ -88,7 +88,8 @@ struct EvalCommand: ParsableCommand {
             let lines = decoded.map { d in
                 JSONLines.line(["audio": d.entry.audio, "category": d.entry.category, "reference": TokenSet.normalize(d.entry.text),
                                 "greedy": d.greedy, "constrained": d.constrained ?? "",
-                                "hits": d.hits.map { "\($0.keyword)@\($0.lastStep):\(String(format: "%.3f", $0.score))" }.joined(separator: " ")])
+                                "hits": d.hits.map { "\($0.keyword)@\($0.lastStep):\(String(format: "%.3f", $0.score))" }.joined(separator: " "),
+                                "peaks": d.peaks.map { String(format: "%.3f", $0) }.joined(separator: " ")])
             }
             try (lines.joined(separator: "\n") + "\n").write(toFile: details, atomically: true, encoding: .utf8)
         }
@@ -106,6 +107,9 @@ struct EvalCommand: ParsableCommand {
             print(c.category.padding(toLength: 10, withPad: " ", startingAt: 0) + String(format: " %6d", c.utterances)
                   + "     \(pct(c.greedyCER))     \(pct(c.greedyWER))   "
                   + (c.vocabulary ?? "–").padding(toLength: 16, withPad: " ", startingAt: 0) + " \(pct(c.constrainedCER))  \(pct(c.constrainedWER))")
+        }
+        for c in report.categories where c.referenceWords == 0 {
+            print("\(c.category): no words to recognize (rates undefined); greedy decoding inserted \(c.greedyWordErrors) words")
         }
         if let target = falseAlarmTarget, !eval.keywords.isEmpty {
             for (k, keyword) in eval.keywords.enumerated() {

@@ -74,14 +74,21 @@ struct RecognitionCLITests {
             let text = try Self.truth(name).map(\.0).joined(separator: " ")
             return #"{"audio": "\#(audio)", "text": "\#(text)", "category": "\#(name)"}"#
         }
-        try entries.joined(separator: "\n").write(toFile: manifest, atomically: true, encoding: .utf8)
+        // Audio with nothing to recognize: its error rates have no denominator (JSON has no
+        // infinity; the report once failed to encode).
+        let quiet = Self.work.appendingPathComponent("quiet.wav")
+        try BadInputTests.wav([Float](repeating: 0, count: 16_000), float: false).write(to: quiet)
+        let nonspeech = #"{"audio": "\#(quiet.path)", "text": "", "category": "nonspeech"}"#
+        try (entries + [nonspeech]).joined(separator: "\n").write(toFile: manifest, atomically: true, encoding: .utf8)
         let args = ["eval", manifest, "--words", "digits=\(Self.digitWords)", "--keyword", "okay robot"]
         let r = try CLITests.run(args + ["--json"])
         #expect(r.status == 0, "\(r.err)")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
         #expect(report["weights"] as? String == "int8", "the default step weights are named")
         let categories = report["categories"] as? [[String: Any]] ?? []
-        #expect(categories.map { $0["category"] as? String } == ["digits", "keyword", "all"])
+        #expect(categories.map { $0["category"] as? String } == ["digits", "keyword", "nonspeech", "all"])
+        #expect(categories[2]["greedyWER"] == nil && categories[2]["referenceWords"] as? Int == 0
+                && categories[2]["greedyWordErrors"] is Int, "no rate without words, a count instead: \(categories[2])")
         let digits = categories.first ?? [:]
         #expect(digits["vocabulary"] as? String == "digits.txt")
         #expect(digits["constrainedWER"] as? Double == 0, "the digit word list gets both strings right: \(digits)")
@@ -99,6 +106,7 @@ struct RecognitionCLITests {
             #expect(table.out.split(separator: "\n").contains { $0.hasPrefix("digits") && $0.hasSuffix("digits.txt         0.00%    0.00%") },
                     "\(table.out)")
             #expect(table.out.contains("keyword 'okay robot' ≥ 0.22: recall 1/1 = 100.00%, false alarms 0"), "\(table.out)")
+            #expect(table.out.contains("nonspeech: no words to recognize (rates undefined); greedy decoding inserted"), "\(table.out)")
         }
     }
 
