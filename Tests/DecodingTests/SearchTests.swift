@@ -238,6 +238,32 @@ struct SearchTests {
         #expect { try KeywordSpotter(keywords: [Keyword("héy")], tokens: tokens) } throws: { "\($0)".contains("'é'") }
     }
 
+    @Test("keyword spotter: the space between a keyword's words may be left out, nothing else may")
+    func optionalSpaces() throws {
+        func peak(_ text: String, _ keyword: String, optionalSpaces: Bool) throws -> Float {
+            var config = KeywordSpotter.Config()
+            config.optionalSpaces = optionalSpaces
+            var spotter = try KeywordSpotter(keywords: [Keyword(keyword, threshold: 2)], tokens: tokens, config: config)
+            var best: Float = 0
+            posteriors(spell(text) + [["_": 0.98]]).withUnsafeBufferPointer { all in
+                for s in 0..<(all.count / 29) {
+                    spotter.accept(logProbs: UnsafeBufferPointer(rebasing: all[(s * 29)..<((s + 1) * 29)])) { _ in }
+                    best = max(best, spotter.currentScores[0])
+                }
+            }
+            return best
+        }
+        // Spelled with its space, the keyword scores 1 either way.
+        #expect(try peak("hey you", "hey you", optionalSpaces: true) > 0.99)
+        #expect(try peak("hey you", "hey you", optionalSpaces: false) > 0.99)
+        // Run together, only a path that skips the space matches what the network says.
+        #expect(try peak("heyyou", "hey you", optionalSpaces: true) > 0.99)
+        #expect(try peak("heyyou", "hey you", optionalSpaces: false) < 0.7)
+        // A missing letter is never skipped, and a keyword's ends are not spaces to skip.
+        #expect(try peak("hey ou", "hey you", optionalSpaces: true) < 0.7)
+        #expect(try peak("ey you", "hey you", optionalSpaces: true) < 0.7)
+    }
+
     @Test("endpointer: trailing silence after speech, maximum length, idle reset")
     func endpoints() {
         var e = Endpointer(stepSeconds: 0.03)                 // defaults: 0.8 s, 20 s, 10 s
