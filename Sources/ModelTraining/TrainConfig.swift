@@ -31,6 +31,12 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     public var frequencyMaskWidth: Int = 10
     public var timeMasks: Int = 2
     public var timeMaskFraction: Double = 0.05
+    /// Random equalization on training features, in the log-mel domain's natural-log units: per
+    /// utterance and epoch a tilt across the bands from −t to +t (t uniform in ±`randomEQ`) plus
+    /// a cosine ripple of 1–3 half-cycles with amplitude up to `randomEQ`/2. A microphone, a room
+    /// or a vocoder colours the spectrum like this; the synthetic training voices do not vary it
+    /// (MODEL.md). 0 turns it off.
+    public var randomEQ: Double = 0
     public var seed: UInt64 = 1
     public var threads: Int = 2
     /// The model's output tokens after the blank, one character each; nil means Hark's English
@@ -67,6 +73,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         guard timeMasks >= 0, timeMaskFraction >= 0, timeMaskFraction < 0.5 else {
             throw bad("timeMaskFraction", "needs 0 ≤ fraction < 0.5")
         }
+        guard randomEQ >= 0, randomEQ.isFinite else { throw bad("randomEQ", "must be 0 (off) or positive") }
         do { _ = try tokenSet() } catch { throw bad("tokens", "are not a token set: \(error)") }
     }
 }
@@ -74,7 +81,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
 extension TrainConfig {
     private enum CodingKeys: String, CodingKey, CaseIterable {
         case kind, layers, hidden, projection, stack, stride, bands, epochs, batchSize, learningRate, clipNorm, patience,
-             halveOnPlateau, frequencyMasks, frequencyMaskWidth, timeMasks, timeMaskFraction, seed, threads, tokens
+             halveOnPlateau, frequencyMasks, frequencyMaskWidth, timeMasks, timeMaskFraction, randomEQ, seed, threads, tokens
     }
 
     /// A config file may give any subset of the keys (the rest keep their defaults); a key that is
@@ -95,7 +102,7 @@ extension TrainConfig {
         try read(.batchSize, &batchSize); try read(.learningRate, &learningRate); try read(.clipNorm, &clipNorm)
         try read(.patience, &patience); try read(.halveOnPlateau, &halveOnPlateau); try read(.frequencyMasks, &frequencyMasks)
         try read(.frequencyMaskWidth, &frequencyMaskWidth); try read(.timeMasks, &timeMasks)
-        try read(.timeMaskFraction, &timeMaskFraction); try read(.seed, &seed); try read(.threads, &threads)
+        try read(.timeMaskFraction, &timeMaskFraction); try read(.randomEQ, &randomEQ); try read(.seed, &seed); try read(.threads, &threads)
         tokens = try c.decodeIfPresent([String].self, forKey: .tokens)
     }
 

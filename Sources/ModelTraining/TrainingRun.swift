@@ -178,10 +178,12 @@ public final class TrainingRun {
                        seconds: Date().timeIntervalSince(start))
     }
 
-    /// SpecAugment for utterance `index` in `epoch`: masks drawn from (seed, epoch, index), so the
-    /// same run always sees the same masks (and a resumed run the ones it would have seen).
+    /// SpecAugment and random equalization for utterance `index` in `epoch`: drawn from (seed,
+    /// epoch, index), so the same run always sees the same masks (and a resumed run the ones it
+    /// would have seen). The equalizer's draws come after the masks', so a config without it sees
+    /// the masks it always did.
     func specAugment(_ x: [Float], frames n: Int, mean: [Float], epoch: Int, index: Int) -> [Float] {
-        guard config.frequencyMasks + config.timeMasks > 0, n > 0 else { return x }
+        guard config.frequencyMasks + config.timeMasks > 0 || config.randomEQ > 0, n > 0 else { return x }
         var rng = SeededGenerator(seed: config.seed &* 0x9E37_79B9 &+ UInt64(epoch) &* 1_000_003 &+ UInt64(index))
         var y = x
         let bands = config.bands
@@ -195,6 +197,16 @@ public final class TrainingRun {
             let width = Int(rng.next() % UInt64(maxTime + 1))
             let start = Int(rng.next() % UInt64(n - width + 1))
             for f in start..<(start + width) { for b in 0..<bands { y[f * bands + b] = mean[b] } }
+        }
+        if config.randomEQ > 0 {
+            func uniform(_ r: Double) -> Double { (Double(rng.next() >> 11) / Double(1 << 53) * 2 - 1) * r }
+            let tilt = uniform(config.randomEQ), ripple = uniform(config.randomEQ / 2)
+            let halfCycles = Double(1 + rng.next() % 3), phase = uniform(Double.pi)
+            let gain = (0..<bands).map { b -> Float in
+                let u = bands > 1 ? Double(b) / Double(bands - 1) : 0.5
+                return Float(tilt * (2 * u - 1) + ripple * cos(Double.pi * halfCycles * u + phase))
+            }
+            for f in 0..<n { for b in 0..<bands { y[f * bands + b] += gain[b] } }
         }
         return y
     }

@@ -2,6 +2,8 @@ import ArgumentParser
 import Cells
 import Foundation
 import ModelTraining
+import Recognizer
+import Stream
 
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -30,6 +32,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Epochs without dev improvement before stopping.") var patience: Int?
     @Option(help: "Worker threads.") var threads: Int?
     @Flag(help: "Continue from <out>.checkpoint.") var resume = false
+    @Option(help: ArgumentHelp("Start from this model's weights, normalization and shape (fine-tuning) instead of a fresh network; its token set must be the config's.",
+                               valueName: "path")) var initial: String?
 
     func run() throws {
         var settings = TrainConfig()
@@ -58,6 +62,17 @@ struct TrainCommand: ParsableCommand {
         let trainEntries = try Manifest.load(train)
         let devEntries = try dev.map { try Manifest.load($0) }
         let run = try TrainingRun(config: settings, output: out)
+        if let initial {
+            let base = try RecognitionModel(path: initial)
+            guard base.features == { var f = LogMelConfig(); f.melBands = settings.bands; return f }() else {
+                throw ValidationError("--initial \(initial): its front end (\(base.features.melBands) mel bands) is not the one training uses (\(settings.bands) bands, defaults otherwise)")
+            }
+            guard base.tokens == (try settings.tokenSet()) else {
+                throw ValidationError("--initial \(initial): its tokens are not the config's ('tokens' must be the model's own)")
+            }
+            run.initialNetwork = base.network
+            run.metadata = ["fine_tuned_from": initial]
+        }
         showProgress(of: run)
         let summary = try run.run(train: trainEntries, dev: devEntries, resume: resume)
         if let dev = summary.lastDev {

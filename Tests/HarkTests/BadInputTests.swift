@@ -75,6 +75,11 @@ struct BadInputTests {
                                           "--config", try file("c.json", Data(#"{"epoch": 3}"#.utf8))], "'epoch' is unknown"),
             ("training config that is not JSON", ["train", "--train", try file("t.jsonl", Data()),
                                                  "--config", try file("broken.json", Data("{\"epochs\": 3".utf8))], "broken.json: is not valid JSON"),
+            ("missing starting model", ["train", "--train", try file("t.jsonl", Data("{\"audio\": \"ok.wav\", \"text\": \"a\"}\n".utf8)),
+                                        "--initial", "/nonexistent/start.safetensors"], "/nonexistent/start.safetensors"),
+            ("starting model with another front end", ["train", "--train", try file("t.jsonl", Data("{\"audio\": \"ok.wav\", \"text\": \"a\"}\n".utf8)),
+                                                       "--config", try file("b40.json", Data(#"{"bands": 40}"#.utf8)), "--initial", Self.model],
+             "its front end (80 mel bands) is not the one training uses (40 bands"),
         ]
     }
 

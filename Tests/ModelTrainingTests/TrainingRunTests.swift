@@ -109,6 +109,40 @@ struct TrainingRunTests {
                 != run.specAugment(x, frames: frames, mean: mean, epoch: 3, index: 0))
     }
 
+    @Test("random equalization: one smooth gain curve per utterance, within its bounds; the masks stay as they were")
+    func randomEQ() throws {
+        var c = Self.settings(epochs: 1)
+        c.frequencyMasks = 1; c.frequencyMaskWidth = 8; c.timeMasks = 1; c.timeMaskFraction = 0.2
+        let plain = try TrainingRun(config: c, output: "/tmp/unused")
+        c.randomEQ = 2
+        let run = try TrainingRun(config: c, output: "/tmp/unused")
+        let frames = 50, bands = c.bands
+        let x = (0..<(frames * bands)).map { Float($0 % 97) + 1000 }
+        let mean = (0..<bands).map { Float($0) }
+        var curves: [[Float]] = []
+        for index in 0..<20 {
+            let masked = plain.specAugment(x, frames: frames, mean: mean, epoch: 3, index: index)
+            let y = run.specAugment(x, frames: frames, mean: mean, epoch: 3, index: index)
+            #expect(y == run.specAugment(x, frames: frames, mean: mean, epoch: 3, index: index))
+            // The same masks as without the equalizer, then one gain per band for every frame.
+            let gain = (0..<bands).map { y[$0] - masked[$0] }
+            for f in 0..<frames {
+                for b in 0..<bands { #expect(abs(y[f * bands + b] - masked[f * bands + b] - gain[b]) < 1e-3) }
+            }
+            #expect(gain.allSatisfy { abs($0) <= 3.0 + 1e-3 }, "tilt ≤ 2 plus ripple ≤ 1: \(gain)")
+            // Smooth: neighbouring bands differ by at most the tilt's 2·2/(bands−1) plus the
+            // ripple's steepest slope, 1·3π/(bands−1).
+            let steepest = Float(4 + 3 * Double.pi) / Float(bands - 1)
+            #expect(zip(gain, gain.dropFirst()).allSatisfy { abs($0 - $1) <= steepest + 1e-4 })
+            curves.append(gain)
+        }
+        #expect(Set(curves.map { $0.map { Int($0 * 1000) } }).count == 20, "every utterance its own curve")
+        #expect(curves.contains { $0.max()! - $0.min()! > 1 }, "some curves colour the spectrum by more than a nat")
+        var bad = c
+        bad.randomEQ = -1
+        #expect { _ = try TrainingRun(config: bad, output: "/tmp/x") } throws: { ($0 as? TrainConfigError)?.key == "randomEQ" }
+    }
+
     @Test("early stopping, bad manifests and bad settings")
     func stopsAndRejects() throws {
         let train = try Manifest.load(Self.corpus("strain", count: 16, seed: 4))
