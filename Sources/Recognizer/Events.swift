@@ -26,6 +26,9 @@ public struct KeywordEvent: Equatable, Sendable, Codable {
     public var keyword: String
     public var score: Double
     public var start: Double
+    /// Stream time of the audio heard when the keyword became certain (the score crossed the
+    /// threshold): the hit fires then, which can be up to about 150 ms before the keyword's last
+    /// sound has ended (its last letter already outscoring everything else).
     public var end: Double
     /// When the event was produced (Unix time, seconds).
     public var wallClock: Double

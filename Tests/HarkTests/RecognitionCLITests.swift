@@ -133,7 +133,7 @@ struct RecognitionCLITests {
         }
     }
 
-    @Test("spot through the ALSA file device: hits within 100 ms of the truth, --exec gets the details")
+    @Test("spot through the ALSA file device: hits start within 100 ms of the truth and end near it, --exec gets the details")
     func spotFromDevice() throws {
         let truth = try Self.truth("keyword")
         let input = try Self.raw("keyword")
@@ -149,7 +149,8 @@ struct RecognitionCLITests {
             #expect(Self.keys(hit) == ["type", "keyword", "score", "start", "end", "time", "device"])
             #expect(hit["keyword"] as? String == keyword)
             let s = hit["start"] as? Double ?? -1, e = hit["end"] as? Double ?? -1
-            #expect(abs(s - start) <= 0.1 && abs(e - end) <= 0.1, "\(keyword): \(s)–\(e), truth \(start)–\(end)")
+            // A hit fires once the keyword is certain, which may be before its last sound ends.
+            #expect(abs(s - start) <= 0.1 && e >= end - 0.2 && e <= end + 0.1, "\(keyword): \(s)–\(e), truth \(start)–\(end)")
             #expect((hit["score"] as? Double ?? 0) >= 0.22)                  // the default threshold
             #expect((hit["device"] as? String ?? "").hasPrefix("vmicfile"))
         }
