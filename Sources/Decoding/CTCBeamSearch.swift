@@ -212,13 +212,37 @@ public final class CTCBeamSearch {
     @inline(__always)
     private func rank(_ b: Beam) -> Float { logAdd(b.blank, b.nonBlank) + nodes[Int(b.node)].bonus }
 
+    /// Identifies the hypothesis `partial()` shows without building it: within an utterance a
+    /// prefix's node is never reused, so the partial's text and times change exactly when this does.
+    public var bestPrefix: Int32 { partialChoice()?.node ?? 0 }
+
     /// The best hypothesis so far; it may still change, except its first `stableCharacters`.
     public func partial() -> Hypothesis {
-        guard let best = beams.max(by: { rank($0) < rank($1) }) else { return .empty }
-        var h = hypothesis(best.node, score: rank(best), complete: false)
+        guard let choice = partialChoice() else { return .empty }
+        var h = hypothesis(choice.node, score: choice.score, complete: false)
         // A phrase grammar rescores every phrase at the end, so nothing is settled before then.
         h.stableCharacters = phraseLabels.isEmpty ? Int(nodes[Int(commonAncestor())].depth) : 0
         return h
+    }
+
+    /// The best-ranked prefix, or, when a word list or phrase list leaves it inside a word, the
+    /// best beam that completes it: the path the final would take if the utterance ended now. A
+    /// word's last letters often never win a step outright ("robo" outranks "robot" while the
+    /// blank dominates), and without this the partial would show them only with the final.
+    private func partialChoice() -> (node: Int32, score: Float)? {
+        guard let best = beams.max(by: { rank($0) < rank($1) }) else { return nil }
+        if case .open = grammar { return (best.node, rank(best)) }
+        guard completionScore(best.node) == nil else { return (best.node, rank(best)) }
+        let depth = nodes[Int(best.node)].depth
+        var completed: (node: Int32, score: Float)?
+        for b in beams where nodes[Int(b.node)].depth > depth {
+            guard let s = completionScore(b.node) else { continue }
+            var a = b.node
+            while nodes[Int(a)].depth > depth { a = nodes[Int(a)].parent }
+            let score = logAdd(b.blank, b.nonBlank) + s
+            if a == best.node, completed.map({ score > $0.score }) ?? true { completed = (b.node, score) }
+        }
+        return completed ?? (best.node, rank(best))
     }
 
     /// Ends the utterance: returns the best hypothesis the grammar accepts as complete (or the

@@ -64,6 +64,7 @@ public final class StreamingRecognizer {
     private var utteranceFrame = 0
     private var utteranceSteps = 0
     private var lastPartial = ""
+    private var lastPartialPrefix: Int32 = -1
 
     public init(model: RecognitionModel, config: RecognizerConfig = RecognizerConfig()) throws {
         self.model = model
@@ -179,7 +180,12 @@ public final class StreamingRecognizer {
         }
         if let search {
             search.accept(logProbs: row)
-            if best != 0 {                                   // text can only change when a label is emitted
+            // The best hypothesis can change at any step, also where the greedy label is the blank
+            // (a character that never wins a step outright still extends the best beam); it is
+            // built only when it did change.
+            let prefix = search.bestPrefix
+            if prefix != lastPartialPrefix {
+                lastPartialPrefix = prefix
                 let p = search.partial()
                 if p.text != lastPartial {
                     lastPartial = p.text
@@ -211,6 +217,7 @@ public final class StreamingRecognizer {
         search?.reset()
         spotter?.reset()
         lastPartial = ""
+        lastPartialPrefix = -1
         utteranceFrame = nextFrame
         utteranceSteps = 0
         stats.resets += 1

@@ -69,6 +69,32 @@ struct RecognizerTests {
         #expect(try Self.events(chunks: [4096]).filter { if case .final = $0 { true } else { false } }.count == 2)
     }
 
+    @Test("dictation shows every word in a partial before the utterance ends, not only in the final")
+    func partialsKeepUp() throws {
+        // "okay robot", "play music": the last letters of "robot" never win a step outright (the
+        // blank does), yet they extend the best beam; the partial must show them then, not 0.8 s
+        // later with the final.
+        let keyword = try AudioFileSource(path: Self.repo.appendingPathComponent("Tests/HarkTests/Fixtures/keyword.wav").path).readAll()
+        var c = RecognizerConfig()
+        c.grammar = .words(try Lexicon(entries: ["okay", "robot", "play", "music", "stop"], tokens: Self.model.tokens))
+        let r = try StreamingRecognizer(model: Self.model, config: c)
+        var events: [RecognitionEvent] = []
+        r.accept(samples: keyword) { events.append($0) }
+        r.finish { events.append($0) }
+        var lastPartial: Transcript?, finals: [String] = []
+        for e in events {
+            switch e {
+            case let .partial(t): lastPartial = t
+            case let .final(t):
+                finals.append(t.text)
+                #expect(lastPartial?.text == t.text, "final '\(t.text)' after partial '\(lastPartial?.text ?? "")'")
+                lastPartial = nil
+            default: break
+            }
+        }
+        #expect(finals == ["okay robot", "play music"])
+    }
+
     @Test("stop() ends a live stream: the pending utterance is finalized and the thread finishes")
     func stop() throws {
         // An endless source: the digits fixture, then silence forever.
