@@ -79,9 +79,12 @@ public struct RecognitionModel: @unchecked Sendable {
 public enum RecognizerError: Error, CustomStringConvertible, Equatable {
     case badModel(path: String, reason: String)
     case noModel(tried: [String])
+    /// A forced alignment that cannot be made (`WordAlignment`).
+    case alignment(String)
 
     public var description: String {
         switch self {
+        case let .alignment(reason): "cannot align the transcript: \(reason)"
         case let .badModel(path, reason): "model '\(path)' \(reason)"
         case let .noModel(tried): "no model given and the shipped one was not found (looked at \(tried.joined(separator: ", "))); pass --model or set HARK_MODEL"
         }

@@ -9,22 +9,27 @@ import Stream
 struct LatencyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "latency",
-        abstract: "Measure sound-in → keyword-out latency through a real-time capture device.",
+        abstract: "Measure sound-in → keyword-out (or word-shown) latency through a real-time capture device.",
         discussion: """
-        Plays a recording with known phrase times into PulseAudio's module-pipe-source (writing
-        10 ms blocks at absolute CLOCK_MONOTONIC deadlines) while Hark captures the same audio
-        from ALSA device --device and spots each phrase as a keyword. For every phrase:
-        latency = time its keyword event was emitted − time the phrase's last sample was written
-        into the device, with percentiles from an HDR histogram and a breakdown:
-          audio after the word  how much audio past the phrase's end the model needed (framing,
+        Plays a recording with known phrases into PulseAudio's module-pipe-source (writing 10 ms
+        blocks at absolute CLOCK_MONOTONIC deadlines) while Hark captures the same audio from ALSA
+        device --device and spots each phrase as a keyword (--measure keywords), or transcribes it
+        and times every word (--measure words: when the word first shows, with its text, in a
+        partial or final transcript; --words/--phrases/--lm constrain the dictation as in listen).
+        For each: latency = time it came out − time its last sample was written into the device,
+        with percentiles from an HDR histogram and a breakdown:
+          audio after the word  how much audio past the end the model needed (framing,
                                 stacking, and the network's own emission delay)
           capture               device → capture thread (period, PulseAudio transport)
-          processing            capture thread → event (ring, features, network, decoder)
-        The phrase end times come from the synthesis (the recording's .times file). scripts/latency
-        starts the virtual device and runs this command. With --play-device the recording is
-        played on a real output instead (the time a sample sounds is estimated from
-        snd_pcm_delay); played and captured samples are then not aligned, so hits are matched
-        by time and only the total latency and per-step compute are reported.
+          processing            capture thread → output (ring, features, network, decoder)
+        Phrase ends come from the synthesis (the recording's .times file). Word ends, and phrase
+        ends with --align or for a recording given only as --text, come from the model's own
+        forced alignment of the recording; the report says which, and how far the alignment is
+        from the synthesis where both are known. scripts/latency starts the virtual device and
+        runs this command. With --play-device the recording is played on a real output instead
+        (the time a sample sounds is estimated from snd_pcm_delay); played and captured samples
+        are then not aligned, so outputs are matched by time and only the total latency and
+        per-step compute are reported.
         """)
 
     @Option(name: .long, help: ArgumentHelp("FIFO of PulseAudio's module-pipe-source (default: $HARK_PULSE_PIPE).", valueName: "path"))
@@ -44,6 +49,16 @@ struct LatencyCommand: ParsableCommand {
                                             valueName: "file"))
     var times: String?
 
+    @Option(name: .long, help: ArgumentHelp("The recording's transcript, phrases separated by '|', for a recording without times (its ends then come from the forced alignment).",
+                                            valueName: "text"))
+    var text: String?
+
+    @Option(name: .long, help: "What to time: keywords (each phrase spotted as a keyword) or words (each word of the dictation, when it first shows in the partial text).")
+    var measure: Measure = .keywords
+
+    @Flag(name: .long, help: "Take phrase ends from the model's forced alignment of the recording instead of the synthesis times (--measure words always aligns: the synthesis gives phrase ends only).")
+    var align = false
+
     @Option(name: .long, help: "How many times to play the recording.")
     var repeats: Int = 20
 
@@ -51,6 +66,9 @@ struct LatencyCommand: ParsableCommand {
     var threshold: Float = KeywordSpotter.defaultThreshold
 
     @OptionGroup var model: ModelOptions
+
+    /// The dictation's decoder (--measure words): word or phrase list, language model, beam.
+    @OptionGroup var decoder: DecoderOptions
 
     @Flag(name: .long, help: "Print the report as JSON.")
     var json = false
@@ -60,7 +78,10 @@ struct LatencyCommand: ParsableCommand {
         guard threshold > 0 && threshold <= 1 else { throw ValidationError("--threshold must be in (0, 1]") }
     }
 
-    struct Phrase { var text: String; var start: Double; var end: Double }
+    enum Measure: String, ExpressibleByArgument, CaseIterable { case keywords, words }
+
+    /// One phrase of the recording; its end (seconds) is known when the synthesis gave it.
+    struct Phrase { var text: String; var end: Double? }
 
     static func readTimes(_ path: String) throws -> [Phrase] {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
@@ -72,7 +93,8 @@ struct LatencyCommand: ParsableCommand {
             guard f.count == 3, let s = Double(f[1]), let e = Double(f[2]), e > s else {
                 throw ValidationError("--times \(path):\(i + 1): expected 'text<TAB>start<TAB>end'")
             }
-            out.append(Phrase(text: String(f[0]), start: s, end: e))
+            out.append(Phrase(text: String(f[0]), end: e))
+            _ = s
         }
         guard !out.isEmpty else { throw ValidationError("--times \(path): no phrases") }
         return out
@@ -81,7 +103,13 @@ struct LatencyCommand: ParsableCommand {
     func run() throws {
         let model = try model.load()
         let recordingPath = try recording ?? Self.defaultRecording()
-        let phrases = try Self.readTimes(times ?? (recordingPath as NSString).deletingPathExtension + ".times")
+        let phrases: [Phrase]
+        if let text {
+            phrases = text.split(separator: "|").map { Phrase(text: String($0), end: nil) }.filter { !TokenSet.normalize($0.text).isEmpty }
+            guard !phrases.isEmpty else { throw ValidationError("--text '\(text)' has no words") }
+        } else {
+            phrases = try Self.readTimes(times ?? (recordingPath as NSString).deletingPathExtension + ".times")
+        }
         let pipePath = pipe ?? ProcessInfo.processInfo.environment["HARK_PULSE_PIPE"]
         guard pipePath != nil || playDevice != nil else {
             throw ValidationError("--pipe: give the FIFO of PulseAudio's module-pipe-source (or run scripts/latency, which sets one up), or --play-device")
@@ -90,6 +118,24 @@ struct LatencyCommand: ParsableCommand {
         let clip = try AudioFileSource(path: recordingPath).readAll()
         let rate = 16_000, period = 160
         let lead = rate / 2, gap = rate / 2
+        // What is timed, and where in the recording each item ends: a phrase's end from the
+        // synthesis, or a word's or phrase's end from the model's forced alignment.
+        let aligned = align || measure == .words || phrases.contains { $0.end == nil }
+        var ends: [(text: String, end: Double)] = phrases.map { (TokenSet.normalize($0.text), $0.end ?? 0) }
+        var agreement: (mean: Double, largest: Double)?
+        if aligned {
+            let words: [WordAlignment.WordEnd]
+            do { words = try WordAlignment.wordEnds(samples: clip, phrases: phrases.map(\.text), model: model, weights: self.model.weights) }
+            catch { throw ValidationError("--recording \(recordingPath): \(error)") }
+            let phraseEnds = words.filter(\.endsPhrase)
+            let known = zip(phraseEnds, phrases).compactMap { a, p in p.end.map { a.end - $0 } }
+            if !known.isEmpty {
+                agreement = (known.reduce(0, +) / Double(known.count), known.map(abs).max()!)
+            }
+            ends = measure == .words ? words.map { ($0.text, $0.end) } : phraseEnds.map { (phrases[$0.phrase].text, $0.end) }
+            ends = ends.map { (TokenSet.normalize($0.text), $0.end) }
+        }
+
         // The played signal: lead silence, then the recording `repeats` times with gaps.
         var played = [Int16](repeating: 0, count: lead)
         var truth: [(text: String, endSample: Int64)] = []
@@ -97,15 +143,19 @@ struct LatencyCommand: ParsableCommand {
             let base = played.count
             played += clip.map { Int16(($0 * 32_767).rounded().clamped(to: -32_768...32_767)) }
             played += [Int16](repeating: 0, count: gap)
-            for p in phrases { truth.append((TokenSet.normalize(p.text), Int64(base) + Int64((p.end * Double(rate)).rounded()))) }
+            for e in ends { truth.append((e.text, Int64(base) + Int64((e.end * Double(rate)).rounded()))) }
         }
         played += [Int16](repeating: 0, count: rate)            // a second of silence to flush the last phrase
         let chunks = (played.count + period - 1) / period
 
-        // Keyword spotter over the captured audio.
+        // Keyword spotter, or dictation, over the captured audio.
         var config = self.model.recognizerConfig()
-        config.transcribe = false
-        config.keywords = Set(truth.map(\.text)).sorted().map { Keyword($0, threshold: threshold) }
+        if measure == .keywords {
+            config.transcribe = false
+            config.keywords = Set(truth.map(\.text)).sorted().map { Keyword($0, threshold: threshold) }
+        } else {
+            try decoder.apply(to: &config, tokens: model.tokens)
+        }
         let recognizer = try StreamingRecognizer(model: model, config: config)
         var network = Histogram<UInt64>(numberOfSignificantValueDigits: .three)
         var decoder = Histogram<UInt64>(numberOfSignificantValueDigits: .three)
@@ -183,10 +233,21 @@ struct LatencyCommand: ParsableCommand {
         Terminal.note("playing \(recordingPath) × \(repeats) (\(String(format: "%.0f", Double(played.count) / Double(rate))) s, real time) "
                       + "\(playDevice.map { "on \($0)" } ?? "into \(pipePath ?? "")"); capturing from \(device)")
 
-        var hits: [(event: KeywordEvent, emitted: Double)] = []
+        // Everything that came out: keyword events, or each word the first time a transcript
+        // (partial or final) shows it with that text and end.
+        var hits: [(text: String, end: Double, emitted: Double)] = []
+        var shown = Set<String>()
         let readError = source.forEachBlock(size: period) { block in
             recognizer.accept(samples: block) { event in
-                if case let .keyword(k) = event { hits.append((k, MonotonicClock.now())) }
+                switch event {
+                case let .keyword(k): hits.append((k.keyword, k.end, MonotonicClock.now()))
+                case let .partial(t), let .final(t):
+                    let now = MonotonicClock.now()
+                    for w in t.words where shown.insert("\(w.text)@\(Int((w.end * 1000).rounded()))").inserted {
+                        hits.append((w.text, w.end, now))
+                    }
+                default: break
+                }
             }
             features.record(UInt64(max(0, recognizer.lastFeatureSeconds * 1e9)))
         }
@@ -195,7 +256,8 @@ struct LatencyCommand: ParsableCommand {
         if fd >= 0 { close(fd) }
         if let readError { throw readError }
 
-        // Match each phrase end with the first hit of its keyword within a second of it.
+        // Match each item with the first output of its text within a second (a word: half a second) of it.
+        let window = measure == .words ? 0.5 : 1.0
         var total = Histogram<UInt64>(numberOfSignificantValueDigits: .three)
         var after = Histogram<UInt64>(numberOfSignificantValueDigits: .three)
         var captured = Histogram<UInt64>(numberOfSignificantValueDigits: .three)
@@ -207,10 +269,10 @@ struct LatencyCommand: ParsableCommand {
             if loopback {
                 // Sample indices of playback and capture are not aligned: match by time.
                 let wordTime = playLog.time(atOrAfter: t.endSample) ?? .infinity
-                matched = hits.indices.first { !used.contains($0) && hits[$0].event.keyword == t.text
-                    && hits[$0].emitted > wordTime - 1 && hits[$0].emitted < wordTime + 1.5 }
+                matched = hits.indices.first { !used.contains($0) && hits[$0].text == t.text
+                    && hits[$0].emitted > wordTime - window && hits[$0].emitted < wordTime + 1.5 * window }
             } else {
-                matched = hits.indices.first { !used.contains($0) && hits[$0].event.keyword == t.text && abs(hits[$0].event.end - end) < 1 }
+                matched = hits.indices.first { !used.contains($0) && hits[$0].text == t.text && abs(hits[$0].end - end) < window }
             }
             guard let i = matched else {
                 missed += 1
@@ -223,7 +285,7 @@ struct LatencyCommand: ParsableCommand {
                 total.record(UInt64(max(0, (latency + 1) * 1e6)))
                 continue
             }
-            let stepEnd = Int64((hits[i].event.end * Double(rate)).rounded())
+            let stepEnd = Int64((hits[i].end * Double(rate)).rounded())
             guard let wordIn = playLog.time(atOrAfter: t.endSample), let stepIn = playLog.time(atOrAfter: stepEnd),
                   let stepCaptured = captureLog.time(atOrAfter: stepEnd) else { missed += 1; continue }
             let latency = hits[i].emitted - wordIn
@@ -259,18 +321,27 @@ struct LatencyCommand: ParsableCommand {
             let e = JSONEncoder()
             e.outputFormatting = [.sortedKeys, .prettyPrinted]
             var top: [String: AnyEncodable] = ["stages": AnyEncodable(report)]
-            top["phrases"] = AnyEncodable(truth.count)
+            top["measure"] = AnyEncodable(measure.rawValue)
+            top["items"] = AnyEncodable(truth.count)
             top["detected"] = AnyEncodable(used.count)
-            top["false_alarms"] = AnyEncodable(falseHits)
+            top["other_outputs"] = AnyEncodable(falseHits)
             top["algorithmic_ms"] = AnyEncodable(algorithmic)
             top["overruns"] = AnyEncodable(stats.overruns)
-            top["truth"] = AnyEncodable("synthesis")
+            top["truth"] = AnyEncodable(aligned ? "alignment" : "synthesis")
+            if let agreement {
+                top["alignment_minus_synthesis_ms"] = AnyEncodable(["mean": agreement.mean * 1000, "largest": agreement.largest * 1000])
+            }
             emit(String(decoding: try e.encode(top), as: UTF8.self))
             return
         }
-        print("sound in → keyword out, \(used.count) of \(truth.count) phrases detected (\(missed) missed, \(falseHits) other hits), "
-              + "device \(device), \(stats.overruns) overruns; word ends from the synthesis (.times)"
+        let what = measure == .keywords ? "keyword out, \(used.count) of \(truth.count) phrases detected (\(missed) missed, \(falseHits) other hits)"
+            : "word shown, \(used.count) of \(truth.count) words recognized (\(missed) missed, \(falseHits) other words shown)"
+        print("sound in → \(what), device \(device), \(stats.overruns) overruns; "
+              + (aligned ? "\(measure == .words ? "word" : "phrase") ends from the model's forced alignment" : "phrase ends from the synthesis (.times)")
               + (loopback ? "; loopback through \(playDevice!): sound-in times estimated from snd_pcm_delay" : ""))
+        if let agreement {
+            print(String(format: "forced alignment against the synthesis, phrase ends: %+.1f ms on average, %.1f ms at most", agreement.mean * 1000, agreement.largest * 1000))
+        }
         print("algorithmic latency: \(String(format: "%.0f", algorithmic)) ms = period \(period * 1000 / rate) ms + window "
               + "\(f.windowLength * 1000 / rate) ms + \(c.stride - 1) hops of \(f.hopLength * 1000 / rate) ms (stacking \(c.stack), stride \(c.stride))")
         print("stage                            p50        p90        p99        max")
@@ -282,7 +353,11 @@ struct LatencyCommand: ParsableCommand {
             let cells = ["p50", "p90", "p99", "max"].map { r[$0].map { String(format: "%7.2f %@", $0, unit) } ?? "      –   " }
             print(name.padding(toLength: 30, withPad: " ", startingAt: 0) + cells.joined(separator: " "))
         }
-        if early > 0 { print("(\(early) of \(used.count) events came before the phrase's last sample, the keyword being certain before it ended: negative latencies)") }
+        if early > 0 {
+            let why = measure == .words ? "words were shown before their last sample, the word being certain before it ended"
+                                        : "events came before the phrase's last sample, the keyword being certain before it ended"
+            print("(\(early) of \(used.count) \(why): negative latencies)")
+        }
     }
 
     static func defaultRecording() throws -> String {

@@ -23,6 +23,34 @@ struct LatencyTests {
         #expect((p99.flatMap { $0.count >= 3 ? Double($0[2]) : nil } ?? 999) <= 65, "\(r.out)")
     }
 
+    @Test("--measure words: every word of the dictation timed, word ends from the forced alignment; --text and --align")
+    func words() throws {
+        let pulse = try PulseServer()
+        defer { pulse.stop() }
+        let list = testFolder("hark-latency").appendingPathComponent("words.txt")
+        try "okay\nrobot\nplay\nmusic\nstop\n".write(to: list, atomically: true, encoding: .utf8)
+        let r = try CLITests.run(["latency", "--pipe", pulse.pipePath, "--device", "pulse", "--repeats", "2",
+                                  "--measure", "words", "--words", list.path], env: pulse.environment)
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.out.contains("sound in → word shown, 8 of 8 words recognized") && r.out.contains("word ends from the model's forced alignment"),
+                "\(r.out)")
+        // The alignment is checked against the synthesis where both know an end (each phrase's last word).
+        let agreement = r.out.split(separator: "\n").first { $0.hasPrefix("forced alignment against the synthesis") } ?? ""
+        let largest = agreement.split(separator: " ").compactMap { Double($0) }.last ?? 999
+        #expect(largest < 80, "\(agreement)")
+        // A word is shown as soon as it is recognized, well before the utterance's final (0.8 s of silence later).
+        let p99 = r.out.split(separator: "\n").first { $0.hasPrefix("latency") }?.split(separator: " ").compactMap { Double($0) } ?? []
+        #expect(p99.count == 4 && p99[2] < 200, "\(r.out)")
+
+        // Phrases given as text (no times): keyword ends from the alignment.
+        let t = try CLITests.run(["latency", "--pipe", pulse.pipePath, "--device", "pulse", "--repeats", "1",
+                                  "--text", "okay robot | play music"], env: pulse.environment)
+        #expect(t.status == 0 && t.out.contains("2 of 2 phrases detected") && t.out.contains("phrase ends from the model's forced alignment"),
+                "\(t.out)\(t.err)")
+        let bad = try CLITests.run(["latency", "--pipe", pulse.pipePath, "--text", " | "], env: pulse.environment)
+        #expect(bad.status != 0 && bad.err.contains("--text"), "\(bad.err)")
+    }
+
     @Test("--play-device through a virtual cable: phrases matched by time, total latency reported")
     func loopback() throws {
         let pulse = try PulseServer()

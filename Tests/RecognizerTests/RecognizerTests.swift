@@ -95,6 +95,25 @@ struct RecognizerTests {
         #expect(finals == ["okay robot", "play music"])
     }
 
+    @Test("forced alignment puts each phrase's end near the synthesis's, and refuses what it cannot align")
+    func wordAlignment() throws {
+        let path = Self.repo.appendingPathComponent("Tests/HarkTests/Fixtures/digits").path
+        let times = try String(contentsOfFile: path + ".times", encoding: .utf8).split(separator: "\n").map { $0.split(separator: "\t") }
+        let ends = try WordAlignment.wordEnds(samples: Self.digits, phrases: times.map { String($0[0]) }, model: Self.model)
+        #expect(ends.map(\.text) == ["four", "two", "seven", "one", "nine", "zero", "three"])
+        #expect(ends.map(\.phrase) == [0, 0, 0, 0, 1, 1, 1] && ends.filter(\.endsPhrase).count == 2)
+        #expect(zip(ends, ends.dropFirst()).allSatisfy { $0.end < $1.end }, "word ends in order: \(ends)")
+        // Each phrase ends within 80 ms of where the synthesis ended it (a step is 30 ms and the
+        // last step's audio includes a 25 ms window).
+        for (aligned, t) in zip(ends.filter(\.endsPhrase), times) {
+            #expect(abs(aligned.end - Double(t[2])!) < 0.08, "\(aligned) against \(t)")
+        }
+        #expect { try WordAlignment.wordEnds(samples: Array(Self.digits.prefix(1_600)), phrases: ["four two seven one"], model: Self.model) }
+            throws: { "\($0)".contains("does not fit") }
+        #expect { try WordAlignment.wordEnds(samples: Self.digits, phrases: ["   "], model: Self.model) } throws: { "\($0)".contains("no words") }
+        #expect { try WordAlignment.wordEnds(samples: Self.digits, phrases: ["naïve"], model: Self.model) } throws: { "\($0)".contains("'ï'") }
+    }
+
     @Test("stop() ends a live stream: the pending utterance is finalized and the thread finishes")
     func stop() throws {
         // An endless source: the digits fixture, then silence forever.
