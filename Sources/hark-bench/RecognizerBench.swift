@@ -102,8 +102,8 @@ enum RecognizerBench {
     static func paced(model: RecognitionModel, config: RecognizerConfig, speech: [Float], seconds: Double = 10) throws {
         print("Paced like live capture (\(fmt(seconds, 0)) s of keyword spotting per row, one 10 ms block per 10 ms of real time, one core):")
         print()
-        print("| step weights | between blocks | per 10 ms hop | network per step (30 ms) | p50 block | p99 block |")
-        print("|---|---|---|---|---|---|")
+        print("| step weights | between blocks | per 10 ms hop | features per block | network per step (30 ms) | decoders per step | p50 block | p99 block |")
+        print("|---|---|---|---|---|---|---|---|")
         for weights in [StepWeights.int8, .float] {
             var c = config
             c.weights = weights
@@ -145,8 +145,10 @@ enum RecognizerBench {
                 }
             }
             let sorted = times.sorted(), total = times.reduce(0, +)
+            let perStep = { (s: Double) in fmt(s / Double(max(steps, 1)) * 1e6, 1) }
             print("| \(config.weights.rawValue) | \(idle.rawValue) | \(fmt(total / Double(blocks) * 1e6, 2)) µs "
-                  + "| \(fmt(r.stats.networkSeconds / Double(max(steps, 1)) * 1e6, 1)) µs | \(fmt(sorted[blocks / 2] * 1e6, 1)) µs "
+                  + "| \(fmt(r.stats.featureSeconds / Double(blocks) * 1e6, 1)) µs "
+                  + "| \(perStep(r.stats.networkSeconds)) µs | \(perStep(r.stats.decoderSeconds)) µs | \(fmt(sorted[blocks / 2] * 1e6, 1)) µs "
                   + "| \(fmt(sorted[blocks * 99 / 100] * 1e6, 1)) µs |")
         }
     }
