@@ -76,6 +76,9 @@ struct LatencyCommand: ParsableCommand {
     func validate() throws {
         guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
         guard threshold > 0 && threshold <= 1 else { throw ValidationError("--threshold must be in (0, 1]") }
+        if measure == .keywords, decoder.words != nil || decoder.phrases != nil || decoder.lm != nil {
+            throw ValidationError("--words, --phrases and --lm shape the dictation of --measure words; keywords are spotted without them")
+        }
     }
 
     enum Measure: String, ExpressibleByArgument, CaseIterable { case keywords, words }
@@ -126,7 +129,11 @@ struct LatencyCommand: ParsableCommand {
         if aligned {
             let words: [WordAlignment.WordEnd]
             do { words = try WordAlignment.wordEnds(samples: clip, phrases: phrases.map(\.text), model: model, weights: self.model.weights) }
-            catch { throw ValidationError("--recording \(recordingPath): \(error)") }
+            catch {
+                // The transcript is at fault when the model cannot spell it; the pairing otherwise.
+                let source = text != nil ? "--text" : "--times \(times ?? (recordingPath as NSString).deletingPathExtension + ".times")"
+                throw ValidationError("\(error is TokenError ? source : "--recording \(recordingPath)"): \(error)")
+            }
             let phraseEnds = words.filter(\.endsPhrase)
             let known = zip(phraseEnds, phrases).compactMap { a, p in p.end.map { a.end - $0 } }
             if !known.isEmpty {
