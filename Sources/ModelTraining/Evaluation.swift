@@ -48,6 +48,11 @@ public struct Evaluation {
         /// Audio hours of the utterances without the keyword, where every hit is a false alarm.
         public var otherHours: Double
         public var falseAlarmsPerHour: Double?
+        /// The keyword's peak score (`KeywordSpotter.currentScores`) over each utterance: the lowest
+        /// among utterances that say it and the highest among those that do not. Every threshold
+        /// above the second and up to the first catches them all with no false alarm.
+        public var lowestPeakWithKeyword: Double?
+        public var highestPeakElsewhere: Double?
     }
 
     public struct Vocabulary {
@@ -163,9 +168,10 @@ public struct Evaluation {
     }
 
     func keywordReports(_ decoded: [Decoded]) -> [KeywordReport] {
-        keywords.map { k in
+        keywords.enumerated().map { i, k in
             var occurrences = 0, detected = 0, falseAlarms = 0
             var otherSeconds = 0.0
+            var lowest: Float?, highest: Float?
             for d in decoded {
                 let present = Self.contains(d.entry.text, keyword: k.text)
                 let hits = d.hits.filter { $0.keyword == k.text }.count
@@ -173,12 +179,14 @@ public struct Evaluation {
                 detected += min(present, hits)
                 falseAlarms += max(0, hits - present)
                 if present == 0 { otherSeconds += d.seconds }
+                if present > 0 { lowest = min(lowest ?? .infinity, d.peaks[i]) } else { highest = max(highest ?? 0, d.peaks[i]) }
             }
             let otherHours = otherSeconds / 3600
             return KeywordReport(keyword: k.text, threshold: Double(k.threshold), occurrences: occurrences, detected: detected,
                                  recall: occurrences > 0 ? Double(detected) / Double(occurrences) : nil,
                                  falseAlarms: falseAlarms, otherHours: otherHours,
-                                 falseAlarmsPerHour: otherHours > 0 ? Double(falseAlarms) / otherHours : nil)
+                                 falseAlarmsPerHour: otherHours > 0 ? Double(falseAlarms) / otherHours : nil,
+                                 lowestPeakWithKeyword: lowest.map(Double.init), highestPeakElsewhere: highest.map(Double.init))
         }
     }
 }

@@ -97,6 +97,9 @@ struct RecognitionCLITests {
         #expect(categories[1]["constrainedWER"] == nil, "no vocabulary for the keyword category")
         let keyword = (report["keywords"] as? [[String: Any]])?.first ?? [:]
         #expect(keyword["occurrences"] as? Int == 1 && keyword["detected"] as? Int == 1 && keyword["falseAlarms"] as? Int == 0, "\(keyword)")
+        // Peaks: the keyword's utterance above the default threshold, the other two (digits, silence) below it.
+        let low = keyword["lowestPeakWithKeyword"] as? Double ?? 0, high = keyword["highestPeakElsewhere"] as? Double ?? 1
+        #expect(low >= 0.22 && high < 0.22 && high >= 0, "\(keyword)")
 
         // The table says the same, and which step weights scored it.
         for weights in ["int8", "float"] {
@@ -107,6 +110,8 @@ struct RecognitionCLITests {
                     "\(table.out)")
             #expect(table.out.contains("keyword 'okay robot' ≥ 0.22: recall 1/1 = 100.00%, false alarms 0"), "\(table.out)")
             #expect(table.out.contains("nonspeech: no words to recognize (rates undefined); greedy decoding inserted"), "\(table.out)")
+            #expect(table.out.contains("keyword 'okay robot' peak scores: lowest where it is said") && table.out.contains("catches all with no false alarm"),
+                    "\(table.out)")
         }
     }
 
