@@ -1,3 +1,4 @@
+import CBenchSupport
 import Cells
 import Decoding
 import Foundation
@@ -12,6 +13,12 @@ enum RecognizerBench {
         guard let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
         let pages = Double(statm.split(separator: " ")[1]) ?? 0
         return pages * Double(sysconf(Int32(_SC_PAGESIZE))) / 1_048_576
+    }
+
+    /// Bytes the process holds from malloc (in use, mmapped blocks included), in MB: what a leak
+    /// grows, where RSS also counts memory malloc keeps free for reuse.
+    static func heapInUseMB() -> Double {
+        Double(hark_heap_in_use()) / 1_048_576
     }
 
     /// Speech for the run: the recording looped to `seconds`, with 1 s gaps (endpoints happen).

@@ -28,7 +28,7 @@ enum SoakBench {
         var truth: [(start: Int64, end: Int64)] = []  // keyword occurrences not yet detected
         var fed: Int64 = 0
         var nextCheck: Int64 = 300 * 16_000
-        var rss: [(Double, Double)] = []
+        var rss: [(Double, Double)] = [], heap: [(Double, Double)] = []
         var nonFinite = 0
         var lastEventEnd = 0.0
         let block = UnsafeMutableBufferPointer<Float>.allocate(capacity: 160)
@@ -57,6 +57,7 @@ enum SoakBench {
                 if fed >= nextCheck {                     // every 5 minutes of audio
                     nextCheck += 300 * 16_000
                     rss.append((Double(fed) / 16_000 / 3600, RecognizerBench.rssMB()))
+                    heap.append((Double(fed) / 16_000 / 3600, RecognizerBench.heapInUseMB()))
                     if !recognizer.stateIsFinite { nonFinite += 1 }
                 }
             }
@@ -90,6 +91,15 @@ enum SoakBench {
         print("| last keyword event ends at | \(fmt(lastEventEnd, 3)) s of \(fmt(Double(fed) / 16_000, 3)) s |")
         print("| RSS after 1 h, at the end | \(fmt(tail.first?.1 ?? 0, 1)) MB, \(fmt(rss.last?.1 ?? 0, 1)) MB |")
         print("| RSS slope after the first hour | \(fmt(slope, 3)) MB per hour |")
+        // The shape of the growth: a leak rises evenly, buffers that keep their largest size level off.
+        let marks = [1.0, 2, 4, 8, 16, 24, 48].filter { $0 <= hours }
+        func at(_ series: [(Double, Double)]) -> String {
+            marks.compactMap { h in series.first { $0.0 >= h - 1e-9 }.map { fmt($0.1, 2) } }.joined(separator: ", ")
+        }
+        let heapTail = heap.filter { $0.0 >= 1 }
+        print("| RSS at \(marks.map { fmt($0, 0) }.joined(separator: ", ")) h | \(at(rss)) MB |")
+        print("| heap in use (malloc) at the same hours; its slope after the first hour | \(at(heap)) MB; "
+              + "\(fmt(heapTail.count > 2 ? Measure.slope(heapTail) : 0, 4)) MB per hour |")
         print("| network state checks with NaN/Inf | \(nonFinite) of \(rss.count) |")
         for (h, label) in [(0, "first"), (perHour.count - 1, "last")] {
             let r = perHour[h]
