@@ -96,8 +96,7 @@ struct LatencyCommand: ParsableCommand {
             guard f.count == 3, let s = Double(f[1]), let e = Double(f[2]), e > s else {
                 throw ValidationError("--times \(path):\(i + 1): expected 'text<TAB>start<TAB>end'")
             }
-            out.append(Phrase(text: String(f[0]), end: e))
-            _ = s
+            out.append(Phrase(text: String(f[0]), end: e))        // the start only checks the line
         }
         guard !out.isEmpty else { throw ValidationError("--times \(path): no phrases") }
         return out
@@ -106,12 +105,13 @@ struct LatencyCommand: ParsableCommand {
     func run() throws {
         let model = try model.load()
         let recordingPath = try recording ?? Self.defaultRecording()
+        let timesPath = times ?? (recordingPath as NSString).deletingPathExtension + ".times"
         let phrases: [Phrase]
         if let text {
             phrases = text.split(separator: "|").map { Phrase(text: String($0), end: nil) }.filter { !TokenSet.normalize($0.text).isEmpty }
             guard !phrases.isEmpty else { throw ValidationError("--text '\(text)' has no words") }
         } else {
-            phrases = try Self.readTimes(times ?? (recordingPath as NSString).deletingPathExtension + ".times")
+            phrases = try Self.readTimes(timesPath)
         }
         let pipePath = pipe ?? ProcessInfo.processInfo.environment["HARK_PULSE_PIPE"]
         guard pipePath != nil || playDevice != nil else {
@@ -131,7 +131,7 @@ struct LatencyCommand: ParsableCommand {
             do { words = try WordAlignment.wordEnds(samples: clip, phrases: phrases.map(\.text), model: model, weights: self.model.weights) }
             catch {
                 // The transcript is at fault when the model cannot spell it; the pairing otherwise.
-                let source = text != nil ? "--text" : "--times \(times ?? (recordingPath as NSString).deletingPathExtension + ".times")"
+                let source = text != nil ? "--text" : "--times \(timesPath)"
                 throw ValidationError("\(error is TokenError ? source : "--recording \(recordingPath)"): \(error)")
             }
             let phraseEnds = words.filter(\.endsPhrase)
