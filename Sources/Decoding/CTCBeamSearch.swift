@@ -212,13 +212,24 @@ public final class CTCBeamSearch {
     @inline(__always)
     private func rank(_ b: Beam) -> Float { logAdd(b.blank, b.nonBlank) + nodes[Int(b.node)].bonus }
 
-    /// Identifies the hypothesis `partial()` shows without building it: within an utterance a
-    /// prefix's node is never reused, so the partial's text and times change exactly when this does.
-    public var bestPrefix: Int32 { partialChoice()?.node ?? 0 }
-
     /// The best hypothesis so far; it may still change, except its first `stableCharacters`.
     public func partial() -> Hypothesis {
         guard let choice = partialChoice() else { return .empty }
+        return partial(choice)
+    }
+
+    /// `partial()` when its path differs from the one last shown (`shown`, updated; -1 at the start
+    /// of an utterance), else nil without building it: within an utterance a prefix's node is never
+    /// reused, so the partial's text and times change exactly when its node does.
+    public func partial(ifChangedFrom shown: inout Int32) -> Hypothesis? {
+        let choice = partialChoice()
+        let node = choice?.node ?? 0
+        guard node != shown else { return nil }
+        shown = node
+        return choice.map(partial) ?? .empty
+    }
+
+    private func partial(_ choice: (node: Int32, score: Float)) -> Hypothesis {
         var h = hypothesis(choice.node, score: choice.score, complete: false)
         // A phrase grammar rescores every phrase at the end, so nothing is settled before then.
         h.stableCharacters = phraseLabels.isEmpty ? Int(nodes[Int(commonAncestor())].depth) : 0

@@ -183,10 +183,7 @@ public final class StreamingRecognizer {
             // The best hypothesis can change at any step, also where the greedy label is the blank
             // (a character that never wins a step outright still extends the best beam); it is
             // built only when it did change.
-            let prefix = search.bestPrefix
-            if prefix != lastPartialPrefix {
-                lastPartialPrefix = prefix
-                let p = search.partial()
+            if let p = search.partial(ifChangedFrom: &lastPartialPrefix) {
                 if p.text != lastPartial {
                     lastPartial = p.text
                     emit(.partial(transcript(p)))

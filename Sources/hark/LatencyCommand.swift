@@ -139,8 +139,8 @@ struct LatencyCommand: ParsableCommand {
             if !known.isEmpty {
                 agreement = (known.reduce(0, +) / Double(known.count), known.map(abs).max()!)
             }
-            ends = measure == .words ? words.map { ($0.text, $0.end) } : phraseEnds.map { (phrases[$0.phrase].text, $0.end) }
-            ends = ends.map { (TokenSet.normalize($0.text), $0.end) }
+            ends = measure == .words ? words.map { ($0.text, $0.end) }
+                                     : phraseEnds.map { (TokenSet.normalize(phrases[$0.phrase].text), $0.end) }
         }
 
         // The played signal: lead silence, then the recording `repeats` times with gaps.
