@@ -237,6 +237,18 @@ def festival_batch(jobs, tmp):
         run(["festival", "-b", path])
 
 
+def train_voice(rng):
+    """A training voice, in the corpus's mix of engines (never a dev or test voice)."""
+    r = rng.random()
+    if r < 0.45:
+        variant = VARIANTS[rng.randrange(len(VARIANTS))] if VARIANTS else ""
+        return dict(engine="espeak-ng", voice=rng.choice(ACCENTS) + (f"+{variant}" if variant else ""),
+                    speed=rng.randint(120, 200), pitch=rng.randint(25, 75))
+    if r < 0.75 or not HAVE_FESTIVAL:
+        return dict(engine="flite", voice=rng.choice(FLITE_TRAIN))
+    return dict(engine="festival", voice=rng.choice(FESTIVAL_TRAIN))
+
+
 def plan(set_name, count, seed, words, sentences):
     jobs = []
     for i in range(count):
@@ -245,15 +257,7 @@ def plan(set_name, count, seed, words, sentences):
         job = {"index": i, "seed": rng.randrange(1 << 62), "text": text, "category": category,
                "audio": f"{set_name}/{i:06d}.wav", "augment": set_name == "train"}
         if set_name == "train":
-            r = rng.random()
-            if r < 0.45:
-                variant = VARIANTS[rng.randrange(len(VARIANTS))] if VARIANTS else ""
-                job.update(engine="espeak-ng", voice=rng.choice(ACCENTS) + (f"+{variant}" if variant else ""),
-                           speed=rng.randint(120, 200), pitch=rng.randint(25, 75))
-            elif r < 0.75 or not HAVE_FESTIVAL:
-                job.update(engine="flite", voice=rng.choice(FLITE_TRAIN))
-            else:
-                job.update(engine="festival", voice=rng.choice(FESTIVAL_TRAIN))
+            job.update(train_voice(rng))
         elif set_name == "test":
             job.update(engine="piper", voice="joe")
         else:
@@ -291,6 +295,23 @@ def plan_keyword(set_name, keyword, positives, negative_hours, seed, words, sent
             seconds += 0.35 * len(text.split()) + 0.6      # planning estimate; the manifest has the real length
         jobs.append(job)
         i += 1
+    return jobs
+
+
+def plan_keyword_train(keyword, count, seed, words, sentences):
+    """Training utterances for one keyword, as a keyword daemon's user would make them: the
+    keyword alone or run together with training text (never the dev/test carrier phrases or
+    held-out text), spoken by the training voices with the training augmentation."""
+    jobs = []
+    for i in range(count):
+        rng = random.Random(f"{seed}/kw-train/{keyword}/{i}")
+        context = lambda: " ".join(pick_text(rng, words, sentences, heldout=False)[0].split()[:5])
+        form = rng.randrange(4)
+        text = [keyword, f"{keyword} {context()}", f"{context()} {keyword}", f"{context()} {keyword} {context()}"][form]
+        job = {"index": i, "seed": rng.randrange(1 << 62), "text": text, "category": "keyword",
+               "audio": f"kw-train/{i:06d}.wav", "augment": True}
+        job.update(train_voice(rng))
+        jobs.append(job)
     return jobs
 
 
@@ -335,7 +356,9 @@ def main():
     ap.add_argument("--keyword", help="also make kw-dev (awb) and kw-test (joe) sets for this keyword")
     ap.add_argument("--keyword-utterances", type=int, default=100, help="utterances containing the keyword, per set")
     ap.add_argument("--negative-hours", type=float, default=0.5, help="hours of non-keyword audio per keyword set")
-    ap.add_argument("--only", help="comma-separated sets to make (train,dev,test,kw-dev,kw-test); default all asked for")
+    ap.add_argument("--keyword-train", type=int, default=0, metavar="N",
+                    help="with --keyword, also make kw-train: N training utterances of the keyword (training voices)")
+    ap.add_argument("--only", help="comma-separated sets to make (train,dev,test,kw-dev,kw-test,kw-train); default all asked for")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     a = ap.parse_args()
@@ -354,12 +377,14 @@ def main():
         sets = [("train", train_count), ("dev", a.dev)] + ([("test", a.test)] if a.test else [])
         if a.keyword:
             keyword = normalize(a.keyword)
-            sets += [("kw-dev", 0), ("kw-test", 0)]
+            sets += [("kw-dev", 0), ("kw-test", 0)] + ([("kw-train", a.keyword_train)] if a.keyword_train else [])
         if a.only:
             sets = [x for x in sets if x[0] in a.only.split(",")]
         for set_name, count in sets:
             os.makedirs(os.path.join(a.out, set_name), exist_ok=True)
-            if set_name.startswith("kw-"):
+            if set_name == "kw-train":
+                jobs = plan_keyword_train(keyword, count, a.seed, words, sentences)
+            elif set_name.startswith("kw-"):
                 jobs = plan_keyword(set_name, keyword, a.keyword_utterances, a.negative_hours, a.seed, words, sentences)
             else:
                 jobs = plan(set_name, count, a.seed, words, sentences)
