@@ -89,8 +89,8 @@ public final class TrainingRun {
         options.clipNorm = config.clipNorm
         options.threads = config.threads
         let trainer = Trainer(network: network, options: options)
-        let featuresJSON = String(decoding: try JSONEncoder().encode(featureConfig), as: UTF8.self)
-        let configJSON = String(decoding: try JSONEncoder().encode(config), as: UTF8.self)
+        let featuresJSON = try ModelMetadata.json(featureConfig)
+        let configJSON = try ModelMetadata.json(config)
 
         var state = Progress(epoch: 0, best: nil, badEpochs: 0, learningRate: config.learningRate)
         if resume, FileManager.default.fileExists(atPath: checkpointPath) {
@@ -164,7 +164,7 @@ public final class TrainingRun {
                 line += " → saved \(output)"
             }
             let opt = trainer.optimizerState()
-            let progressJSON = String(decoding: try JSONEncoder().encode(state), as: UTF8.self)
+            let progressJSON = try ModelMetadata.json(state)
             try ModelFile(network: network, tokens: tokens.tokens, features: featuresJSON,
                           extra: ["train_config": configJSON, "progress": progressJSON, "optimizer_steps": "\(opt.steps)"],
                           auxiliary: opt.tensors).save(path: checkpointPath)
@@ -233,4 +233,13 @@ func formatDuration(_ s: Double) -> String {
     guard s.isFinite else { return "–" }
     let t = Int(s.rounded())
     return t >= 3600 ? "\(t / 3600)h\(String(format: "%02d", t % 3600 / 60))m" : t >= 60 ? "\(t / 60)m\(String(format: "%02d", t % 60))s" : "\(t)s"
+}
+
+/// JSON for a model file's metadata, keys sorted: the same training run writes the same bytes.
+public enum ModelMetadata {
+    public static func json<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
 }
