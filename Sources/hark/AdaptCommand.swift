@@ -82,32 +82,18 @@ struct AdaptCommand: ParsableCommand {
             eval.keywords = keywords.map { Keyword($0) }
             let (_, decoded) = try eval.run(takes + mixed, modelName: out, manifestName: takesPath)
             for (k, keyword) in keywords.enumerated() {
-                var positive: [Float] = [], negative: [Float] = []
-                for d in decoded {
-                    if Evaluation.contains(d.entry.text, keyword: keyword) > 0 { positive.append(d.peaks[k]) } else { negative.append(d.peaks[k]) }
-                }
-                let t = Self.threshold(positive: positive, negative: negative)
+                let (positive, negative) = KeywordThreshold.peaks(decoded, keyword: keyword, index: k)
+                let t = KeywordThreshold.choose(positive: positive, negative: negative)
                 thresholds[keyword] = t
                 let caught = positive.filter { $0 >= t }.count, alarms = negative.filter { $0 >= t }.count
                 Terminal.note(String(format: "keyword '%@': threshold %.2f catches %d/%d takes, fires on %d/%d other utterances",
                                      keyword, t, caught, positive.count, alarms, negative.count))
             }
             let file = try ModelFile.load(path: out)
-            let json = String(decoding: try JSONEncoder().encode(thresholds), as: UTF8.self)
+            let json = try ModelMetadata.json(thresholds)
             try ModelFile(network: file.network, tokens: file.tokens, features: file.features,
                           extra: file.extra.merging(["keyword_thresholds": json]) { $1 }).save(path: out)
         }
         print(String(format: "adapted model: %@ (%.0f s)", out, Date().timeIntervalSince(started)))
-    }
-
-    /// Halfway between the highest score of audio without the keyword and the 10th percentile of
-    /// the takes, when the takes are above it; otherwise just above the highest negative (false
-    /// alarms cost a daemon more than a repeated keyword). Clamped to [0.15, 0.95].
-    static func threshold(positive: [Float], negative: [Float]) -> Float {
-        let p = positive.sorted()
-        let low = p.isEmpty ? 0.5 : p[min(p.count - 1, p.count / 10)]
-        let high = negative.max() ?? 0
-        let t = low > high ? (low + high) / 2 : high + 0.01
-        return min(max(t, 0.15), 0.95)
     }
 }

@@ -1,11 +1,15 @@
 import ArgumentParser
 import Cells
+import Decoding
+import Foundation
+import ModelTraining
+import Recognizer
 
 struct ModelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "model",
-        abstract: "Inspect model files.",
-        subcommands: [Info.self])
+        abstract: "Inspect model files and tune their keyword thresholds.",
+        subcommands: [Info.self, Threshold.self])
 
     struct Info: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -31,6 +35,66 @@ struct ModelCommand: ParsableCommand {
             print("parameters:   \(c.parameterCount) (\(c.parameterCount * 4 / 1024) KiB as F32)")
             print("features:     \(model.features ?? "(not recorded)")")
             for (k, v) in model.extra.sorted(by: { $0.key < $1.key }) { print("\(k): \(v)") }
+        }
+    }
+
+    struct Threshold: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Choose keyword thresholds on a dev set and store them in a copy of the model.",
+            discussion: """
+            Runs the keyword spotter over every utterance of --dev (a manifest as scripts/synth.py
+            writes it: utterances that say the keyword and utterances that do not) and takes each
+            keyword's peak score per utterance. The threshold is halfway between the highest peak
+            where the keyword is not said and the 10th percentile of the peaks where it is (the rule
+            `hark adapt` uses), rounded to 0.01, and is stored in --out, where `hark spot` and `hark listen` find it.
+            Thresholds the model already holds for other keywords are kept.
+            """)
+
+        @OptionGroup var model: ModelOptions
+
+        @Option(name: .long, help: ArgumentHelp("A keyword to tune (repeatable).", valueName: "text"))
+        var keyword: [String] = []
+
+        @Option(name: .long, help: ArgumentHelp("Manifest of utterances with and without the keywords.", valueName: "manifest"))
+        var dev: String
+
+        @Option(name: .long, help: ArgumentHelp("Where the model with the thresholds goes.", valueName: "path"))
+        var out: String
+
+        func validate() throws {
+            guard !keyword.isEmpty else { throw ValidationError("give at least one --keyword to tune") }
+        }
+
+        func run() throws {
+            let loaded = try model.load()
+            let keywords = try keyword.map { k in
+                let text = Keyword(k).text
+                guard !text.isEmpty else { throw ValidationError("--keyword '\(k)' is empty") }
+                do { _ = try loaded.tokens.encode(text) } catch { throw ValidationError("--keyword '\(k)': \(error)") }
+                return Keyword(text)
+            }
+            let entries = try Manifest.load(dev)
+            var eval = Evaluation(network: try model.batchNetwork(of: loaded), tokens: loaded.tokens, features: loaded.features)
+            eval.keywords = keywords
+            let (report, decoded) = try eval.run(entries, modelName: loaded.path, manifestName: dev)
+            var thresholds = loaded.keywordThresholds
+            for (k, keyword) in keywords.enumerated() {
+                let (positive, negative) = KeywordThreshold.peaks(decoded, keyword: keyword.text, index: k)
+                guard !positive.isEmpty else { throw ValidationError("--dev \(dev): no utterance says '\(keyword.text)'; a threshold needs some that do") }
+                guard !negative.isEmpty else { throw ValidationError("--dev \(dev): every utterance says '\(keyword.text)'; a threshold needs some that do not") }
+                let t = (KeywordThreshold.choose(positive: positive, negative: negative) * 100).rounded() / 100
+                thresholds[keyword.text] = t
+                let caught = positive.filter { $0 >= t }.count, alarms = negative.filter { $0 >= t }.count
+                let hours = report.keywords[k].otherHours
+                let other = hours >= 0.1 ? String(format: "%.2f h", hours) : String(format: "%.0f s", hours * 3600)
+                print(String(format: "keyword '%@': peaks where said ≥ %.3f, elsewhere ≤ %.3f → threshold %.2f: catches %d/%d, %d false alarms in %@ of other audio (%@ weights)",
+                             keyword.text, positive.min()!, negative.max()!, t, caught, positive.count, alarms, other, model.weights.rawValue))
+            }
+            let file = try ModelFile.load(path: loaded.path)
+            let json = try ModelMetadata.json(thresholds)
+            try ModelFile(network: file.network, tokens: file.tokens, features: file.features,
+                          extra: file.extra.merging(["keyword_thresholds": json]) { $1 }).save(path: out)
+            print("wrote \(out)")
         }
     }
 }

@@ -82,4 +82,34 @@ struct EnrollAdaptTests {
         let missing = try CLITests.run(["adapt", "--samples", "/nonexistent/takes", "--out", out])
         #expect(missing.status != 0 && missing.err.contains("/nonexistent/takes"))
     }
+
+    @Test("model threshold chooses a keyword's threshold between the dev peaks and stores it; a dev set without the keyword is refused")
+    func threshold() throws {
+        let fixtures = Self.repo.appendingPathComponent("Tests/HarkTests/Fixtures").path
+        let dev = Self.work.appendingPathComponent("kw-dev.jsonl").path
+        try ("{\"audio\": \"\(fixtures)/keyword.wav\", \"text\": \"okay robot play music\", \"category\": \"keyword\"}\n"
+             + "{\"audio\": \"\(fixtures)/digits.wav\", \"text\": \"four two seven one nine zero three\", \"category\": \"digits\"}\n")
+            .write(toFile: dev, atomically: true, encoding: .utf8)
+        let out = Self.work.appendingPathComponent("tuned.safetensors").path
+        let r = try CLITests.run(["model", "threshold", "--keyword", "Okay Robot", "--dev", dev, "--out", out])
+        #expect(r.status == 0, "\(r.err)")
+        // "peaks where said ≥ P, elsewhere ≤ N → threshold T": with one utterance each, T = (P + N) / 2.
+        let numbers = r.out.split(whereSeparator: { !"0123456789.".contains($0) }).compactMap { Double($0) }
+        #expect(numbers.count >= 3, "\(r.out)")
+        if numbers.count >= 3 {
+            let (said, elsewhere, t) = (numbers[0], numbers[1], numbers[2])
+            #expect(said > elsewhere, "the awb keyword outscores the digits: \(r.out)")
+            #expect(abs(t - (said + elsewhere) / 2) <= 0.006, "\(r.out)")
+            let info = try CLITests.run(["model", "info", out])
+            #expect(info.out.contains("keyword_thresholds: {\"okay robot\":"), "\(info.out)")
+            let spot = try CLITests.run(["spot", "--model", out, "--file", fixtures + "/keyword.wav", "--keyword", "okay robot"])
+            #expect(spot.status == 0 && spot.err.contains(String(format: "'okay robot' (≥ %.2f", t)), "\(spot.err)")
+        }
+        // A dev set in which nobody says the keyword cannot place a threshold.
+        let none = Self.work.appendingPathComponent("no-keyword.jsonl").path
+        try "{\"audio\": \"\(fixtures)/digits.wav\", \"text\": \"four two seven one nine zero three\", \"category\": \"digits\"}\n"
+            .write(toFile: none, atomically: true, encoding: .utf8)
+        let bad = try CLITests.run(["model", "threshold", "--keyword", "okay robot", "--dev", none, "--out", out])
+        #expect(bad.status != 0 && bad.err.contains("--dev \(none): no utterance says 'okay robot'"), "\(bad.err)")
+    }
 }
