@@ -109,6 +109,9 @@ enum RecognizerBench {
     static func paced(model: RecognitionModel, config: RecognizerConfig, speech: [Float], seconds: Double = 10) throws {
         print("Paced like live capture (\(fmt(seconds, 0)) s of keyword spotting per row, one 10 ms block per 10 ms of real time, one core):")
         print()
+        print("The same core's caches between blocks (the anchor for the rows below):")
+        print()
+        cacheDecay()
         print("| step weights | between blocks | per 10 ms hop | features per block | network per step (30 ms) | decoders per step | p50 block | p99 block |")
         print("|---|---|---|---|---|---|---|---|")
         for weights in [StepWeights.int8, .float] {
@@ -158,6 +161,38 @@ enum RecognizerBench {
                   + "| \(perStep(r.stats.networkSeconds)) µs | \(perStep(r.stats.decoderSeconds)) µs | \(fmt(sorted[blocks / 2] * 1e6, 1)) µs "
                   + "| \(fmt(sorted[blocks * 99 / 100] * 1e6, 1)) µs |")
         }
+    }
+
+    /// The machine's side of the paced rows: how long reading a buffer takes when it was just
+    /// read, and when this core has done nothing but spin on the clock (no system call, no other
+    /// memory) for 1 or 10 ms since. On a machine whose caches are private, the spin costs
+    /// nothing; where they are shared with other work (a virtual machine's host), what this core
+    /// had cached is gone within milliseconds, and a live step pays for it however little it does.
+    static func cacheDecay() {
+        print("| read every cache line of | just read before | after 1 ms of spinning | after 10 ms of spinning |")
+        print("|---|---|---|---|")
+        for bytes in [16 << 10, 256 << 10, 1 << 20] {
+            let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: bytes)
+            defer { buffer.deallocate() }
+            buffer.initialize(repeating: 1)
+            var cells: [String] = []
+            var sink: UInt = 0
+            for gap in [0.0, 1e-3, 1e-2] {
+                let repeats = 200
+                var total = 0.0
+                for _ in 0..<repeats {
+                    let end = Measure.now() + gap
+                    while Measure.now() < end {}
+                    let t0 = Measure.now()
+                    for i in stride(from: 0, to: bytes, by: 64) { sink &+= UInt(buffer[i]) }
+                    total += Measure.now() - t0
+                }
+                cells.append("\(fmt(total / Double(repeats) * 1e6, 2)) µs")
+            }
+            precondition(sink > 0)
+            print("| \(bytes >> 10) KB | " + cells.joined(separator: " | ") + " |")
+        }
+        print()
     }
 
     enum Idle: String, CaseIterable {
