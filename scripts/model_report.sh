@@ -22,6 +22,14 @@ echo "dev-chosen threshold: $dev"
 "$hark" eval "$corpus/kw-dev.jsonl" --model "$model" --weights float --keyword "$keyword" --threshold "$dev" | grep "^keyword"
 "$hark" eval "$corpus/kw-test.jsonl" --model "$model" --weights float --keyword "$keyword" --threshold "$dev" --false-alarm-target 0.5 | grep "^keyword"
 echo '```'
+if [[ -f share/okay-robot.safetensors && "$keyword" == "okay robot" ]]; then
+    echo "### Hark's keyword model (scripts/train-keyword), its stored threshold"
+    echo '```'
+    for set in kw-dev kw-test; do
+        "$hark" eval "$corpus/$set.jsonl" --model share/okay-robot.safetensors --keyword "$keyword" | grep "^keyword '"
+    done
+    echo '```'
+fi
 echo "### PocketSphinx 5"
 echo '```'
 for set in dev test; do python3 scripts/pocketsphinx_eval.py "$corpus/$set.jsonl"; echo; done
