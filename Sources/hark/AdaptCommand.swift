@@ -89,10 +89,7 @@ struct AdaptCommand: ParsableCommand {
                 Terminal.note(String(format: "keyword '%@': threshold %.2f catches %d/%d takes, fires on %d/%d other utterances",
                                      keyword, t, caught, positive.count, alarms, negative.count))
             }
-            let file = try ModelFile.load(path: out)
-            let json = try ModelMetadata.json(thresholds)
-            try ModelFile(network: file.network, tokens: file.tokens, features: file.features,
-                          extra: file.extra.merging(["keyword_thresholds": json]) { $1 }).save(path: out)
+            try KeywordOptions.store(thresholds: thresholds, model: out, to: out)
         }
         print(String(format: "adapted model: %@ (%.0f s)", out, Date().timeIntervalSince(started)))
     }

@@ -67,12 +67,7 @@ struct ModelCommand: ParsableCommand {
 
         func run() throws {
             let loaded = try model.load()
-            let keywords = try keyword.map { k in
-                let text = Keyword(k).text
-                guard !text.isEmpty else { throw ValidationError("--keyword '\(k)' is empty") }
-                do { _ = try loaded.tokens.encode(text) } catch { throw ValidationError("--keyword '\(k)': \(error)") }
-                return Keyword(text)
-            }
+            let keywords = try keyword.map { Keyword(try KeywordOptions.text(of: $0, for: loaded)) }
             let entries = try Manifest.load(dev)
             var eval = Evaluation(network: try model.batchNetwork(of: loaded), tokens: loaded.tokens, features: loaded.features)
             eval.keywords = keywords
@@ -90,10 +85,7 @@ struct ModelCommand: ParsableCommand {
                 print(String(format: "keyword '%@': peaks where said ≥ %.3f, elsewhere ≤ %.3f → threshold %.2f: catches %d/%d, %d false alarms in %@ of other audio (%@ weights)",
                              keyword.text, positive.min()!, negative.max()!, t, caught, positive.count, alarms, other, model.weights.rawValue))
             }
-            let file = try ModelFile.load(path: loaded.path)
-            let json = try ModelMetadata.json(thresholds)
-            try ModelFile(network: file.network, tokens: file.tokens, features: file.features,
-                          extra: file.extra.merging(["keyword_thresholds": json]) { $1 }).save(path: out)
+            try KeywordOptions.store(thresholds: thresholds, model: loaded.path, to: out)
             print("wrote \(out)")
         }
     }

@@ -109,13 +109,28 @@ struct KeywordOptions: ParsableArguments {
     /// error naming it.
     func keywords(for model: RecognitionModel) throws -> [Keyword] {
         try keyword.enumerated().map { i, k in
-            let text = Keyword(k).text
+            let text = try Self.text(of: k, for: model)
             let t = threshold.isEmpty ? (model.keywordThresholds[text] ?? KeywordSpotter.defaultThreshold)
                                       : threshold[threshold.count == 1 ? 0 : i]
-            guard !text.isEmpty else { throw ValidationError("--keyword '\(k)' is empty") }
-            do { _ = try model.tokens.encode(text) } catch { throw ValidationError("--keyword '\(k)': \(error)") }
             return Keyword(k, threshold: t)
         }
+    }
+
+    /// A `--keyword` as the spotter will see it (normalized); empty, or a letter the model cannot
+    /// spell, is an error naming it.
+    static func text(of k: String, for model: RecognitionModel) throws -> String {
+        let text = Keyword(k).text
+        guard !text.isEmpty else { throw ValidationError("--keyword '\(k)' is empty") }
+        do { _ = try model.tokens.encode(text) } catch { throw ValidationError("--keyword '\(k)': \(error)") }
+        return text
+    }
+
+    /// Writes a copy of the model file at `path` to `out` with `thresholds` as its stored keyword
+    /// thresholds (where `keywords(for:)` finds them).
+    static func store(thresholds: [String: Float], model path: String, to out: String) throws {
+        let file = try ModelFile.load(path: path)
+        try ModelFile(network: file.network, tokens: file.tokens, features: file.features,
+                      extra: file.extra.merging(["keyword_thresholds": try ModelMetadata.json(thresholds)]) { $1 }).save(path: out)
     }
 }
 
