@@ -1,14 +1,17 @@
 import Glibc
 
-/// A keyword to spot, given as text at run time, with its own threshold.
+/// A keyword to spot, given as text at run time, with its own threshold and scoring.
 public struct Keyword: Equatable, Sendable {
     public var text: String
     /// Hits need a score at or above this (0–1; see `KeywordSpotter`).
     public var threshold: Float
+    /// How the score is computed; a threshold means something only for its own scoring.
+    public var scoring: KeywordSpotter.Scoring
 
-    public init(_ text: String, threshold: Float = KeywordSpotter.defaultThreshold) {
+    public init(_ text: String, threshold: Float = KeywordSpotter.defaultThreshold, scoring: KeywordSpotter.Scoring = .ratio) {
         self.text = TokenSet.normalize(text)
         self.threshold = threshold
+        self.scoring = scoring
     }
 }
 
@@ -33,9 +36,10 @@ public struct KeywordHit: Equatable, Sendable {
 /// step the last character's score first reaches the threshold (the earliest moment the keyword
 /// is known), then the keyword is silent for the refractory time. Allocation-free per step.
 public struct KeywordSpotter: Sendable {
-    /// Chosen on dev (flite awb, kw-dev): every threshold from 0.18 to 0.30 catches all 100
-    /// keywords with no false alarm in 0.84 h (keyword peaks ≥ 0.305, other audio ≤ 0.171, with
-    /// optional spaces); 0.22 was the middle of the first, coarser sweep (0.18–0.25) (MODEL.md).
+    /// For ratio scoring with the shipped model, chosen on dev (flite awb, kw-dev): every threshold
+    /// from 0.18 to 0.30 catches all 100 keywords with no false alarm in 0.84 h (keyword peaks ≥
+    /// 0.305, other audio ≤ 0.171, with optional spaces); 0.22 was the middle of the first, coarser
+    /// sweep (0.18–0.25) (MODEL.md).
     public static let defaultThreshold: Float = 0.22
 
     public struct Config: Codable, Equatable, Sendable {
@@ -43,20 +47,23 @@ public struct KeywordSpotter: Sendable {
         public var refractorySteps: Int = 33
         /// An alignment longer than this many steps is abandoned (keywords are short).
         public var maxSteps: Int = 100
-        /// How a hit is scored (see `Scoring`).
-        public var scoring: Scoring = .ratio
         /// Whether an alignment may skip the space between a keyword's words: a CTC character
         /// model marks word boundaries unreliably when words run together ("okay okay robot").
         public var optionalSpaces = true
         public init() {}
     }
 
-    public enum Scoring: String, Codable, Sendable {
+    /// How a hit is scored, per keyword (`Keyword.scoring`). Which one separates a keyword from
+    /// other speech better depends on the model: `hark model threshold` measures both on dev and
+    /// keeps the one with the wider margin (`KeywordThreshold`).
+    public enum Scoring: String, Codable, CaseIterable, Sendable {
         /// exp(log P(best keyword alignment) / L): the keyword's own probability per character.
+        /// Strict where the network is sure of the keyword (a model trained for it).
         case posterior
         /// exp((log P(best keyword alignment) − log P(best unconstrained path, same steps)) / L):
         /// how close the keyword comes to what the network would say anyway, so that audio on
-        /// which the network is unsure everywhere (an unfamiliar voice) does not lower every score.
+        /// which the network is unsure everywhere (an unfamiliar voice, a keyword the model never
+        /// heard) does not lower every score.
         case ratio
     }
 
@@ -177,7 +184,7 @@ public struct KeywordSpotter: Sendable {
             let end = tracks[t].score[2 * n - 2]
             guard end > -.infinity else { currentScores[t] = 0; continue }
             let free = Float(after - tracks[t].base[2 * n - 2])               // best unconstrained path, same steps
-            let score = expf((config.scoring == .ratio ? end - free : end) / Float(n))
+            let score = expf((tracks[t].keyword.scoring == .ratio ? end - free : end) / Float(n))
             currentScores[t] = score
             guard now >= tracks[t].quietUntil else { continue }
             if score >= tracks[t].keyword.threshold {

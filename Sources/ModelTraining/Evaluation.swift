@@ -101,7 +101,7 @@ public struct Evaluation {
         let spotterTemplate = try KeywordSpotter(keywords: keywords, tokens: tokens, config: spotter)
         // A second spotter that never fires (threshold above 1): a hit resets the first one's
         // alignments, which would hide a higher score later in the same utterance.
-        let peakTemplate = try KeywordSpotter(keywords: keywords.map { Keyword($0.text, threshold: 2) }, tokens: tokens, config: spotter)
+        let peakTemplate = try KeywordSpotter(keywords: keywords.map { Keyword($0.text, threshold: 2, scoring: $0.scoring) }, tokens: tokens, config: spotter)
         var decoded: [Decoded] = []
         let clock = Date()
         set.forEachOutput(of: network) { u, steps, row in

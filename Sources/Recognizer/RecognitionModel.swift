@@ -10,8 +10,12 @@ public struct RecognitionModel: @unchecked Sendable {
     public let network: Network<Float>
     public let tokens: TokenSet
     public let features: LogMelConfig
-    /// Keyword thresholds tuned by `hark adapt` (keyword text → threshold), used when none is given.
+    /// Keyword thresholds tuned by `hark adapt` or `hark model threshold` (keyword text →
+    /// threshold), used when none is given.
     public let keywordThresholds: [String: Float]
+    /// The scoring each tuned keyword's threshold is for (`keyword_scoring`; a keyword without one,
+    /// as in files from before it was stored, scores by ratio).
+    public let keywordScoring: [String: KeywordSpotter.Scoring]
     /// The 8-bit copies of the recurrent weights that the default streaming step reads, made once
     /// here (about 3 ms) and shared by every stream of this model.
     public let int8Weights: Int8NetworkWeights
@@ -44,12 +48,27 @@ public struct RecognitionModel: @unchecked Sendable {
                 throw RecognizerError.badModel(path: path, reason: "keyword_thresholds: \(error.localizedDescription)")
             }
         }
+        var scoring: [String: KeywordSpotter.Scoring] = [:]
+        if let json = file.extra["keyword_scoring"] {
+            do { scoring = try JSONDecoder().decode([String: KeywordSpotter.Scoring].self, from: Data(json.utf8)) } catch {
+                throw RecognizerError.badModel(path: path, reason: "keyword_scoring: \(error.localizedDescription)")
+            }
+        }
         keywordThresholds = thresholds
+        keywordScoring = scoring
         self.path = path
         network = file.network
         int8Weights = Int8NetworkWeights(file.network)
         self.tokens = tokens
         self.features = features
+    }
+
+    /// `text` as a keyword, with the threshold given, else the one tuned for it in this file, else
+    /// the default; and with the scoring tuned for it (ratio if none was).
+    public func keyword(_ text: String, threshold: Float? = nil) -> Keyword {
+        let normalized = TokenSet.normalize(text)
+        return Keyword(normalized, threshold: threshold ?? keywordThresholds[normalized] ?? KeywordSpotter.defaultThreshold,
+                       scoring: keywordScoring[normalized] ?? .ratio)
     }
 
     /// Seconds of audio per network step (hop × stride).

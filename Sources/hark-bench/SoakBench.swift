@@ -15,7 +15,7 @@ enum SoakBench {
         Measure.pinToOneCore()
         let model = try RecognitionModel(path: path)
         var config = RecognizerConfig()
-        config.keywords = [Keyword(keyword, threshold: model.keywordThresholds[keyword] ?? KeywordSpotter.defaultThreshold)]
+        config.keywords = [model.keyword(keyword)]
         let recognizer = try StreamingRecognizer(model: model, config: config)
         let hit = try AudioFileSource(path: keywordRecording).readAll()
         let other = try AudioFileSource(path: otherRecording).readAll()

@@ -76,20 +76,17 @@ struct AdaptCommand: ParsableCommand {
         // Thresholds: every keyword among the takes, tuned on the adapted model.
         let adapted = try RecognitionModel(path: out)
         let keywords = Array(Set(takes.filter { $0.category == "keyword" }.map { TokenSet.normalize($0.text) })).sorted()
-        var thresholds: [String: Float] = [:]
         if !keywords.isEmpty {
             var eval = Evaluation(network: try model.batchNetwork(of: adapted), tokens: adapted.tokens, features: adapted.features)
-            eval.keywords = keywords.map { Keyword($0) }
+            eval.keywords = KeywordThreshold.candidates(keywords)
             let (_, decoded) = try eval.run(takes + mixed, modelName: out, manifestName: takesPath)
-            for (k, keyword) in keywords.enumerated() {
-                let (positive, negative) = KeywordThreshold.peaks(decoded, keyword: keyword, index: k)
-                let t = KeywordThreshold.choose(positive: positive, negative: negative)
-                thresholds[keyword] = t
-                let caught = positive.filter { $0 >= t }.count, alarms = negative.filter { $0 >= t }.count
-                Terminal.note(String(format: "keyword '%@': threshold %.2f catches %d/%d takes, fires on %d/%d other utterances",
-                                     keyword, t, caught, positive.count, alarms, negative.count))
+            let tuned = KeywordThreshold.tune(keywords, decoded: decoded)
+            for t in tuned {
+                let caught = t.positive.filter { $0 >= t.keyword.threshold }.count, alarms = t.negative.filter { $0 >= t.keyword.threshold }.count
+                Terminal.note(String(format: "keyword '%@': %@ threshold %.2f catches %d/%d takes, fires on %d/%d other utterances",
+                                     t.keyword.text, t.keyword.scoring.rawValue, t.keyword.threshold, caught, t.positive.count, alarms, t.negative.count))
             }
-            try KeywordOptions.store(thresholds: thresholds, model: out, to: out)
+            try KeywordOptions.store(tuned.map(\.keyword), model: adapted, to: out)
         }
         print(String(format: "adapted model: %@ (%.0f s)", out, Date().timeIntervalSince(started)))
     }

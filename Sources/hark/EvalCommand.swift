@@ -38,7 +38,8 @@ struct EvalCommand: ParsableCommand {
 
     @OptionGroup var keywords: KeywordOptions
 
-    @Option(name: .long, help: "Keyword score: ratio (to the best free path) or posterior.") var scoring: KeywordSpotter.Scoring = .ratio
+    @Option(name: .long, help: "Keyword score: ratio (to the best free path) or posterior (default: the one tuned for the keyword in the model, else ratio).")
+    var scoring: KeywordSpotter.Scoring?
     @Option(name: .long, help: ArgumentHelp("Also report each keyword's recall at the lowest threshold with at most this many false alarms per hour.",
                                             valueName: "per-hour"))
     var falseAlarmTarget: Double?
@@ -76,8 +77,11 @@ struct EvalCommand: ParsableCommand {
         eval.beam.wordBonus = wordBonus
         eval.beam.phraseCharacterBonus = phraseBonus
         eval.threads = threads
-        eval.spotter.scoring = scoring
-        eval.keywords = try keywords.keywords(for: model)
+        eval.keywords = try keywords.keywords(for: model).map { k in
+            var k = k
+            if let scoring { k.scoring = scoring }
+            return k
+        }
         let tty = Terminal.stderrIsTTY
         var (report, decoded) = try eval.run(entries, modelName: model.path, manifestName: manifest) { done, total in
             if tty, done % 50 == 0 || done == total { Terminal.write(stderrLine: "\r\u{1B}[Kfeatures \(done)/\(total)") }

@@ -62,8 +62,8 @@ struct LatencyCommand: ParsableCommand {
     @Option(name: .long, help: "How many times to play the recording.")
     var repeats: Int = 20
 
-    @Option(name: .long, help: "Keyword threshold.")
-    var threshold: Float = KeywordSpotter.defaultThreshold
+    @Option(name: .long, help: "Keyword threshold (default: the one tuned for each phrase in the model, else 0.22).")
+    var threshold: Float?
 
     @OptionGroup var model: ModelOptions
 
@@ -75,7 +75,7 @@ struct LatencyCommand: ParsableCommand {
 
     func validate() throws {
         guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
-        guard threshold > 0 && threshold <= 1 else { throw ValidationError("--threshold must be in (0, 1]") }
+        if let threshold, !(threshold > 0 && threshold <= 1) { throw ValidationError("--threshold must be in (0, 1]") }
         if measure == .keywords, decoder.words != nil || decoder.phrases != nil || decoder.lm != nil {
             throw ValidationError("--words, --phrases and --lm shape the dictation of --measure words; keywords are spotted without them")
         }
@@ -159,7 +159,7 @@ struct LatencyCommand: ParsableCommand {
         var config = self.model.recognizerConfig()
         if measure == .keywords {
             config.transcribe = false
-            config.keywords = Set(truth.map(\.text)).sorted().map { Keyword($0, threshold: threshold) }
+            config.keywords = Set(truth.map(\.text)).sorted().map { model.keyword($0, threshold: threshold) }
         } else {
             try decoder.apply(to: &config, tokens: model.tokens)
         }

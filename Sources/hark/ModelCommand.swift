@@ -44,10 +44,12 @@ struct ModelCommand: ParsableCommand {
             discussion: """
             Runs the keyword spotter over every utterance of --dev (a manifest as scripts/synth.py
             writes it: utterances that say the keyword and utterances that do not) and takes each
-            keyword's peak score per utterance. The threshold is halfway between the highest peak
+            keyword's peak score per utterance, under each scoring (ratio and posterior). It keeps
+            the scoring whose peaks where the keyword is said lie furthest above the others (10th
+            percentile over highest, in log). The threshold is halfway between the highest peak
             where the keyword is not said and the 10th percentile of the peaks where it is (the rule
-            `hark adapt` uses), rounded to 0.01, and is stored in --out, where `hark spot` and `hark listen` find it.
-            Thresholds the model already holds for other keywords are kept.
+            `hark adapt` uses), rounded to 0.01. Both are stored in --out, where `hark spot`, `hark
+            listen` and `hark eval` find them. What the model already holds for other keywords is kept.
             """)
 
         @OptionGroup var model: ModelOptions
@@ -67,25 +69,26 @@ struct ModelCommand: ParsableCommand {
 
         func run() throws {
             let loaded = try model.load()
-            let keywords = try keyword.map { Keyword(try KeywordOptions.text(of: $0, for: loaded)) }
+            let texts = try keyword.map { try KeywordOptions.text(of: $0, for: loaded) }
             let entries = try Manifest.load(dev)
             var eval = Evaluation(network: try model.batchNetwork(of: loaded), tokens: loaded.tokens, features: loaded.features)
-            eval.keywords = keywords
+            eval.keywords = KeywordThreshold.candidates(texts)
             let (report, decoded) = try eval.run(entries, modelName: loaded.path, manifestName: dev)
-            var thresholds = loaded.keywordThresholds
-            for (k, keyword) in keywords.enumerated() {
-                let (positive, negative) = KeywordThreshold.peaks(decoded, keyword: keyword.text, index: k)
-                guard !positive.isEmpty else { throw ValidationError("--dev \(dev): no utterance says '\(keyword.text)'; a threshold needs some that do") }
-                guard !negative.isEmpty else { throw ValidationError("--dev \(dev): every utterance says '\(keyword.text)'; a threshold needs some that do not") }
-                let t = (KeywordThreshold.choose(positive: positive, negative: negative) * 100).rounded() / 100
-                thresholds[keyword.text] = t
-                let caught = positive.filter { $0 >= t }.count, alarms = negative.filter { $0 >= t }.count
-                let hours = report.keywords[k].otherHours
+            var tuned: [Keyword] = []
+            for (k, var t) in KeywordThreshold.tune(texts, decoded: decoded).enumerated() {
+                let text = t.keyword.text
+                guard !t.positive.isEmpty else { throw ValidationError("--dev \(dev): no utterance says '\(text)'; a threshold needs some that do") }
+                guard !t.negative.isEmpty else { throw ValidationError("--dev \(dev): every utterance says '\(text)'; a threshold needs some that do not") }
+                t.keyword.threshold = (t.keyword.threshold * 100).rounded() / 100
+                tuned.append(t.keyword)
+                let caught = t.positive.filter { $0 >= t.keyword.threshold }.count, alarms = t.negative.filter { $0 >= t.keyword.threshold }.count
+                let hours = report.keywords[k * KeywordSpotter.Scoring.allCases.count].otherHours
                 let other = hours >= 0.1 ? String(format: "%.2f h", hours) : String(format: "%.0f s", hours * 3600)
-                print(String(format: "keyword '%@': peaks where said ≥ %.3f, elsewhere ≤ %.3f → threshold %.2f: catches %d/%d, %d false alarms in %@ of other audio (%@ weights)",
-                             keyword.text, positive.min()!, negative.max()!, t, caught, positive.count, alarms, other, model.weights.rawValue))
+                print(String(format: "keyword '%@': %@ peaks where said ≥ %.3f, elsewhere ≤ %.3f → threshold %.2f: catches %d/%d, %d false alarms in %@ of other audio (%@ weights)",
+                             text, t.keyword.scoring.rawValue, t.positive.min()!, t.negative.max()!, t.keyword.threshold, caught, t.positive.count,
+                             alarms, other, model.weights.rawValue))
             }
-            try KeywordOptions.store(thresholds: thresholds, model: loaded.path, to: out)
+            try KeywordOptions.store(tuned, model: loaded, to: out)
             print("wrote \(out)")
         }
     }

@@ -104,15 +104,12 @@ struct KeywordOptions: ParsableArguments {
         }
     }
 
-    /// The keywords, each with its threshold: the one given, else the one `hark adapt` stored in
-    /// the model, else the default. A keyword that is empty or that the model cannot spell is an
-    /// error naming it.
+    /// The keywords, each with its threshold: the one given, else the one `hark adapt` or `hark
+    /// model threshold` stored in the model, else the default; and with the scoring stored with
+    /// it. A keyword that is empty or that the model cannot spell is an error naming it.
     func keywords(for model: RecognitionModel) throws -> [Keyword] {
         try keyword.enumerated().map { i, k in
-            let text = try Self.text(of: k, for: model)
-            let t = threshold.isEmpty ? (model.keywordThresholds[text] ?? KeywordSpotter.defaultThreshold)
-                                      : threshold[threshold.count == 1 ? 0 : i]
-            return Keyword(k, threshold: t)
+            model.keyword(try Self.text(of: k, for: model), threshold: threshold.isEmpty ? nil : threshold[threshold.count == 1 ? 0 : i])
         }
     }
 
@@ -125,12 +122,19 @@ struct KeywordOptions: ParsableArguments {
         return text
     }
 
-    /// Writes a copy of the model file at `path` to `out` with `thresholds` as its stored keyword
-    /// thresholds (where `keywords(for:)` finds them).
-    static func store(thresholds: [String: Float], model path: String, to out: String) throws {
-        let file = try ModelFile.load(path: path)
+    /// Writes a copy of the model file at `path` to `out` with `keywords` as its tuned keywords
+    /// (where `keywords(for:)` finds them), in place of any tuned before for the same text.
+    static func store(_ keywords: [Keyword], model: RecognitionModel, to out: String) throws {
+        var thresholds = model.keywordThresholds, scoring = model.keywordScoring
+        for k in keywords {
+            thresholds[k.text] = k.threshold
+            scoring[k.text] = k.scoring
+        }
+        let file = try ModelFile.load(path: model.path)
         try ModelFile(network: file.network, tokens: file.tokens, features: file.features,
-                      extra: file.extra.merging(["keyword_thresholds": try ModelMetadata.json(thresholds)]) { $1 }).save(path: out)
+                      extra: file.extra.merging(["keyword_thresholds": try ModelMetadata.json(thresholds),
+                                                 "keyword_scoring": try ModelMetadata.json(scoring.mapValues(\.rawValue))]) { $1 })
+            .save(path: out)
     }
 }
 

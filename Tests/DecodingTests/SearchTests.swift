@@ -198,8 +198,8 @@ struct SearchTests {
         steps += Array(repeating: ["_": 0.98], count: 50)
         steps += spell("yeh")
         let lp = posteriors(steps)
-        func run(_ config: KeywordSpotter.Config, threshold: Float = 0.5) throws -> [KeywordHit] {
-            var spotter = try KeywordSpotter(keywords: [Keyword("Hey", threshold: threshold)], tokens: tokens, config: config)
+        func run(_ config: KeywordSpotter.Config, threshold: Float = 0.5, scoring: KeywordSpotter.Scoring = .ratio) throws -> [KeywordHit] {
+            var spotter = try KeywordSpotter(keywords: [Keyword("Hey", threshold: threshold, scoring: scoring)], tokens: tokens, config: config)
             var hits: [KeywordHit] = []
             lp.withUnsafeBufferPointer { all in
                 for s in 0..<(all.count / 29) {
@@ -219,10 +219,8 @@ struct SearchTests {
         // Ratio scoring (default): the clean keyword is exactly what the network says, score 1.
         #expect(try run(config, threshold: 0.99).count == 2)
         // Posterior scoring: each character has p = 0.95, so the score cannot reach 0.99.
-        var posterior = config
-        posterior.scoring = .posterior
-        #expect(try run(posterior, threshold: 0.99).isEmpty)
-        #expect(try run(posterior, threshold: 0.9).count == 2)
+        #expect(try run(config, threshold: 0.99, scoring: .posterior).isEmpty)
+        #expect(try run(config, threshold: 0.9, scoring: .posterior).count == 2)
         // "hay" where 'a' outscores 'e' (0.6 vs 0.3): the keyword path is half as likely as the best
         // path at one of three characters, so the ratio score is (0.3 / 0.6)^(1/3) ≈ 0.79.
         var hay: [[String: Float]] = [["_": 0.98], ["h": 0.95], ["_": 0.95], ["a": 0.6, "e": 0.3], ["_": 0.95], ["y": 0.95], ["_": 0.98]]
