@@ -91,7 +91,7 @@ let package = Package(
         .testTarget(name: "StreamTests", dependencies: ["Stream", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CellsTests", dependencies: ["Cells", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DecodingTests", dependencies: ["Decoding"]),
-        .testTarget(name: "RecognizerTests", dependencies: ["Recognizer", "Stream", "Decoding", "TestSupport"]),
+        .testTarget(name: "RecognizerTests", dependencies: ["Recognizer", "Stream", "Decoding", "Cells", "TestSupport"]),
         .testTarget(name: "ModelTrainingTests", dependencies: ["ModelTraining", "Stream", "Cells", "TestSupport"]),
         // Runs the built `hark` binary as a user would.
         .testTarget(name: "HarkTests", dependencies: ["hark", "Stream", "TestSupport"], exclude: ["Fixtures"]),

@@ -40,6 +40,8 @@ public struct Evaluation {
     public struct KeywordReport: Codable, Sendable {
         public var keyword: String
         public var threshold: Double
+        /// The scoring the threshold and the peaks are in.
+        public var scoring: KeywordSpotter.Scoring
         /// Utterances whose transcript contains the keyword (as whole words).
         public var occurrences: Int
         public var detected: Int
@@ -182,7 +184,7 @@ public struct Evaluation {
                 if present > 0 { lowest = min(lowest ?? .infinity, d.peaks[i]) } else { highest = max(highest ?? 0, d.peaks[i]) }
             }
             let otherHours = otherSeconds / 3600
-            return KeywordReport(keyword: k.text, threshold: Double(k.threshold), occurrences: occurrences, detected: detected,
+            return KeywordReport(keyword: k.text, threshold: Double(k.threshold), scoring: k.scoring, occurrences: occurrences, detected: detected,
                                  recall: occurrences > 0 ? Double(detected) / Double(occurrences) : nil,
                                  falseAlarms: falseAlarms, otherHours: otherHours,
                                  falseAlarmsPerHour: otherHours > 0 ? Double(falseAlarms) / otherHours : nil,

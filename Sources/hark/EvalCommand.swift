@@ -124,11 +124,13 @@ struct EvalCommand: ParsableCommand {
             }
         }
         for k in report.keywords {
-            print("keyword '\(k.keyword)' ≥ \(String(format: "%.2f", k.threshold)): recall \(k.detected)/\(k.occurrences) = \(pct(k.recall)), "
+            // Ratio is the default and prints as it always has; another scoring is named.
+            let scoring = k.scoring == .ratio ? "" : " \(k.scoring.rawValue)"
+            print("keyword '\(k.keyword)'\(scoring) ≥ \(String(format: "%.2f", k.threshold)): recall \(k.detected)/\(k.occurrences) = \(pct(k.recall)), "
                   + "false alarms \(k.falseAlarms) in " + String(format: "%.2f h = %@ per hour", k.otherHours,
                                                                   k.falseAlarmsPerHour.map { String(format: "%.2f", $0) } ?? "–"))
             if let low = k.lowestPeakWithKeyword, let high = k.highestPeakElsewhere {
-                print(String(format: "keyword '%@' peak scores: lowest where it is said %.3f, highest elsewhere %.3f: %@", k.keyword, low, high,
+                print(String(format: "keyword '%@'%@ peak scores: lowest where it is said %.3f, highest elsewhere %.3f: %@", k.keyword, scoring, low, high,
                              low > high ? String(format: "every threshold above %.3f and up to %.3f catches all with no false alarm", high, low)
                                         : "no threshold separates them"))
             }

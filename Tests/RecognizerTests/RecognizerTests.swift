@@ -1,7 +1,9 @@
+import Cells
 import Decoding
 import Foundation
 import Stream
 import Testing
+import TestSupport
 @testable import Recognizer
 
 /// The library API with the shipped model on the speech fixtures of HarkTests (flite awb, a voice
@@ -37,6 +39,28 @@ struct RecognizerTests {
             k.wallClock = 0
             return .keyword(k)
         }
+    }
+
+    @Test("a model's tuned keywords: threshold and scoring from the file, ratio without one; a bad scoring names the file")
+    func tunedKeywords() throws {
+        let dir = testFolder("hark-recognizer")
+        let shipped = try ModelFile.load(path: Self.model.path)
+        func write(_ extra: [String: String]) throws -> String {
+            let path = dir.appendingPathComponent("tuned.safetensors").path
+            try ModelFile(network: shipped.network, tokens: shipped.tokens, features: shipped.features,
+                          extra: shipped.extra.merging(extra) { $1 }).save(path: path)
+            return path
+        }
+        let tuned = try RecognitionModel(path: try write(["keyword_thresholds": "{\"okay robot\":0.3}",
+                                                          "keyword_scoring": "{\"okay robot\":\"posterior\"}"]))
+        #expect(tuned.keyword("Okay Robot") == Keyword("okay robot", threshold: 0.3, scoring: .posterior))
+        #expect(tuned.keyword("okay robot", threshold: 0.5) == Keyword("okay robot", threshold: 0.5, scoring: .posterior))
+        #expect(tuned.keyword("play music") == Keyword("play music", threshold: KeywordSpotter.defaultThreshold, scoring: .ratio))
+        // A file from before scorings were stored: its thresholds are ratio thresholds.
+        let older = try RecognitionModel(path: try write(["keyword_thresholds": "{\"okay robot\":0.46}"]))
+        #expect(older.keyword("okay robot") == Keyword("okay robot", threshold: 0.46, scoring: .ratio))
+        let badPath = try write(["keyword_scoring": "{\"okay robot\":\"loud\"}"])
+        #expect { try RecognitionModel(path: badPath) } throws: { "\($0)".contains(badPath) && "\($0)".contains("keyword_scoring") }
     }
 
     @Test("events do not depend on how the audio is chunked")
