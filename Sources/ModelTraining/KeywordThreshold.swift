@@ -21,11 +21,13 @@ public enum KeywordThreshold {
         return min(max(t, 0.15), 0.95)
     }
 
-    /// A keyword tuned on some utterances: its scoring and threshold, and its peaks under that scoring.
+    /// A keyword tuned on some utterances: its scoring and threshold, its peaks under that scoring,
+    /// and what every scoring measured (to show why).
     public struct Tuned: Sendable {
         public var keyword: Keyword
         public var positive: [Float]
         public var negative: [Float]
+        public var measured: [Measured]
     }
 
     /// What an `Evaluation` must spot for `tune`: every keyword under every scoring, with a
@@ -61,12 +63,13 @@ public enum KeywordThreshold {
     public static func tune(_ texts: [String], decoded: [Evaluation.Decoded]) -> [Tuned] {
         let scorings = KeywordSpotter.Scoring.allCases
         return texts.enumerated().map { i, text in
-            let best = pick(scorings.enumerated().map { s, scoring in
+            let measured = scorings.enumerated().map { s, scoring in
                 let (positive, negative) = peaks(decoded, keyword: Keyword(text).text, index: i * scorings.count + s)
                 return Measured(scoring: scoring, positive: positive, negative: negative)
-            })
+            }
+            let best = pick(measured)
             return Tuned(keyword: Keyword(text, threshold: choose(positive: best.positive, negative: best.negative), scoring: best.scoring),
-                         positive: best.positive, negative: best.negative)
+                         positive: best.positive, negative: best.negative, measured: measured)
         }
     }
 
@@ -77,6 +80,13 @@ public enum KeywordThreshold {
             if Evaluation.contains(d.entry.text, keyword: keyword) > 0 { positive.append(d.peaks[k]) } else { negative.append(d.peaks[k]) }
         }
         return (positive, negative)
+    }
+
+    /// "ratio 0.637 / 0.282 (×2.26)": a scoring's 10th-percentile keyword peak over its highest
+    /// other peak, as `pick` compares them.
+    public static func describe(_ m: Measured) -> String {
+        let low = lowPositive(m.positive), high = m.negative.max() ?? 0
+        return String(format: "%@ %.3f / %.3f (×%.2f)", m.scoring.rawValue, low, high, low / max(high, 1e-6))
     }
 
     static func lowPositive(_ positive: [Float]) -> Float {

@@ -87,6 +87,8 @@ struct ModelCommand: ParsableCommand {
                 print(String(format: "keyword '%@': %@ peaks where said ≥ %.3f, elsewhere ≤ %.3f → threshold %.2f: catches %d/%d, %d false alarms in %@ of other audio (%@ weights)",
                              text, t.keyword.scoring.rawValue, t.positive.min()!, t.negative.max()!, t.keyword.threshold, caught, t.positive.count,
                              alarms, other, model.weights.rawValue))
+                print("  10th percentile where said / highest elsewhere: "
+                      + t.measured.map(KeywordThreshold.describe).joined(separator: ", ") + "; kept \(t.keyword.scoring.rawValue)")
             }
             try KeywordOptions.store(tuned, model: loaded, to: out)
             print("wrote \(out)")
