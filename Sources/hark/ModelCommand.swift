@@ -49,7 +49,7 @@ struct ModelCommand: ParsableCommand {
             percentile over highest, in log). The threshold is halfway between the highest peak
             where the keyword is not said and the 10th percentile of the peaks where it is (the rule
             `hark adapt` uses), rounded to 0.01. Both are stored in --out, where `hark spot`, `hark
-            listen` and `hark eval` find them. What the model already holds for other keywords is kept.
+            eval` and `hark latency` find them. What the model already holds for other keywords is kept.
             """)
 
         @OptionGroup var model: ModelOptions
