@@ -10,11 +10,12 @@ struct AdaptCommand: ParsableCommand {
         commandName: "adapt",
         abstract: "Fine-tune a model on your own enrolled takes (see `hark enroll`).",
         discussion: """
-        Trains the model further on the takes in --samples (each repeated --repeat times), mixed
-        with --mix-count utterances of a synthetic manifest so that nothing else is forgotten,
-        with a small learning rate for a few epochs. Keyword thresholds are then re-tuned from the
-        takes (which must be caught) and the mix utterances without the keyword (which must not),
-        and stored in the new model, where `hark spot` finds them.
+        Trains the model further on the takes in --samples (each repeated --repeat times), mixed \
+        with --mix-count utterances of a synthetic manifest so that nothing else is forgotten, \
+        with a small learning rate for a few epochs. Each keyword's scoring and threshold are then \
+        re-tuned from the takes (which must be caught) and the mix utterances without the keyword \
+        (which must not), by the rule of `hark model threshold`, and stored in the new model, where \
+        `hark spot` finds them.
         """)
 
     @Option(name: .long, help: ArgumentHelp("Folder written by `hark enroll` (takes.jsonl and WAVs).", valueName: "dir"))

@@ -9,10 +9,10 @@ struct EnrollCommand: ParsableCommand {
         commandName: "enroll",
         abstract: "Record takes of your keyword or phrases for `hark adapt`.",
         discussion: """
-        Prompts for each take on the terminal, records --take-seconds of audio, trims the silence
-        around the speech, and checks it: a take that clips, is too quiet or holds no speech is
-        asked for again. Takes go to --out as take-NNN.wav plus takes.jsonl (audio, text,
-        category), a folder you can inspect, extend (numbering continues) or re-use. Without a
+        Prompts for each take on the terminal, records --take-seconds of audio, trims the silence \
+        around the speech, and checks it: a take that clips, is too quiet or holds no speech is \
+        asked for again. Takes go to --out as take-NNN.wav plus takes.jsonl (audio, text, \
+        category), a folder you can inspect, extend (numbering continues) or re-use. Without a \
         terminal (tests, --file, the ALSA file device) the takes are read one after another.
         """)
 

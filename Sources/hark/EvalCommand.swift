@@ -9,11 +9,11 @@ struct EvalCommand: ParsableCommand {
         commandName: "eval",
         abstract: "Measure a model on a manifest: error rates per category, keyword recall and false alarms.",
         discussion: """
-        Every utterance is decoded greedily, and where its category has a vocabulary
-        (--words digits=share/vocab/digits.txt, --phrases commands=share/vocab/commands.txt;
-        category '*' for every other category) also by the beam search constrained to it.
-        Each --keyword is spotted in every utterance: a hit in an utterance whose transcript holds
-        the keyword (as whole words) counts toward recall, any other hit is a false alarm,
+        Every utterance is decoded greedily, and where its category has a vocabulary \
+        (--words digits=share/vocab/digits.txt, --phrases commands=share/vocab/commands.txt; \
+        category '*' for every other category) also by the beam search constrained to it. \
+        Each --keyword is spotted in every utterance: a hit in an utterance whose transcript holds \
+        the keyword (as whole words) counts toward recall, any other hit is a false alarm, \
         reported per hour of the audio without the keyword.
         """)
 

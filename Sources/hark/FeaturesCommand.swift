@@ -7,8 +7,8 @@ struct FeaturesCommand: ParsableCommand {
         commandName: "features",
         abstract: "Show the live log-mel spectrogram of a device or file.",
         discussion: """
-        One line per --every frames: the time of the frame's last sample, its level, and the mel
-        bands from low (left) to high (right) as shades. With --values, prints every frame's
+        One line per --every frames: the time of the frame's last sample, its level, and the mel \
+        bands from low (left) to high (right) as shades. With --values, prints every frame's \
         numbers instead (one frame per line, for other programs).
         """)
 

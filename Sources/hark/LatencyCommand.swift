@@ -11,24 +11,25 @@ struct LatencyCommand: ParsableCommand {
         commandName: "latency",
         abstract: "Measure sound-in → keyword-out (or word-shown) latency through a real-time capture device.",
         discussion: """
-        Plays a recording with known phrases into PulseAudio's module-pipe-source (writing 10 ms
-        blocks at absolute CLOCK_MONOTONIC deadlines) while Hark captures the same audio from ALSA
-        device --device and spots each phrase as a keyword (--measure keywords), or transcribes it
-        and times every word (--measure words: when the word first shows, with its text, in a
-        partial or final transcript; --words/--phrases/--lm constrain the dictation as in listen).
-        For each: latency = time it came out − time its last sample was written into the device,
+        Plays a recording with known phrases into PulseAudio's module-pipe-source (writing 10 ms \
+        blocks at absolute CLOCK_MONOTONIC deadlines) while Hark captures the same audio from ALSA \
+        device --device and spots each phrase as a keyword (--measure keywords), or transcribes it \
+        and times every word (--measure words: when the word first shows, with its text, in a \
+        partial or final transcript; --words/--phrases/--lm constrain the dictation as in listen). \
+        For each: latency = time it came out − time its last sample was written into the device, \
         with percentiles from an HDR histogram and a breakdown:
           audio after the word  how much audio past the end the model needed (framing,
                                 stacking, and the network's own emission delay)
           capture               device → capture thread (period, PulseAudio transport)
-          processing            capture thread → output (ring, features, network, decoder)
-        Phrase ends come from the synthesis (the recording's .times file). Word ends, and phrase
-        ends with --align or for a recording given only as --text, come from the model's own
-        forced alignment of the recording; the report says which, and how far the alignment is
-        from the synthesis where both are known. scripts/latency starts the virtual device and
-        runs this command. With --play-device the recording is played on a real output instead
-        (the time a sample sounds is estimated from snd_pcm_delay); played and captured samples
-        are then not aligned, so outputs are matched by time and only the total latency and
+          processing            capture thread → output (ring, features, network,
+                                decoder)
+        Phrase ends come from the synthesis (the recording's .times file). Word ends, and phrase \
+        ends with --align or for a recording given only as --text, come from the model's own \
+        forced alignment of the recording; the report says which, and how far the alignment is \
+        from the synthesis where both are known. scripts/latency starts the virtual device and \
+        runs this command. With --play-device the recording is played on a real output instead \
+        (the time a sample sounds is estimated from snd_pcm_delay); played and captured samples \
+        are then not aligned, so outputs are matched by time and only the total latency and \
         per-step compute are reported.
         """)
 

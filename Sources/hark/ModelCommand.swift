@@ -42,13 +42,13 @@ struct ModelCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Choose keyword thresholds on a dev set and store them in a copy of the model.",
             discussion: """
-            Runs the keyword spotter over every utterance of --dev (a manifest as scripts/synth.py
-            writes it: utterances that say the keyword and utterances that do not) and takes each
-            keyword's peak score per utterance, under each scoring (ratio and posterior). It keeps
-            the scoring whose peaks where the keyword is said lie furthest above the others (10th
-            percentile over highest, in log). The threshold is halfway between the highest peak
-            where the keyword is not said and the 10th percentile of the peaks where it is (the rule
-            `hark adapt` uses), rounded to 0.01. Both are stored in --out, where `hark spot`, `hark
+            Runs the keyword spotter over every utterance of --dev (a manifest as scripts/synth.py \
+            writes it: utterances that say the keyword and utterances that do not) and takes each \
+            keyword's peak score per utterance, under each scoring (ratio and posterior). It keeps \
+            the scoring whose peaks where the keyword is said lie furthest above the others (10th \
+            percentile over highest, in log). The threshold is halfway between the highest peak \
+            where the keyword is not said and the 10th percentile of the peaks where it is (the rule \
+            `hark adapt` uses), rounded to 0.01. Both are stored in --out, where `hark spot`, `hark \
             eval` and `hark latency` find them. What the model already holds for other keywords is kept.
             """)
 

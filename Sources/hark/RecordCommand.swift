@@ -6,7 +6,7 @@ struct RecordCommand: ParsableCommand {
         commandName: "record",
         abstract: "Record 16 kHz mono 16-bit WAV from a capture device.",
         discussion: """
-        The file appears under its name only when recording ends (Ctrl-C, or --seconds), so an
+        The file appears under its name only when recording ends (Ctrl-C, or --seconds), so an \
         interrupted or failed recording never leaves a truncated file that looks complete.
         """)
 

@@ -9,11 +9,11 @@ struct SpotCommand: ParsableCommand {
         commandName: "spot",
         abstract: "Keyword-spotting daemon: one JSON line per keyword heard.",
         discussion: """
-        Keywords are plain text, spelled with the model's characters; nothing is retrained.
-        Each hit prints {"type": "keyword", "keyword", "score", "start", "end", "time", "device"}
-        (start/end: seconds of audio since capture began; time: wall clock, ISO 8601). With
-        --exec, the command runs through /bin/sh for every hit, with HARK_KEYWORD, HARK_SCORE,
-        HARK_START, HARK_END, HARK_TIME and HARK_DEVICE in its environment. SIGINT and SIGTERM
+        Keywords are plain text, spelled with the model's characters; nothing is retrained. \
+        Each hit prints {"type": "keyword", "keyword", "score", "start", "end", "time", "device"} \
+        (start/end: seconds of audio since capture began; time: wall clock, ISO 8601). With \
+        --exec, the command runs through /bin/sh for every hit, with HARK_KEYWORD, HARK_SCORE, \
+        HARK_START, HARK_END, HARK_TIME and HARK_DEVICE in its environment. SIGINT and SIGTERM \
         stop the daemon cleanly (exit 0). See share/hark-spot.service for a systemd unit.
         """)
 

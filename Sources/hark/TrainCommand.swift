@@ -10,10 +10,10 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a character model with CTC on manifests of audio and transcripts.",
         discussion: """
-        Manifests are JSONL files as scripts/synth.py writes them: one {"audio", "text", "category"}
-        object per line. Features come from Hark's own front end. After every epoch the dev set is
-        decoded (greedy) and scored; the best model so far is written to --out, and a checkpoint
-        with the optimizer's state to <out>.checkpoint, both atomically. --resume continues from the
+        Manifests are JSONL files as scripts/synth.py writes them: one {"audio", "text", "category"} \
+        object per line. Features come from Hark's own front end. After every epoch the dev set is \
+        decoded (greedy) and scored; the best model so far is written to --out, and a checkpoint \
+        with the optimizer's state to <out>.checkpoint, both atomically. --resume continues from the \
         checkpoint exactly as if never interrupted.
         """)
 

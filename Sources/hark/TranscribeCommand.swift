@@ -8,10 +8,11 @@ struct TranscribeCommand: ParsableCommand {
         commandName: "transcribe",
         abstract: "Transcribe audio files (or raw PCM on stdin) as fast as the CPU allows.",
         discussion: """
-        Prints one line per file: its text (utterances joined by spaces), prefixed by the file name
+        Prints one line per file: its text (utterances joined by spaces), prefixed by the file name \
         when there are several. With --json, one JSON object per file:
-          {"file", "duration", "text", "segments": [{"text", "start", "end", "confidence",
-           "words": [{"text", "start", "end", "confidence"}]}]}
+          {"file", "duration", "text",
+           "segments": [{"text", "start", "end", "confidence",
+                         "words": [{"text", "start", "end", "confidence"}]}]}
         Times are seconds from the start of the file. '-' reads raw 16 kHz S16_LE mono from stdin.
         """)
 
