@@ -119,8 +119,9 @@ struct EvalCommand: ParsableCommand {
             for (k, keyword) in eval.keywords.enumerated() {
                 let r = Self.recall(atFalseAlarms: target, peaks: decoded.map { $0.peaks[k] }, entries: entries,
                                     seconds: decoded.map(\.seconds), keyword: keyword.text)
-                print(String(format: "keyword '%@' at ≤ %.2f false alarms per hour: recall %.1f%% (threshold %.2f, %d false alarms in %.2f h)",
-                             keyword.text, target, 100 * r.recall, r.threshold, r.falseAlarms, r.hours))
+                print(String(format: "keyword '%@' at ≤ %.2f false alarms per hour: recall %.1f%% (%@threshold %.2f, %d false alarms in %.2f h)",
+                             keyword.text, target, 100 * r.recall, keyword.scoring == .ratio ? "" : keyword.scoring.rawValue + " ",
+                             r.threshold, r.falseAlarms, r.hours))
             }
         }
         for k in report.keywords {
