@@ -16,18 +16,23 @@ import Foundation
 /// and posterior for the model trained for it.
 public enum KeywordThreshold {
     public static func choose(positive: [Float], negative: [Float]) -> Float {
-        let low = lowPositive(positive), high = negative.max() ?? 0
-        let t = low > high ? (low + high) / 2 : high + 0.01
-        return min(max(t, 0.15), 0.95)
+        Measured(scoring: .ratio, positive: positive, negative: negative).threshold
     }
 
-    /// A keyword tuned on some utterances: its scoring and threshold, its peaks under that scoring,
-    /// and what every scoring measured (to show why).
+    /// A keyword tuned on some utterances: its scoring and threshold, and what every scoring
+    /// measured (to show why).
     public struct Tuned: Sendable {
         public var keyword: Keyword
-        public var positive: [Float]
-        public var negative: [Float]
+        /// Every scoring's peaks; the keyword's own scoring is among them.
         public var measured: [Measured]
+        /// Hours of the utterances that do not say the keyword.
+        public var otherHours: Double
+        /// The peaks under the keyword's scoring, where it is said and where it is not.
+        public var positive: [Float] { measured.first { $0.scoring == keyword.scoring }!.positive }
+        public var negative: [Float] { measured.first { $0.scoring == keyword.scoring }!.negative }
+        /// How many utterances that say the keyword reach the threshold, and how many others do.
+        public var caught: Int { positive.filter { $0 >= keyword.threshold }.count }
+        public var alarms: Int { negative.filter { $0 >= keyword.threshold }.count }
     }
 
     /// What an `Evaluation` must spot for `tune`: every keyword under every scoring, with a
@@ -36,40 +41,49 @@ public enum KeywordThreshold {
         texts.flatMap { text in KeywordSpotter.Scoring.allCases.map { Keyword(text, threshold: 2, scoring: $0) } }
     }
 
-    /// One keyword's peaks under one scoring.
+    /// One keyword's peaks under one scoring, and the two sides the rule compares.
     public struct Measured: Sendable {
         public var scoring: KeywordSpotter.Scoring
         public var positive: [Float]
         public var negative: [Float]
+        /// The 10th percentile of the positives (0.5 when there are none) and the highest negative.
+        public let low: Float, high: Float
+
         public init(scoring: KeywordSpotter.Scoring, positive: [Float], negative: [Float]) {
             self.scoring = scoring
             self.positive = positive
             self.negative = negative
+            let p = positive.sorted()
+            low = p.isEmpty ? 0.5 : p[min(p.count - 1, p.count / 10)]
+            high = negative.max() ?? 0
         }
+
+        /// The threshold rule (see the type's documentation), before clamping.
+        var unclamped: Float { low > high ? (low + high) / 2 : high + 0.01 }
+        public var threshold: Float { min(max(unclamped, 0.15), 0.95) }
+        /// log(low / high): how far apart the two sides lie.
+        var margin: Float { logf(low) - logf(max(high, 1e-6)) }
     }
 
     /// The scoring to keep: the widest margin among those whose threshold needs no clamping (the
     /// positives above the negatives, the midpoint within [0.15, 0.95]); ratio when none qualifies.
     public static func pick(_ measured: [Measured]) -> Measured {
-        let usable = measured.filter { m in
-            let low = lowPositive(m.positive), high = m.negative.max() ?? 0
-            return !m.positive.isEmpty && low > high && (low + high) / 2 >= 0.15 && (low + high) / 2 <= 0.95
-        }
-        return usable.max { margin($0.positive, $0.negative) < margin($1.positive, $1.negative) }
-            ?? measured.first { $0.scoring == .ratio } ?? measured[0]
+        let usable = measured.filter { !$0.positive.isEmpty && $0.low > $0.high && (0.15...0.95).contains($0.unclamped) }
+        return usable.max { $0.margin < $1.margin } ?? measured.first { $0.scoring == .ratio } ?? measured[0]
     }
 
-    /// Each of `texts` tuned on `decoded`, an evaluation with `candidates(texts)` as its keywords.
-    public static func tune(_ texts: [String], decoded: [Evaluation.Decoded]) -> [Tuned] {
+    /// Each of `texts` tuned on an evaluation's output with `candidates(texts)` as its keywords.
+    public static func tune(_ texts: [String], report: Evaluation.Report, decoded: [Evaluation.Decoded]) -> [Tuned] {
         let scorings = KeywordSpotter.Scoring.allCases
         return texts.enumerated().map { i, text in
+            let keyword = Keyword(text).text
             let measured = scorings.enumerated().map { s, scoring in
-                let (positive, negative) = peaks(decoded, keyword: Keyword(text).text, index: i * scorings.count + s)
+                let (positive, negative) = peaks(decoded, keyword: keyword, index: i * scorings.count + s)
                 return Measured(scoring: scoring, positive: positive, negative: negative)
             }
             let best = pick(measured)
-            return Tuned(keyword: Keyword(text, threshold: choose(positive: best.positive, negative: best.negative), scoring: best.scoring),
-                         positive: best.positive, negative: best.negative, measured: measured)
+            return Tuned(keyword: Keyword(text, threshold: best.threshold, scoring: best.scoring), measured: measured,
+                         otherHours: report.keywords[i * scorings.count].otherHours)
         }
     }
 
@@ -85,16 +99,6 @@ public enum KeywordThreshold {
     /// "ratio 0.637 / 0.282 (×2.26)": a scoring's 10th-percentile keyword peak over its highest
     /// other peak, as `pick` compares them.
     public static func describe(_ m: Measured) -> String {
-        let low = lowPositive(m.positive), high = m.negative.max() ?? 0
-        return String(format: "%@ %.3f / %.3f (×%.2f)", m.scoring.rawValue, low, high, low / max(high, 1e-6))
-    }
-
-    static func lowPositive(_ positive: [Float]) -> Float {
-        let p = positive.sorted()
-        return p.isEmpty ? 0.5 : p[min(p.count - 1, p.count / 10)]
-    }
-
-    static func margin(_ positive: [Float], _ negative: [Float]) -> Float {
-        logf(lowPositive(positive)) - logf(max(negative.max() ?? 0, 1e-6))
+        String(format: "%@ %.3f / %.3f (×%.2f)", m.scoring.rawValue, m.low, m.high, m.low / max(m.high, 1e-6))
     }
 }

@@ -80,12 +80,11 @@ struct AdaptCommand: ParsableCommand {
         if !keywords.isEmpty {
             var eval = Evaluation(network: try model.batchNetwork(of: adapted), tokens: adapted.tokens, features: adapted.features)
             eval.keywords = KeywordThreshold.candidates(keywords)
-            let (_, decoded) = try eval.run(takes + mixed, modelName: out, manifestName: takesPath)
-            let tuned = KeywordThreshold.tune(keywords, decoded: decoded)
+            let (report, decoded) = try eval.run(takes + mixed, modelName: out, manifestName: takesPath)
+            let tuned = KeywordThreshold.tune(keywords, report: report, decoded: decoded)
             for t in tuned {
-                let caught = t.positive.filter { $0 >= t.keyword.threshold }.count, alarms = t.negative.filter { $0 >= t.keyword.threshold }.count
                 Terminal.note(String(format: "keyword '%@': %@ threshold %.2f catches %d/%d takes, fires on %d/%d other utterances",
-                                     t.keyword.text, t.keyword.scoring.rawValue, t.keyword.threshold, caught, t.positive.count, alarms, t.negative.count))
+                                     t.keyword.text, t.keyword.scoring.rawValue, t.keyword.threshold, t.caught, t.positive.count, t.alarms, t.negative.count))
             }
             try KeywordOptions.store(tuned.map(\.keyword), model: adapted, to: out)
         }

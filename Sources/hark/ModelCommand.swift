@@ -75,18 +75,16 @@ struct ModelCommand: ParsableCommand {
             eval.keywords = KeywordThreshold.candidates(texts)
             let (report, decoded) = try eval.run(entries, modelName: loaded.path, manifestName: dev)
             var tuned: [Keyword] = []
-            for (k, var t) in KeywordThreshold.tune(texts, decoded: decoded).enumerated() {
+            for var t in KeywordThreshold.tune(texts, report: report, decoded: decoded) {
                 let text = t.keyword.text
                 guard !t.positive.isEmpty else { throw ValidationError("--dev \(dev): no utterance says '\(text)'; a threshold needs some that do") }
                 guard !t.negative.isEmpty else { throw ValidationError("--dev \(dev): every utterance says '\(text)'; a threshold needs some that do not") }
                 t.keyword.threshold = (t.keyword.threshold * 100).rounded() / 100
                 tuned.append(t.keyword)
-                let caught = t.positive.filter { $0 >= t.keyword.threshold }.count, alarms = t.negative.filter { $0 >= t.keyword.threshold }.count
-                let hours = report.keywords[k * KeywordSpotter.Scoring.allCases.count].otherHours
-                let other = hours >= 0.1 ? String(format: "%.2f h", hours) : String(format: "%.0f s", hours * 3600)
+                let other = t.otherHours >= 0.1 ? String(format: "%.2f h", t.otherHours) : String(format: "%.0f s", t.otherHours * 3600)
                 print(String(format: "keyword '%@': %@ peaks where said ≥ %.3f, elsewhere ≤ %.3f → threshold %.2f: catches %d/%d, %d false alarms in %@ of other audio (%@ weights)",
-                             text, t.keyword.scoring.rawValue, t.positive.min()!, t.negative.max()!, t.keyword.threshold, caught, t.positive.count,
-                             alarms, other, model.weights.rawValue))
+                             text, t.keyword.scoring.rawValue, t.positive.min()!, t.negative.max()!, t.keyword.threshold, t.caught, t.positive.count,
+                             t.alarms, other, model.weights.rawValue))
                 print("  10th percentile where said / highest elsewhere: "
                       + t.measured.map(KeywordThreshold.describe).joined(separator: ", ") + "; kept \(t.keyword.scoring.rawValue)")
             }
