@@ -120,18 +120,15 @@ struct EvalCommand: ParsableCommand {
                 let r = Self.recall(atFalseAlarms: target, peaks: decoded.map { $0.peaks[k] }, entries: entries,
                                     seconds: decoded.map(\.seconds), keyword: keyword.text)
                 print(String(format: "keyword '%@' at ≤ %.2f false alarms per hour: recall %.1f%% (%@threshold %.2f, %d false alarms in %.2f h)",
-                             keyword.text, target, 100 * r.recall, keyword.scoring == .ratio ? "" : keyword.scoring.rawValue + " ",
-                             r.threshold, r.falseAlarms, r.hours))
+                             keyword.text, target, 100 * r.recall, keyword.scoring.label, r.threshold, r.falseAlarms, r.hours))
             }
         }
         for k in report.keywords {
-            // Ratio is the default and prints as it always has; another scoring is named.
-            let scoring = k.scoring == .ratio ? "" : " \(k.scoring.rawValue)"
-            print("keyword '\(k.keyword)'\(scoring) ≥ \(String(format: "%.2f", k.threshold)): recall \(k.detected)/\(k.occurrences) = \(pct(k.recall)), "
+            print("keyword '\(k.keyword)' \(k.scoring.label)≥ \(String(format: "%.2f", k.threshold)): recall \(k.detected)/\(k.occurrences) = \(pct(k.recall)), "
                   + "false alarms \(k.falseAlarms) in " + String(format: "%.2f h = %@ per hour", k.otherHours,
                                                                   k.falseAlarmsPerHour.map { String(format: "%.2f", $0) } ?? "–"))
             if let low = k.lowestPeakWithKeyword, let high = k.highestPeakElsewhere {
-                print(String(format: "keyword '%@'%@ peak scores: lowest where it is said %.3f, highest elsewhere %.3f: %@", k.keyword, scoring, low, high,
+                print(String(format: "keyword '%@' %@peak scores: lowest where it is said %.3f, highest elsewhere %.3f: %@", k.keyword, k.scoring.label, low, high,
                              low > high ? String(format: "every threshold above %.3f and up to %.3f catches all with no false alarm", high, low)
                                         : "no threshold separates them"))
             }

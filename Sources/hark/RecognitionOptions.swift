@@ -138,6 +138,12 @@ struct KeywordOptions: ParsableArguments {
     }
 }
 
+extension KeywordSpotter.Scoring {
+    /// How output names a keyword's scoring before its threshold: nothing for ratio, the default
+    /// (so those lines read as they always have), else "posterior ".
+    var label: String { self == .ratio ? "" : rawValue + " " }
+}
+
 /// Progress of a training run on stderr: on a terminal one line rewritten in place, in a log one
 /// line every 30 s; finished lines (epochs, notes) always.
 func showProgress(of run: TrainingRun) {

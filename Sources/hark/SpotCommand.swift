@@ -73,7 +73,7 @@ struct SpotCommand: ParsableCommand {
         let iso = ISO8601DateFormatter()
         iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         let formatter = UncheckedSendable(iso)
-        Terminal.note("spotting " + config.keywords.map { "'\($0.text)' (\($0.scoring == .ratio ? "" : "\($0.scoring.rawValue) ")≥ \($0.threshold))" }.joined(separator: ", ")
+        Terminal.note("spotting " + config.keywords.map { "'\($0.text)' (\($0.scoring.label)≥ \($0.threshold))" }.joined(separator: ", ")
                       + " in \(device) with \(model.path)")
         try recognizer.start(source: source, handler: { event in
             switch event {
