@@ -33,29 +33,19 @@ public struct RecognitionModel: @unchecked Sendable {
         guard tokens.count == file.network.config.outputSize else {
             throw RecognizerError.badModel(path: path, reason: "\(tokens.count) tokens for \(file.network.config.outputSize) outputs")
         }
-        var features = LogMelConfig()
-        if let json = file.features {
-            do { features = try JSONDecoder().decode(LogMelConfig.self, from: Data(json.utf8)) } catch {
-                throw RecognizerError.badModel(path: path, reason: "front-end settings: \(error.localizedDescription)")
+        /// A JSON metadata field, absent → `fallback`; unreadable → an error naming the file and `field`.
+        func metadata<T: Decodable>(_ json: String?, _ field: String, else fallback: T) throws -> T {
+            guard let json else { return fallback }
+            do { return try JSONDecoder().decode(T.self, from: Data(json.utf8)) } catch {
+                throw RecognizerError.badModel(path: path, reason: "\(field): \(error.localizedDescription)")
             }
         }
+        let features = try metadata(file.features, "front-end settings", else: LogMelConfig())
         guard features.melBands == file.network.config.inputSize else {
             throw RecognizerError.badModel(path: path, reason: "front end gives \(features.melBands) bands, network takes \(file.network.config.inputSize)")
         }
-        var thresholds: [String: Float] = [:]
-        if let json = file.extra["keyword_thresholds"] {
-            do { thresholds = try JSONDecoder().decode([String: Float].self, from: Data(json.utf8)) } catch {
-                throw RecognizerError.badModel(path: path, reason: "keyword_thresholds: \(error.localizedDescription)")
-            }
-        }
-        var scoring: [String: KeywordSpotter.Scoring] = [:]
-        if let json = file.extra["keyword_scoring"] {
-            do { scoring = try JSONDecoder().decode([String: KeywordSpotter.Scoring].self, from: Data(json.utf8)) } catch {
-                throw RecognizerError.badModel(path: path, reason: "keyword_scoring: \(error.localizedDescription)")
-            }
-        }
-        keywordThresholds = thresholds
-        keywordScoring = scoring
+        keywordThresholds = try metadata(file.extra["keyword_thresholds"], "keyword_thresholds", else: [:])
+        keywordScoring = try metadata(file.extra["keyword_scoring"], "keyword_scoring", else: [:])
         self.path = path
         network = file.network
         int8Weights = Int8NetworkWeights(file.network)
