@@ -372,7 +372,20 @@ def main():
             sys.exit(f"synth: {tool} is not installed; run scripts/setup --corpus")
     HAVE_FESTIVAL = subprocess.run(["which", "festival"], capture_output=True).returncode == 0
     VARIANTS = espeak_variants()
+    for option, value in [("--keyword-train", a.keyword_train), ("--negative-text", a.negative_text)]:
+        if value and not a.keyword:
+            sys.exit(f"synth: {option} needs --keyword")
     words, sentences = load_texts()
+    other_texts = None
+    if a.negative_text:
+        corpus_texts = set(sentences) | set(words) | set(COMMANDS)     # held-out ones included
+        try:
+            with open(a.negative_text, encoding="utf-8", errors="ignore") as f:
+                other_texts = sorted({t for t in map(normalize, f) if t and t not in corpus_texts})
+        except OSError as e:
+            sys.exit(f"synth: --negative-text {a.negative_text}: {e.strerror}")
+        if not other_texts:
+            sys.exit(f"synth: --negative-text {a.negative_text} has no usable text (empty, or all of it is the corpus's own text)")
     train_count = int(a.hours * 3600 / 2.2)      # about 2.2 s per utterance on average
     os.makedirs(a.out, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -382,16 +395,6 @@ def main():
         sets = [("train", train_count), ("dev", a.dev)] + ([("test", a.test)] if a.test else [])
         if a.keyword:
             keyword = normalize(a.keyword)
-            other_texts = None
-            if a.negative_text:
-                trained = set(sentences) | set(words) | set(COMMANDS)
-                try:
-                    with open(a.negative_text, encoding="utf-8", errors="ignore") as f:
-                        other_texts = sorted({t for t in map(normalize, f) if t and t not in trained})
-                except OSError as e:
-                    sys.exit(f"synth: --negative-text {a.negative_text}: {e.strerror}")
-                if not other_texts:
-                    sys.exit(f"synth: {a.negative_text} has no usable text (empty, or all of it is training text)")
             sets += [("kw-dev", 0), ("kw-test", 0)] + ([("kw-train", a.keyword_train)] if a.keyword_train else [])
         if a.only:
             sets = [x for x in sets if x[0] in a.only.split(",")]
