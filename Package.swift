@@ -42,6 +42,9 @@ let package = Package(
         .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
         // libsoxr: a real band-limited resampler for files that are not at 16 kHz.
         .systemLibrary(name: "CSoxr", pkgConfig: "soxr", providers: [.apt(["libsoxr-dev"])]),
+        // BLIS: the training path's matrix products (chosen over OpenBLAS by measurement, see
+        // BENCHMARKS.md "BLAS for training"). No pkg-config file: see the shim.
+        .systemLibrary(name: "CBLAS", providers: [.apt(["libblis-dev"])]),
 
         .target(
             name: "Stream",
@@ -56,7 +59,7 @@ let package = Package(
         // Recognizer: audio source → features → network → decoders, on its own thread, as events.
         .target(name: "Recognizer", dependencies: ["Stream", "Cells", "Decoding"]),
         .target(name: "ModelTraining", dependencies: ["Stream", "Cells", "Decoding", "Recognizer"]),
-        .target(name: "Cells", dependencies: ["CKernels"],
+        .target(name: "Cells", dependencies: ["CKernels", "CBLAS"],
                 swiftSettings: hotLoops + [.unsafeFlags(["-O"] + cpuFlags, .when(configuration: .debug))]),
         // The 8-bit matrix-vector product of the streaming step, in C because it needs vector
         // int8 → float widening that Swift's SIMD types do not emit (see its header).

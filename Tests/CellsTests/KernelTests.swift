@@ -20,23 +20,38 @@ struct KernelTests {
         #expect(s.allSatisfy { $0 >= 0 && $0 <= 1 } && t.allSatisfy { $0 >= -1 && $0 <= 1 })
     }
 
-    @Test("Float GEMM kernels equal the plain loops for every small shape")
+    @Test("the three products (BLIS, and the batch-1 matrix-vector kernel) equal the plain loops for every small shape, in Float and Double")
     func gemmShapes() {
+        check(Float.self, tolerance: 1e-5)
+        check(Double.self, tolerance: 1e-12)
+    }
+
+    /// C starts at non-zero values: every product accumulates into C.
+    func check<T: CellScalar>(_: T.Type, tolerance: T) {
         var rng = SeededGenerator(seed: 1)
+        func random(_ count: Int) -> [T] { (0..<count).map { _ in T(rng.uniform(-1, 1)) } }
+        func close(_ x: [T], _ y: [T]) -> Bool { zip(x, y).allSatisfy { abs($0 - $1) < tolerance } }
         for m in [1, 2, 3, 5] {
             for n in [1, 3, 4, 7, 8, 9, 17] {
                 for k in [1, 15, 16, 17, 33] {
-                    let a: [Float] = randomValues(m * k, rng: &rng), b: [Float] = randomValues(n * k, rng: &rng)
-                    var fast = [Float](repeating: 0.5, count: m * n), slow = fast
-                    FloatKernels.nt(m, n, k, a, b, &fast)
+                    // nt: C[m×n] += A[m×k] · B[n×k]ᵀ
+                    let a = random(m * k), b = random(n * k)
+                    var fast = random(m * n), slow = fast
+                    Gemm.nt(m, n, k, a, b, &fast)
                     for i in 0..<m { for j in 0..<n { for p in 0..<k { slow[i * n + j] += a[i * k + p] * b[j * k + p] } } }
-                    #expect(zip(fast, slow).allSatisfy { abs($0 - $1) < 1e-5 }, "nt \(m)×\(n)×\(k)")
-                    let c: [Float] = randomValues(m * n, rng: &rng)
-                    var fastNN = [Float](repeating: 0, count: m * k), slowNN = fastNN
-                    c.withUnsafeBufferPointer { cp in b.withUnsafeBufferPointer { bp in fastNN.withUnsafeMutableBufferPointer {
-                        Gemm.nn(m, n, k, cp.baseAddress!, bp.baseAddress!, $0.baseAddress!) } } }
+                    #expect(close(fast, slow), "nt \(T.self) \(m)×\(n)×\(k)")
+                    // nn: C[m×k] += A[m×n] · B[n×k]
+                    let c = random(m * n)
+                    var fastNN = random(m * k), slowNN = fastNN
+                    Gemm.nn(m, n, k, c, b, &fastNN)
                     for i in 0..<m { for j in 0..<n { for p in 0..<k { slowNN[i * k + p] += c[i * n + j] * b[j * k + p] } } }
-                    #expect(zip(fastNN, slowNN).allSatisfy { abs($0 - $1) < 1e-5 }, "nn \(m)×\(n)×\(k)")
+                    #expect(close(fastNN, slowNN), "nn \(T.self) \(m)×\(n)×\(k)")
+                    // tn: C[n×k] += A[m×n]ᵀ · B[m×k]
+                    let x = random(m * k)
+                    var fastTN = random(n * k), slowTN = fastTN
+                    Gemm.tn(m, n, k, c, x, &fastTN)
+                    for i in 0..<m { for j in 0..<n { for p in 0..<k { slowTN[j * k + p] += c[i * n + j] * x[i * k + p] } } }
+                    #expect(close(fastTN, slowTN), "tn \(T.self) \(m)×\(n)×\(k)")
                 }
             }
         }

@@ -10,13 +10,11 @@ public protocol CellScalar: BinaryFloatingPoint, SIMDScalar, Sendable, Codable {
     /// Safetensors dtype name.
     static var dtypeName: String { get }
 
-    /// C[m, n] += Σₖ A[m, k] · B[n, k] (see `Gemm.nt`). `Float` has a SIMD kernel; other types
-    /// use the plain loop below (Double only serves gradient checks).
-    static func gemmNT(_ m: Int, _ n: Int, _ k: Int,
-                       _ a: UnsafePointer<Self>, _ b: UnsafePointer<Self>, _ c: UnsafeMutablePointer<Self>)
-    /// out[:] += Σᵢ coefficients[i·stride] · rows[i, :] (see `Gemm.axpyRows`).
-    static func axpyRows(count: Int, coefficients: UnsafePointer<Self>, coefficientStride: Int,
-                         rows: UnsafePointer<Self>, rowLength k: Int, into out: UnsafeMutablePointer<Self>)
+    /// C ← op(A) · op(B) + C on row-major matrices, op = transpose where asked: BLAS's gemm with
+    /// α = β = 1 (`sgemm` for `Float`, `dgemm` for `Double`, which serves gradient checks).
+    static func gemm(transposeA: Bool, transposeB: Bool, _ m: Int, _ n: Int, _ k: Int,
+                     _ a: UnsafePointer<Self>, lda: Int, _ b: UnsafePointer<Self>, ldb: Int,
+                     _ c: UnsafeMutablePointer<Self>, ldc: Int)
     /// x[i] = σ(x[i]) for i < count.
     static func sigmoid(_ x: UnsafeMutablePointer<Self>, count: Int)
     /// x[i] = tanh(x[i]) for i < count.
@@ -24,17 +22,6 @@ public protocol CellScalar: BinaryFloatingPoint, SIMDScalar, Sendable, Codable {
 }
 
 extension CellScalar {
-    public static func gemmNT(_ m: Int, _ n: Int, _ k: Int,
-                              _ a: UnsafePointer<Self>, _ b: UnsafePointer<Self>, _ c: UnsafeMutablePointer<Self>) {
-        for i in 0..<m {
-            for j in 0..<n {
-                var s: Self = 0
-                for p in 0..<k { s += a[i * k + p] * b[j * k + p] }
-                c[i * n + j] += s
-            }
-        }
-    }
-
     public static func sigmoid(_ x: UnsafeMutablePointer<Self>, count: Int) {
         for i in 0..<count { x[i] = 1 / (1 + exp(-x[i])) }
     }
@@ -42,26 +29,14 @@ extension CellScalar {
     public static func tanh(_ x: UnsafeMutablePointer<Self>, count: Int) {
         for i in 0..<count { x[i] = tanh(x[i]) }
     }
-
-    public static func axpyRows(count: Int, coefficients: UnsafePointer<Self>, coefficientStride: Int,
-                                rows: UnsafePointer<Self>, rowLength k: Int, into out: UnsafeMutablePointer<Self>) {
-        for r in 0..<count {
-            let c = coefficients[r * coefficientStride]
-            if c == 0 { continue }
-            for p in 0..<k { out[p] += c * rows[r * k + p] }
-        }
-    }
 }
 
 extension Float: CellScalar {
-    public static func gemmNT(_ m: Int, _ n: Int, _ k: Int,
-                              _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
-        FloatKernels.nt(m, n, k, a, b, c)
-    }
-    public static func axpyRows(count: Int, coefficients: UnsafePointer<Float>, coefficientStride: Int,
-                                rows: UnsafePointer<Float>, rowLength k: Int, into out: UnsafeMutablePointer<Float>) {
-        FloatKernels.axpyRows(count: count, coefficients: coefficients, coefficientStride: coefficientStride,
-                              rows: rows, rowLength: k, into: out)
+    @inline(__always)
+    public static func gemm(transposeA: Bool, transposeB: Bool, _ m: Int, _ n: Int, _ k: Int,
+                            _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
+                            _ c: UnsafeMutablePointer<Float>, ldc: Int) {
+        Gemm.sgemm(transposeA, transposeB, m, n, k, a, lda, b, ldb, c, ldc)
     }
     public static func sigmoid(_ x: UnsafeMutablePointer<Float>, count: Int) { FloatKernels.sigmoid(x, count: count) }
     public static func tanh(_ x: UnsafeMutablePointer<Float>, count: Int) { FloatKernels.tanh(x, count: count) }
@@ -72,6 +47,12 @@ extension Float: CellScalar {
 }
 
 extension Double: CellScalar {
+    @inline(__always)
+    public static func gemm(transposeA: Bool, transposeB: Bool, _ m: Int, _ n: Int, _ k: Int,
+                            _ a: UnsafePointer<Double>, lda: Int, _ b: UnsafePointer<Double>, ldb: Int,
+                            _ c: UnsafeMutablePointer<Double>, ldc: Int) {
+        Gemm.dgemm(transposeA, transposeB, m, n, k, a, lda, b, ldb, c, ldc)
+    }
     @inline(__always) public static func exp(_ x: Double) -> Double { Glibc.exp(x) }
     @inline(__always) public static func tanh(_ x: Double) -> Double { Glibc.tanh(x) }
     @inline(__always) public static func log(_ x: Double) -> Double { Glibc.log(x) }
