@@ -50,16 +50,21 @@ enum GRUCell {
         }
     }
 
-    /// `work` holds at least batch·(3H + 3H) values; `dGates` steps·batch·3H (input side).
+    /// `work` holds at least batch·H values; `dGates` steps·batch·3H (input side).
     static func backward<T: CellScalar>(_ s: LayerSpec, _ w: LayerWeights<T>, _ g: LayerWeights<T>,
                                         cache: LayerCache<T>, dOutput: UnsafeMutablePointer<T>,
                                         dGates: UnsafeMutablePointer<T>, work: UnsafeMutablePointer<T>) {
         let hs = s.hiddenSize, g3 = s.gateRows, batch = cache.batch
-        let dhNext = work, dHidden = work + batch * hs
+        let dhNext = work
         dhNext.update(repeating: 0, count: batch * hs)
+        // The hidden side's gate gradients differ from the input side's in the n gate (× r), so
+        // they get their own buffer over all steps, for `hiddenWeightGradients` after the loop.
+        let dHiddenAll = UnsafeMutablePointer<T>.allocate(capacity: max(cache.steps * batch, 1) * g3)
+        defer { dHiddenAll.deallocate() }
         for t in stride(from: cache.steps - 1, through: 0, by: -1) {
             let row = t * batch
             let hPrev: UnsafeMutablePointer<T>? = t == 0 ? nil : cache.output + (row - batch) * hs
+            let dHidden = dHiddenAll + row * g3
             for b in 0..<batch {
                 let a = cache.gates + (row + b) * g3, hn = cache.aux + (row + b) * hs
                 let dh = dOutput + (row + b) * hs, dn1 = dhNext + b * hs
@@ -76,9 +81,9 @@ enum GRUCell {
                     dn1[j] = d * z                               // direct path h → h'
                 }
             }
-            Recurrent.hiddenBackward(s, w, g, dHidden: dHidden, hPrev: hPrev, dhNext: dhNext,
-                                     batch: batch, addToDhNext: true)
+            Recurrent.hiddenBackward(s, w, dHidden: dHidden, dhNext: dhNext, batch: batch, addToDhNext: true)
         }
+        Recurrent.hiddenWeightGradients(s, g, dHidden: dHiddenAll, cache: cache)
         Recurrent.inputBackward(s, w, g, dInputSide: dGates, cache: cache)
     }
 }

@@ -89,10 +89,9 @@ enum LSTMCell {
             let row = t * batch
             let dh = dOutput + row * out
             for k in 0..<(batch * out) { dh[k] += dhNext[k] }
-            if let whr = w.weightHR, let gwhr = g.weightHR, let um = cache.unprojected {
+            if let whr = w.weightHR {
                 dm.update(repeating: 0, count: batch * hs)
                 Gemm.nn(batch, out, hs, dh, whr, dm)                    // dm = dh · W_hr
-                Gemm.tn(batch, out, hs, dh, um + row * hs, gwhr)        // dW_hr += dhᵀ · m
             } else {
                 dm.update(from: dh, count: batch * hs)
             }
@@ -112,10 +111,13 @@ enum LSTMCell {
                     dcb[j] = dc * f
                 }
             }
-            Recurrent.hiddenBackward(s, w, g, dHidden: dGates + row * g4,
-                                     hPrev: t == 0 ? nil : cache.output + (row - batch) * out,
-                                     dhNext: dhNext, batch: batch, addToDhNext: false)
+            Recurrent.hiddenBackward(s, w, dHidden: dGates + row * g4, dhNext: dhNext, batch: batch, addToDhNext: false)
         }
+        // dOutput now holds dL/dh of every step (the loop added dhNext into it in place).
+        if let gwhr = g.weightHR, let um = cache.unprojected {
+            Gemm.tn(cache.steps * batch, out, hs, dOutput, um, gwhr)      // dW_hr += Σₜ dhₜᵀ · mₜ
+        }
+        Recurrent.hiddenWeightGradients(s, g, dHidden: dGates, cache: cache)
         Recurrent.inputBackward(s, w, g, dInputSide: dGates, cache: cache)
     }
 }

@@ -44,10 +44,9 @@ enum RNNCell {
                 let h = cache.output[row * hs + k]
                 dGates[row * hs + k] = (dOutput[row * hs + k] + dhNext[k]) * (1 - h * h)
             }
-            Recurrent.hiddenBackward(s, w, g, dHidden: dGates + row * hs,
-                                     hPrev: t == 0 ? nil : cache.output + (row - batch) * hs,
-                                     dhNext: dhNext, batch: batch, addToDhNext: false)
+            Recurrent.hiddenBackward(s, w, dHidden: dGates + row * hs, dhNext: dhNext, batch: batch, addToDhNext: false)
         }
+        Recurrent.hiddenWeightGradients(s, g, dHidden: dGates, cache: cache)
         Recurrent.inputBackward(s, w, g, dInputSide: dGates, cache: cache)
     }
 }

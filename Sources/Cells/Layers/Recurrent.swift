@@ -46,17 +46,28 @@ enum Recurrent {
         }
     }
 
-    /// Given dL/d(gh) for one step: dW_hh += dghᵀ·hPrev, db_hh += Σ dgh, and dL/dhPrev into
-    /// `dhNext` (replacing it, or adding to it when the cell has a direct h → h' path).
-    static func hiddenBackward<T: CellScalar>(_ s: LayerSpec, _ w: LayerWeights<T>, _ g: LayerWeights<T>,
-                                              dHidden: UnsafePointer<T>, hPrev: UnsafePointer<T>?,
+    /// Given dL/d(gh) for one step, dL/dhPrev = dgh · W_hh into `dhNext` (replacing it, or adding
+    /// to it when the cell has a direct h → h' path). The weight side waits for the whole sequence
+    /// (`hiddenWeightGradients`).
+    static func hiddenBackward<T: CellScalar>(_ s: LayerSpec, _ w: LayerWeights<T>, dHidden: UnsafePointer<T>,
                                               dhNext: UnsafeMutablePointer<T>, batch: Int, addToDhNext: Bool) {
-        let rows = s.gateRows, out = s.outputSize
-        if !addToDhNext { dhNext.update(repeating: 0, count: batch * out) }
-        Gemm.nn(batch, rows, out, dHidden, w.weightHH, dhNext)
-        if let hPrev { Gemm.tn(batch, rows, out, dHidden, hPrev, g.weightHH) }
-        for b in 0..<batch {
-            for r in 0..<rows { g.biasHH[r] += dHidden[b * rows + r] }
+        if !addToDhNext { dhNext.update(repeating: 0, count: batch * s.outputSize) }
+        Gemm.nn(batch, s.gateRows, s.outputSize, dHidden, w.weightHH, dhNext)
+    }
+
+    /// After the time loop: dW_hh += Σₜ dghₜᵀ · hₜ₋₁ and db_hh += Σₜ dghₜ, with `dHidden` holding
+    /// dL/d(gh) of every step [steps·batch × gateRows]. One product over all steps, not one per
+    /// step: a per-step product has only `batch` rows to sum over and spends its time reading and
+    /// writing all of dW_hh (measured: 2× the whole training step, BENCHMARKS.md).
+    static func hiddenWeightGradients<T: CellScalar>(_ s: LayerSpec, _ g: LayerWeights<T>, dHidden: UnsafePointer<T>,
+                                                     cache: LayerCache<T>) {
+        let rows = s.gateRows, batch = cache.batch, n = cache.steps * batch
+        // Step t's hPrev is output row block t − 1; step 0's is zero and adds nothing.
+        if cache.steps > 1 {
+            Gemm.tn(n - batch, rows, s.outputSize, dHidden + batch * rows, cache.output, g.weightHH)
+        }
+        for i in 0..<n {
+            for r in 0..<rows { g.biasHH[r] += dHidden[i * rows + r] }
         }
     }
 
