@@ -1,4 +1,5 @@
-// Hark's one C kernel: the 8-bit matrix-vector product of the streaming step.
+// Hark's C kernels: the 8-bit matrix-vector product of the streaming step, and the trainer's
+// malloc setting (mallopt, which Swift's Glibc module does not export).
 //
 // A live step reads every weight of the model once, and between steps the weights leave the
 // caches, so a live step is bound by memory bandwidth (BENCHMARKS.md, "Why live steps cost
@@ -12,5 +13,9 @@
 
 /// y[j] += scale[j] · Σₚ w[j·k + p] · x[p] for j < n: rows of int8 weights, one scale per row.
 void hark_q8_matvec(int n, int k, const int8_t *w, const float *scale, const float *x, float *y);
+
+/// Makes glibc keep freed memory for reuse instead of returning it to the kernel: the largest
+/// mmap threshold glibc allows (32 MB) and no heap trimming below 1 GB. See `Trainer`.
+void hark_keep_freed_memory(void);
 
 #endif
