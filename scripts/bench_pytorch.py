@@ -12,6 +12,7 @@ import torch
 SHAPES = [
     ("LSTM 2×256, 80 mels stacked 3", "lstm", 256, 2, 0),
     ("LSTM 3×320, 80 mels stacked 3", "lstm", 320, 3, 0),
+    ("LSTM 3×512, 80 mels stacked 3", "lstm", 512, 3, 0),
     ("LSTM 3×384 proj 192, stacked 3", "lstm", 384, 3, 192),
     ("GRU 2×256, 80 mels stacked 3", "gru", 256, 2, 0),
 ]

@@ -2,7 +2,7 @@
 #define HARK_CBLAS_SHIM_H
 #include <stdint.h>
 // The training path's matrix products go to BLIS (Debian's libblis-dev): measured against
-// OpenBLAS on this CPU for the shapes training uses (scripts/blas-choice, BENCHMARKS.md).
+// OpenBLAS on this CPU for the shapes training uses (`hark-bench blas`, BENCHMARKS.md).
 //
 // Debian installs BLIS's cblas.h in one folder per threading variant (…/blis-openmp,
 // …/blis-pthread, …/blis-serial) with no pkg-config file, so no include path names it. The two

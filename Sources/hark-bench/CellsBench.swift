@@ -14,6 +14,8 @@ enum CellsBench {
                                                                           hiddenSize: 256, layers: 2, outputSize: 29)),
         Shape(name: "LSTM 3×320, 80 mels stacked 3", config: NetworkConfig(kind: .lstm, inputSize: 80, stack: 3, stride: 3,
                                                                           hiddenSize: 320, layers: 3, outputSize: 29)),
+        Shape(name: "LSTM 3×512, 80 mels stacked 3", config: NetworkConfig(kind: .lstm, inputSize: 80, stack: 3, stride: 3,
+                                                                          hiddenSize: 512, layers: 3, outputSize: 29)),
         Shape(name: "LSTM 3×384 proj 192, stacked 3", config: NetworkConfig(kind: .lstm, inputSize: 80, stack: 3, stride: 3,
                                                                            hiddenSize: 384, layers: 3, projectionSize: 192, outputSize: 29)),
         Shape(name: "GRU 2×256, 80 mels stacked 3", config: NetworkConfig(kind: .gru, inputSize: 80, stack: 3, stride: 3,
@@ -28,11 +30,16 @@ enum CellsBench {
         print("|---|---|---|---|---|---|---|")
         for shape in shapes { step(shape) }
         print()
+        trainingTable()
+    }
+
+    /// Training throughput per shape (also `hark-bench training` on its own).
+    static func trainingTable(only filter: String? = nil) {
         print("### Training throughput (BPTT, batch 16 × 3 s, both cores)")
         print()
         print("| network | frames per second (10 ms frames) | seconds of audio per second | time per minibatch |")
         print("|---|---|---|---|")
-        for shape in shapes { training(shape) }
+        for shape in shapes where filter.map({ shape.name.contains($0) }) ?? true { training(shape) }
     }
 
     static func step(_ shape: Shape) {

@@ -8,4 +8,10 @@ int hark_pin_to_cpu(int cpu);
 /// Bytes the process holds from malloc (mallinfo2: in use plus mmapped blocks), which a leak grows;
 /// RSS also counts memory malloc keeps free for reuse.
 uint64_t hark_heap_in_use(void);
+/// A BLAS library loaded on its own (dlopen with RTLD_DEEPBIND), one thread inside it; NULL if it
+/// cannot be loaded or has no cblas_sgemm.
+void *hark_blas_open(const char *library);
+/// Seconds of this thread's CPU time per C += op(A)·op(B) (row-major, m×n result, inner size k),
+/// repeated for at least `min_seconds`.
+double hark_blas_time_sgemm(void *library, int trans_a, int trans_b, int m, int n, int k, double min_seconds);
 #endif
