@@ -44,7 +44,7 @@ import struct
 import sys
 import wave
 
-DATA_DIR = "/usr/share/scummvm/beneath-a-steel-sky"
+DATA_DIR = os.environ.get("BASS_DATA_DIR", "/usr/share/scummvm/beneath-a-steel-sky")
 DEFAULT_OUT = "/work/data/human"
 SAMPLE_RATE = 11025
 HEADER_LEN = 22
