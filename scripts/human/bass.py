@@ -683,9 +683,108 @@ def extract(out_dir=DEFAULT_OUT, data_dir=DATA_DIR, limit=None, log=sys.stderr):
     return summary
 
 
+# --------------------------------------------------------------------------
+# Speakers
+#
+# Lines are spoken by script calls fnSpeakMe / fnSpeakMeDir / fnSpeakWait /
+# fnSpeakWaitDir (mcodes 35..38) with arguments (speaker compact, text
+# number, animation).  About 10% of the calls name the speaker as a
+# constant; the rest pass a script variable (the running compact, or the
+# character being talked to), which would need the engine's call graph to
+# resolve.  Only the constant ones are used: they are exact.
+
+SCRIPT_FIRST = 60400       # script modules 60400..60406
+SCRIPT_MODULES = 7
+_OPERANDS = {0: 1, 1: 0, 2: 1, 3: 0, 4: 0, 5: 1, 6: 1, 7: 0, 8: 0, 9: 1, 10: 0,
+             11: 2, 12: 0, 13: 0, 15: 1, 16: 1, 17: 0, 18: 1, 19: 0, 20: 0}
+_PUSH_NUMBER, _CALL_MCODE, _SWITCH = 2, 11, 14
+_SPEAK_MCODES = {35, 36, 37, 38}
+
+
+def compact_names(data_dir=DATA_DIR):
+    """{compact id: name} from ScummVM's sky.cpt (shipped in the package):
+    u16 version, u16 lists, u16 length per list, u32 raw words, u32 source
+    words, source words (per compact: u16 size, then u16 type and size
+    words when size > 0), u32 name bytes, NUL-separated names in compact
+    order."""
+    path = os.path.join(data_dir, "sky.cpt")
+    if not os.path.exists(path):
+        return {}
+    with open(path, "rb") as f:
+        c = f.read()
+    _, lists = struct.unpack_from("<HH", c, 0)
+    lengths = struct.unpack_from("<%dH" % lists, c, 4)
+    pos = 4 + 2 * lists
+    _, src_words = struct.unpack_from("<II", c, pos)
+    pos += 8
+    src = struct.unpack_from("<%dH" % src_words, c, pos)
+    pos += 2 * src_words
+    (name_bytes,) = struct.unpack_from("<I", c, pos)
+    names = c[pos + 4:pos + 4 + name_bytes].split(b"\0")
+    out = {}
+    si = ni = 0
+    for lst, length in enumerate(lengths):
+        for e in range(length):
+            size = src[si]
+            si += 1
+            if size:
+                si += 1 + size
+                out[(lst << 12) | e] = names[ni].decode("latin-1")
+                ni += 1
+    return out
+
+
+def speak_calls(disk):
+    """[(speaker compact id or None, text number)] for every speak call
+    whose text is a constant; None where the speaker is not."""
+    calls = []
+    for mod in range(SCRIPT_FIRST, SCRIPT_FIRST + SCRIPT_MODULES):
+        if not disk.exists(mod):
+            continue
+        data = disk.load(mod)
+        w = struct.unpack_from("<%dH" % (len(data) // 2), data)
+        p = w[1]                 # w[0]: number of scripts; w[1..]: their offsets
+        recent = []
+        while p < len(w):
+            op = w[p]
+            if op == _SWITCH:    # case count, (value, jump) pairs, default jump
+                p += 2 + 2 * w[p + 1] + 1
+                recent = []
+                continue
+            if op not in _OPERANDS:
+                raise ValueError("script module %d: unknown opcode %d at word %d" % (mod, op, p))
+            args = w[p + 1:p + 1 + _OPERANDS[op]]
+            if op == _CALL_MCODE and args[0] == 3 and args[1] // 4 in _SPEAK_MCODES:
+                last = recent[-3:]
+                if len(last) == 3 and last[1][0] == _PUSH_NUMBER:
+                    speaker = last[0][1] if last[0][0] == _PUSH_NUMBER else None
+                    calls.append((speaker, last[1][1]))
+            recent.append((op, args[0] if args else None))
+            recent = recent[-3:]
+            p += 1 + len(args)
+    return calls
+
+
 def load_speakers(data_dir=DATA_DIR):
-    """{(section, index): speaker} -- not derivable cheaply; see the report."""
-    return {}
+    """{(section, index): "bass_<compact name>"} for lines whose speaker is
+    written as a constant in the scripts and never varies."""
+    names = compact_names(data_dir)
+    if not names:
+        return {}
+    with Disk(data_dir) as disk:
+        calls = speak_calls(disk)
+    seen = {}
+    for cpt, text in calls:
+        seen.setdefault(text, set()).add(None if cpt is None else names.get(cpt))
+    known = {n for who in seen.values() for n in who if n}
+    out = {}
+    for text, who in seen.items():
+        if len(who) == 1 and None not in who:
+            name = next(iter(who))
+            # "sc42_jobsworth" is the scene-42 copy of "jobsworth": one voice
+            base = re.sub(r"^sc\d+_", "", name)
+            out[(text >> 12, text & 0xFFF)] = "bass_" + (base if base in known else name)
+    return out
 
 
 def main(argv=None):

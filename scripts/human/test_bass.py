@@ -111,6 +111,18 @@ class Text(unittest.TestCase):
         self.assertIsNone(bass.text_of_speech_file(49999))
 
 
+@NEED_GAME
+class Speakers(unittest.TestCase):
+    def test_constant_speakers(self):
+        names = bass.compact_names()
+        self.assertEqual((names[1], names[3], names[0x4039]), ("joey", "foster", "danielle"))
+        sp = bass.load_speakers()
+        self.assertEqual(len(sp), 266)
+        self.assertEqual(sp[bass.text_of_speech_file(50800)], "bass_jobsworth")  # "What YOU want?"
+        self.assertEqual(sp[bass.text_of_speech_file(51693)], "bass_joey")   # "Why did you do THAT, Foster?"
+        self.assertNotIn(bass.text_of_speech_file(50007), sp)
+
+
 class Normalize(unittest.TestCase):
     def n(self, s):
         return bass.normalize(s)
