@@ -787,6 +787,64 @@ def load_speakers(data_dir=DATA_DIR):
     return out
 
 
+# --------------------------------------------------------------------------
+# Listen-free transcript check with a small recognizer
+
+def word_errors(ref, hyp):
+    """Levenshtein distance between two word lists."""
+    prev = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, 1):
+        cur = [i]
+        for j, h in enumerate(hyp, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (r != h)))
+        prev = cur
+    return prev[-1]
+
+
+def _loose_normalize(text):
+    try:
+        return normalize(text)
+    except Drop:
+        return " ".join(re.sub(r"[^a-z' ]", " ", text.lower()).split())
+
+
+def check(out_dir, model_dir, n=50, seed=0, log=sys.stderr):
+    """Transcribe n random manifest clips with faster-whisper (CPU, int8, one
+    thread) and report the word error rate of the subtitles against it."""
+    import random
+    from faster_whisper import WhisperModel
+    root = os.path.join(out_dir, "bass")
+    with open(os.path.join(root, "all.jsonl")) as f:
+        rows = [json.loads(line) for line in f]
+    pick = random.Random(seed).sample(rows, min(n, len(rows)))
+    model = WhisperModel(model_dir, device="cpu", compute_type="int8",
+                         cpu_threads=1, num_workers=1)
+    edits = words = exact = 0
+    results = []
+    for row in pick:
+        segments, _ = model.transcribe(os.path.join(root, row["audio"]), language="en",
+                                       beam_size=5, vad_filter=False,
+                                       condition_on_previous_text=False)
+        heard = " ".join(s.text for s in segments).strip()
+        hyp = _loose_normalize(heard).split()
+        ref = row["text"].split()
+        e = word_errors(ref, hyp)
+        edits += e
+        words += len(ref)
+        exact += e == 0
+        results.append({"audio": row["audio"], "text": row["text"], "heard": heard,
+                        "errors": e, "words": len(ref)})
+        if log:
+            print("%2d/%d %d/%d  %s  |  %s" % (len(results), len(pick), e, len(ref),
+                                               row["text"], heard), file=log, flush=True)
+    summary = {"clips": len(pick), "seed": seed, "words": words, "errors": edits,
+               "wer": round(edits / words, 4) if words else None, "exact_clips": exact,
+               "results": results}
+    with open(os.path.join(root, "check.json"), "w") as f:
+        json.dump(summary, f, indent=1)
+    return summary
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -794,6 +852,11 @@ def main(argv=None):
     ex.add_argument("out_dir", nargs="?", default=DEFAULT_OUT)
     ex.add_argument("--data-dir", default=DATA_DIR)
     ex.add_argument("--limit", type=int, default=None, help="first N clips only (testing)")
+    ck = sub.add_parser("check", help="WER of the subtitles against faster-whisper on random clips")
+    ck.add_argument("out_dir", nargs="?", default=DEFAULT_OUT)
+    ck.add_argument("--model", required=True, help="CTranslate2 Whisper model folder")
+    ck.add_argument("-n", type=int, default=50)
+    ck.add_argument("--seed", type=int, default=0)
     tx = sub.add_parser("text", help="print the subtitle of a speech file")
     tx.add_argument("file", type=int, nargs="+")
     tx.add_argument("--data-dir", default=DATA_DIR)
@@ -803,6 +866,9 @@ def main(argv=None):
         brief = {k: v for k, v in s.items() if k not in ("dropped_files", "wps_outliers_reported")}
         brief["wps_outliers_reported"] = len(s["wps_outliers_reported"])
         print(json.dumps(brief, indent=1))
+    elif args.cmd == "check":
+        s = check(args.out_dir, args.model, args.n, args.seed)
+        print(json.dumps({k: v for k, v in s.items() if k != "results"}, indent=1))
     elif args.cmd == "text":
         with Disk(args.data_dir) as disk:
             for num in args.file:
