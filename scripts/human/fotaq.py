@@ -199,7 +199,8 @@ def dog_sentences(dog_name, raw):
     off = person2_off
     person2, off = get_string(d, off)
     joe2, off = get_string(d, off)
-    yield "%2dXXXXP" % talk_key, person2, other
+    if person2 and person2[0] != "0":
+        yield "%2dXXXXP" % talk_key, person2, other
     if joe2 and joe2[0] != "0":
         yield "%2dXXXXJ" % talk_key, joe2, "joe"
 

@@ -25,6 +25,15 @@ AMBIGUOUS_ABBREVIATIONS = {"st", "no", "co", "ft", "lb", "lbs", "oz", "etc"}
 LEADING_ELISIONS = {"'em", "'cause", "'til", "'n", "'bout", "'round"}
 
 
+# Contractions written without their apostrophe ("I DONT KNOW"); only those that
+# are not also ordinary words ("its", "lets", "were", "ill" stay as they are).
+MISSING_APOSTROPHE = {w.replace("'", ""): w for w in (
+    "don't", "doesn't", "didn't", "isn't", "wasn't", "aren't", "weren't", "haven't",
+    "hasn't", "hadn't", "couldn't", "wouldn't", "shouldn't", "can't", "won't", "i'm",
+    "i've", "you're", "you've", "they're", "they've", "that's", "what's", "there's",
+    "who's", "i'd", "you'd", "we've", "ain't")}
+
+
 class Ambiguous(Exception):
     pass
 
@@ -109,6 +118,9 @@ def normalize(text):
         return None, "decimal or time"
     # split into tokens on whitespace and the separators that are never inside a word
     t = re.sub(r"[-\u2013\u2014_/\\]+", " ", t)
+    # "YOU...SKELETON", "AHHH,,,EXCUSE": punctuation between words separates them
+    # (a comma between digits, as in 1,000, does not)
+    t = re.sub(r"(?<![\d\s])[.,!?;:]+(?=\w)|(?<=\w)[.,!?;:]+(?=[^\W\d])", " ", t)
     out = []
     try:
         for raw in t.split():
@@ -126,6 +138,8 @@ def normalize(text):
                 word = word.rstrip("'")
             if not word.strip("'"):
                 continue
+            if word in MISSING_APOSTROPHE:
+                word = MISSING_APOSTROPHE[word]
             if word in ABBREVIATIONS and (ends_with_period or word == "ok"):
                 word = ABBREVIATIONS[word]
             elif word in AMBIGUOUS_ABBREVIATIONS and ends_with_period and word != "no":
