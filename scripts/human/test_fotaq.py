@@ -78,10 +78,10 @@ class QueenData(unittest.TestCase):
     def test_clip_texts(self):
         cat = fotaq.catalog(self.res)
         # lines whose recordings Whisper tiny.en transcribed word for word
-        self.assertEqual(cat["020001P2"], [("You couldn't pilot your way out of a paper bag.",
+        self.assertEqual(cat["02001FP2"], [("Or you could end up in SERIOUS trouble.",
                                             "anderson", "AND1.DOG")])
-        self.assertEqual(cat["020006J1"], [("At least I don't look like I need to wear one.",
-                                            "joe", "AND1.DOG")])
+        self.assertEqual(cat["050007J1"], [("How did you do that disappearing trick before?",
+                                            "joe", "APE3.DOG")])
         self.assertEqual(cat["JOE00411"], [("I don't see anything special", "joe", "QUEEN2.JAS")])
         self.assertEqual(cat["C1A__012"], [("Hey Sparky...", "joe", "C1A.CUT")])
         named = {c[:-3] for c in self.res.names(".SB")} & set(cat)
