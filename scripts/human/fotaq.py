@@ -356,6 +356,11 @@ def write_wav(path, pcm, rate):
     os.replace(tmp, path)
 
 
+def wav_rate(path):
+    with wave.open(path, "rb") as w:
+        return w.getframerate()
+
+
 def wav_duration(path):
     with wave.open(path, "rb") as w:
         return w.getnframes() / w.getframerate()
@@ -394,7 +399,7 @@ def extract(out_dir, data_path=DEFAULT_DATA, keep_mp3_rate=False, limit=None, lo
     dropped = collections.Counter()
     rows = []
     written = skipped = 0
-    rate_out = None
+    wanted_rate = MP3_LABELLED_RATE if keep_mp3_rate else REAL_RATE
     for n, clip_file in enumerate(sorted(clips)):
         if limit is not None and n >= limit:
             break
@@ -412,17 +417,16 @@ def extract(out_dir, data_path=DEFAULT_DATA, keep_mp3_rate=False, limit=None, lo
             dropped["text: " + why] += 1
             continue
         wav_path = os.path.join(wav_dir, clip + ".wav")
-        if os.path.exists(wav_path):
+        if os.path.exists(wav_path) and wav_rate(wav_path) == wanted_rate:
             skipped += 1
         else:
             pcm, mp3_rate = decode_mp3(res.read(clip_file))
-            rate = mp3_rate
-            if not keep_mp3_rate and mp3_rate == MP3_LABELLED_RATE:
-                rate = REAL_RATE
-            write_wav(wav_path, pcm, rate)
+            if mp3_rate != MP3_LABELLED_RATE:
+                raise ValueError("%s: MP3 at %d Hz; this data file's clips are all %d Hz" % (
+                    clip_file, mp3_rate, MP3_LABELLED_RATE))
+            write_wav(wav_path, pcm, wanted_rate)
             written += 1
         duration = wav_duration(wav_path)
-        rate_out = rate_out or wave.open(wav_path, "rb").getframerate()
         words = len(norm.split())
         wps = words / duration if duration > 0 else float("inf")
         if duration <= 0.05:
@@ -442,7 +446,7 @@ def extract(out_dir, data_path=DEFAULT_DATA, keep_mp3_rate=False, limit=None, lo
     os.replace(manifest + ".tmp", manifest)
     log("fotaq: %d .SB clips in %s (%s), %d named by text files" % (
         len(clips), data_path, res.version, sum(1 for c in clips if c[:-3] in names)))
-    log("fotaq: wrote %d WAVs, %d already there; sample rate %s Hz" % (written, skipped, rate_out))
+    log("fotaq: wrote %d WAVs, %d already there; sample rate %d Hz" % (written, skipped, wanted_rate))
     log("fotaq: %d clips in %s" % (len(rows), manifest))
     for why, k in sorted(dropped.items(), key=lambda x: -x[1]):
         log("  dropped %5d  %s" % (k, why))
