@@ -17,6 +17,7 @@ import os
 import time
 import wave
 
+import numpy as np
 from pocketsphinx import Decoder
 
 DIGITS = "zero one two three four five six seven eight nine".split()
@@ -30,6 +31,21 @@ def edit_distance(a, b):
             cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1]))
         prev = cur
     return prev[-1]
+
+
+def read_pcm16k(path):
+    """The WAV's samples as 16-bit PCM at 16 kHz (PocketSphinx's model rate): clips recorded at a lower
+    rate (the human sets keep 8, 11.025 and 22.05 kHz clips as they are) are resampled here."""
+    with wave.open(path) as w:
+        rate, n = w.getframerate(), w.getnframes()
+        x = np.frombuffer(w.readframes(n), dtype="<i2")
+        if w.getnchannels() > 1:
+            x = x.reshape(-1, w.getnchannels()).mean(axis=1).astype("<i2")
+    if rate != 16000:
+        from scipy.signal import resample_poly
+        g = np.gcd(rate, 16000)
+        x = np.clip(resample_poly(x.astype(np.float64), 16000 // g, rate // g), -32768, 32767).astype("<i2")
+    return x.tobytes(), n / rate
 
 
 def main():
@@ -63,9 +79,8 @@ def main():
     stats = {}                 # (category, mode) -> [char errors, chars, word errors, words, seconds, decode time]
     for r in rows:
         path = r["audio"] if r["audio"].startswith("/") else os.path.join(base, r["audio"])
-        with wave.open(path) as w:
-            pcm = w.readframes(w.getnframes()) + bytes(2 * int(a.tail_padding * w.getframerate()))
-            seconds = w.getnframes() / w.getframerate()
+        pcm, seconds = read_pcm16k(path)
+        pcm += bytes(2 * int(a.tail_padding * 16000))
         if a.keyword:
             d.activate_search("keyword")
             t = time.process_time()
