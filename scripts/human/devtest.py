@@ -329,9 +329,15 @@ def openarena_clips():
 
 
 # ---------------------------------------------------------------------------------------------
-# Tux Paint: <stamp>_desc.ogg is the English description (its text: the first line of <stamp>.txt);
-# <stamp>.ogg is the stamp's sound effect, except for a few spoken names (symbols/math/<n>.ogg,
-# <n>_en_GB.ogg, symbols/faces/*.ogg).
+# Tux Paint: <stamp>_desc.ogg is the English spoken name (its .txt has the description);
+# <stamp>.ogg is the stamp's sound effect (symbols/faces/*.ogg too: a "weeee!", an "oh"), except the
+# spoken numbers symbols/math/<n>.ogg and <n>_en_GB.ogg.
+
+# The English "description" recordings say the stamp's name only, not its description text
+# ("A brown hen." is heard as "hen"): the file name is the label.
+TUXPAINT_SPELLING = {"tucan": "toucan", "wildboar": "wild boar", "mountaingoat": "mountain goat"}
+TUXPAINT_NOT_ENGLISH = {"nandou"}   # the French name of the rhea
+
 
 def tuxpaint_clips():
     root = find_pkg("tuxpaint-stamps-default", "usr/share/tuxpaint/stamps")
@@ -347,16 +353,13 @@ def tuxpaint_clips():
                 continue
             name = (rel.replace("/", "_") + "_" + stem).lstrip("._")
             if stem.endswith("_desc"):
-                txt = os.path.join(d, stem[: -len("_desc")] + ".txt")
-                if not os.path.exists(txt):
+                word = stem[: -len("_desc")]
+                if not os.path.exists(os.path.join(d, word + ".txt")) or word in TUXPAINT_NOT_ENGLISH:
                     continue
-                first = open(txt, encoding="utf-8", errors="replace").readline().strip()
-                clips.append(Clip("tuxpaint", name, first, None, "tuxpaint-desc", path=p, clue="stamp text"))
+                clips.append(Clip("tuxpaint", name, TUXPAINT_SPELLING.get(word, word), None, "tuxpaint-desc", path=p, clue="file name"))
             elif rel == "symbols/math" and re.fullmatch(r"\d(_en_GB)?", stem):
                 clips.append(Clip("tuxpaint", name, ONES[int(stem[0])], "numbers",
                                   "tuxpaint-math-gb" if stem.endswith("_en_GB") else "tuxpaint-math", path=p, clue="file name"))
-            elif rel == "symbols/faces":
-                clips.append(Clip("tuxpaint", name, stem, "words", "tuxpaint-faces", path=p, clue="file name"))
     return clips
 
 
@@ -436,8 +439,32 @@ FIXES = {
        for k in (1, 2, 3) for stem, text in (("awyalns", "stay away from aliens"), ("gmeover", "game over man"),
                                              ("trdofrd", "trade offered"), ("nedpowr", "i need power"),
                                              ("wntmore", "want some more"))},
+    # OpenArena: the file names give the count; the checker hears "remaining" after the frags and "warning" after the minutes
+    "openarena/feedback_1_frag.wav": ("one frag remaining", "file name '1_frag'; the checker hears 'one ... remaining'"),
+    "openarena/feedback_2_frags.wav": ("two frags remaining", "file name '2_frags'; as 1_frag and 3_frags"),
+    "openarena/feedback_3_frags.wav": ("three frags remaining", "file name '3_frags'; the checker hears 'three fracks remaining'"),
+    "openarena/feedback_1_minute.wav": ("one minute warning", "file name '1_minute'; as 5_minute"),
+    "openarena/feedback_5_minute.wav": ("five minute warning", "file name '5_minute'; the checker hears 'five minute warning'"),
+    # OpenArena: file names leave out words; where the checker's words hold the file name's (in order, or as
+    # the same phrase) the checker's fuller wording is taken
+    **{f"openarena/{n}.wav": ("you have won the match", "file name 'youwin'; the checker hears 'you have won the match'")
+       for n in ("feedback_youwin", "feedback_voc_youwin")},
+    **{f"openarena/{n}.wav": ("you have lost the match", "file name 'youlose'; the checker hears 'you have lost the match'")
+       for n in ("feedback_youlose", "feedback_voc_youlose")},
+    "openarena/rott_baseunderattack.wav": ("our base is under attack", "file name 'baseunderattack' in the checker's words"),
+    "openarena/rott_getflag.wav": ("get our flag", "file name 'getflag' in the checker's words"),
+    "openarena/rott_haveourflag.wav": ("they have our flag", "file name 'haveourflag' in the checker's words"),
+    "openarena/rott_illcoverbase.wav": ("i'll cover our base", "file name 'illcoverbase' in the checker's words"),
+    "openarena/rott_inposition.wav": ("i'm in position", "file name 'inposition' in the checker's words"),
+    "openarena/rott_justroaming.wav": ("just roaming around", "file name 'justroaming' in the checker's words"),
+    "openarena/rott_wanttoroam.wav": ("i want to roam around", "file name 'wanttoroam' in the checker's words"),
+    "openarena/rott_ondefense.wav": ("i am on defense", "file name 'ondefense' in the checker's words"),
+    "openarena/rott_dontwannabeleader.wav": ("i don't want to be the leader anymore", "file name 'dontwannabeleader' in the checker's words"),
 }
 DROPS = {
+    **{f"openarena/teamplay_flag{e}_{w}.wav": "no speech (the checker hears nothing): a jingle"
+       for e in ("capture", "return", "taken") for w in ("opponent", "yourteam")},
+    "kajongg/male1_dr.wav": "the checker hears 'white dragon' for the red dragon: the voice may have said the other tile",
     **{f"warzone2100/coltive_col0{n}a.wav": "the Collective: a vocoded, monotone voice" for n in range(11, 21)},
     **{f"warzone2100/taunts_taunt{k}_{s}{k}.wav": "laughter" for k in (1, 2, 3) for s in ("haha", "hahaha")},
     "warzone2100/proxmessages_c1prox1.wav": "the recording says other words than the script (c1prox.fodt)",
@@ -490,7 +517,7 @@ SPEAKER_HALF = {
     "wz-taunt1": "dev", "wz-taunt2": "dev", "wz-taunt3": "dev",
     "wz-announcer": "test", "wz-countdown": "test", "wz-proximity": "test",
     "openarena-rott": "dev", "openarena-announcer": "test",
-    "tuxpaint-math-gb": "dev", "tuxpaint-desc": "test", "tuxpaint-faces": "test", "tuxpaint-math": "test",
+    "tuxpaint-math-gb": "dev", "tuxpaint-desc": "test", "tuxpaint-math": "test",
 }
 # Whole characters of the adventure games (/work/data/human/<game>/all.jsonl), none the protagonist,
 # held out of training: the training set builder reads heldout_speakers.json.
