@@ -174,9 +174,9 @@ def warzone_clips():
         fname = zpath.split("/")[-1]
         stem = fname[:-4]
         digest = hashlib.md5(z.read(zpath)).hexdigest()
-        if digest in seen:          # the same recording filed under two folders
+        if digest in seen or fname in seen:   # the same line filed under two folders (console/ and missmesg/)
             continue
-        seen.add(digest)
+        seen.update((digest, fname))
         clue = "audio.cfg"
         if fname in labels:
             label = labels[fname]
