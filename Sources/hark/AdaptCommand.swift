@@ -43,6 +43,7 @@ struct AdaptCommand: ParsableCommand {
 
     func run() throws {
         let started = Date()
+        try checkOutputs(out, out + ".checkpoint")
         let base = try model.load()
         let takesPath = URL(fileURLWithPath: samples).appendingPathComponent("takes.jsonl").path
         guard FileManager.default.fileExists(atPath: takesPath) else {

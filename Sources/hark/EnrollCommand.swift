@@ -56,6 +56,7 @@ struct EnrollCommand: ParsableCommand {
             throw ValidationError("--out \(out): \(error.localizedDescription)")
         }
         let manifest = dir.appendingPathComponent("takes.jsonl")
+        try checkOutputs(manifest.path)
         let existing = (try? String(contentsOf: manifest, encoding: .utf8))?.split(separator: "\n").count ?? 0
         let source = try input.open()
         let signals = StopSignals(stopping: source)

@@ -3,6 +3,7 @@ import Decoding
 import Foundation
 import ModelTraining
 import Recognizer
+import Stream
 
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -59,6 +60,7 @@ struct EvalCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let details { try checkOutputs(details) }
         let model = try model.load()
         let entries = try Manifest.load(manifest)
         var eval = Evaluation(network: try self.model.batchNetwork(of: model), tokens: model.tokens, features: model.features)
@@ -95,7 +97,7 @@ struct EvalCommand: ParsableCommand {
                                 "hits": d.hits.map { "\($0.keyword)@\($0.lastStep):\(String(format: "%.3f", $0.score))" }.joined(separator: " "),
                                 "peaks": d.peaks.map { String(format: "%.3f", $0) }.joined(separator: " ")])
             }
-            try (lines.joined(separator: "\n") + "\n").write(toFile: details, atomically: true, encoding: .utf8)
+            try OutputFile.check(details).write(Array((lines.joined(separator: "\n") + "\n").utf8))
         }
         if json {
             let e = JSONEncoder()

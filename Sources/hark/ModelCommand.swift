@@ -68,6 +68,7 @@ struct ModelCommand: ParsableCommand {
         }
 
         func run() throws {
+            try checkOutputs(out)
             let loaded = try model.load()
             let texts = try keyword.map { try KeywordOptions.text(of: $0, for: loaded) }
             let entries = try Manifest.load(dev)

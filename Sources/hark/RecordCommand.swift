@@ -19,8 +19,8 @@ struct RecordCommand: ParsableCommand {
     var quiet = false
 
     func run() throws {
+        let writer = try WAVWriter(path: output)           // refuses a name it may not replace, before capture starts
         let source = try input.open()
-        let writer = try WAVWriter(path: output)
         let signals = StopSignals(stopping: source)
         let showMeter = !quiet && Terminal.stderrIsTTY
         Terminal.note("recording from \(source.name) into \(output)" + (input.seconds.map { " for \($0) s" } ?? "; Ctrl-C stops"))

@@ -58,6 +58,7 @@ struct TrainCommand: ParsableCommand {
         if let patience { settings.patience = patience }
         if let threads { settings.threads = threads }
         do { try settings.validate() } catch { throw ValidationError("\(error)") }
+        try checkOutputs(out, out + ".checkpoint")
 
         let trainEntries = try Manifest.load(train)
         let devEntries = try dev.map { try Manifest.load($0) }

@@ -97,4 +97,66 @@ struct BadInputTests {
             #expect(Date().timeIntervalSince(started) < 10, "\(name): took \(Date().timeIntervalSince(started)) s")
         }
     }
+
+    /// Every command that writes a file, with `OUT` for the file it writes; each must refuse a name
+    /// that a rename over it would destroy, before any work, and leave the name as it was.
+    static func writingCommands() throws -> [(String, [String])] {
+        let tone = (0..<8_000).map { Float(sin(Double($0) * 0.1) * 0.3) }
+        let ok = try file("ok.wav", wav(tone, float: false))
+        let manifest = try file("w.jsonl", Data("{\"audio\": \"ok.wav\", \"text\": \"okay robot\"}\n".utf8))
+        let samples = work.appendingPathComponent("takes").path
+        try FileManager.default.createDirectory(atPath: samples, withIntermediateDirectories: true)
+        try Data("{\"audio\": \"../ok.wav\", \"text\": \"okay robot\", \"category\": \"keyword\"}\n".utf8)
+            .write(to: URL(fileURLWithPath: samples + "/takes.jsonl"))
+        return [
+            ("record", ["record", "OUT", "--file", ok]),
+            ("train", ["train", "--train", manifest, "--out", "OUT"]),
+            ("adapt", ["adapt", "--samples", samples, "--out", "OUT"]),
+            ("model threshold", ["model", "threshold", "--keyword", "okay robot", "--dev", manifest, "--out", "OUT"]),
+            ("eval --details", ["eval", manifest, "--details", "OUT"]),
+        ]
+    }
+
+    @Test("every command that writes a file refuses a device, FIFO, socket, folder, read-only file or dangling link, and leaves it as it was")
+    func outputs() throws {
+        for (command, args) in try Self.writingCommands() {
+            for target in try refusedTargets(in: Self.work, prefix: command.replacingOccurrences(of: " ", with: "-")) {
+                let started = Date()
+                let r = try CLITests.run(args.map { $0 == "OUT" ? target.path : $0 })
+                let name = "\(command) onto a \(target.kind)"
+                #expect(r.status == 1, "\(name): exit \(r.status) (\(r.err))")
+                #expect(r.err.contains(target.path) && r.err.contains(target.mentions), "\(name): \(r.err)")
+                #expect(target.unchanged, "\(name): \(target.path) was changed")
+                #expect(Date().timeIntervalSince(started) < 10, "\(name): took \(Date().timeIntervalSince(started)) s (the name is checked before the work)")
+            }
+        }
+        // enroll writes takes.jsonl into its --out folder.
+        let folder = Self.work.appendingPathComponent("enroll-out")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let manifest = folder.appendingPathComponent("takes.jsonl").path
+        try? FileManager.default.removeItem(atPath: manifest)
+        #expect(mkfifo(manifest, 0o644) == 0)
+        let r = try CLITests.run(["enroll", "--keyword", "okay robot", "--out", folder.path, "--file", try Self.file("ok.wav", Self.wav([0.1], float: false))])
+        #expect(r.status == 1 && r.err.contains(manifest) && r.err.contains("FIFO"), "\(r.err)")
+    }
+
+    @Test("record over a private file keeps it private; through a symbolic link it writes the file the link names")
+    func recordKeepsFile() throws {
+        let tone = (0..<8_000).map { Float(sin(Double($0) * 0.1) * 0.3) }
+        let ok = try Self.file("ok.wav", Self.wav(tone, float: false))
+        let secret = Self.work.appendingPathComponent("secret.wav").path
+        try Data("old".utf8).write(to: URL(fileURLWithPath: secret))
+        chmod(secret, 0o600)
+        var r = try CLITests.run(["record", secret, "--file", ok])
+        #expect(r.status == 0, "\(r.err)")
+        #expect(permissions(secret) == 0o600, "mode is now \(String(permissions(secret), radix: 8))")
+        let link = Self.work.appendingPathComponent("latest.wav").path
+        try? FileManager.default.removeItem(atPath: link)
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: secret)
+        try Data("old".utf8).write(to: URL(fileURLWithPath: secret))
+        r = try CLITests.run(["record", link, "--file", ok])
+        #expect(r.status == 0, "\(r.err)")
+        #expect(isSymbolicLink(link), "the link was replaced by a file")
+        #expect((FileManager.default.contents(atPath: secret)?.count ?? 0) > 16_000, "the file the link names holds the recording")
+    }
 }

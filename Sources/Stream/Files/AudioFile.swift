@@ -140,23 +140,25 @@ public final class AudioFileSource: AudioSource {
 
 /// Writes 16-bit mono WAV safely: samples go to a temporary file beside the target, which is
 /// renamed into place only by `finish()`. A failure, or a writer dropped without `finish()`, leaves
-/// no half-written file under the target name.
+/// no half-written file under the target name. The target must be a name `OutputFile` accepts (a
+/// new file, or a regular file, whose permissions are kept); anything else is refused here,
+/// before a sample is written.
 public final class WAVWriter {
     public let path: String
     public let sampleRate: Int
-    private let temporaryPath: String
+    private let target: OutputFile
     private var file: OpaquePointer?
     public private(set) var samplesWritten: Int64 = 0
 
     public init(path: String, sampleRate: Int = 16_000) throws(AudioError) {
         self.path = path
         self.sampleRate = sampleRate
-        temporaryPath = path + ".partial-\(getpid())"
+        do { target = try OutputFile.check(path) } catch { throw .unwritableFile(path: path, message: error.reason) }
         var info = SF_INFO()
         info.samplerate = Int32(sampleRate)
         info.channels = 1
         info.format = Int32(SF_FORMAT_WAV | SF_FORMAT_PCM_16)
-        guard let f = sf_open(temporaryPath, Int32(SFM_WRITE), &info) else {
+        guard let f = sf_open(target.temporaryPath, Int32(SFM_WRITE), &info) else {
             let reason = String(cString: sf_strerror(nil))
             throw .unwritableFile(path: path, message: reason)
         }
@@ -168,7 +170,7 @@ public final class WAVWriter {
     deinit {
         if let file {
             sf_close(file)
-            unlink(temporaryPath)
+            unlink(target.temporaryPath)
         }
     }
 
@@ -188,13 +190,18 @@ public final class WAVWriter {
         sf_write_sync(f)
         let rc = sf_close(f)
         if rc != 0 {
-            unlink(temporaryPath)
+            unlink(target.temporaryPath)
             throw .unwritableFile(path: path, message: String(cString: sf_error_number(rc)))
         }
-        if rename(temporaryPath, path) != 0 {
-            let reason = String(cString: strerror(errno))
-            unlink(temporaryPath)
-            throw .unwritableFile(path: path, message: reason)
-        }
+        do { try target.replace(with: target.temporaryPath) } catch { throw .unwritableFile(path: path, message: error.reason) }
+    }
+
+    /// Closes and removes the temporary file without writing the target: what was written is
+    /// dropped (a recording that failed before it held anything).
+    public func discard() {
+        guard let f = file else { return }
+        file = nil
+        sf_close(f)
+        unlink(target.temporaryPath)
     }
 }
