@@ -24,6 +24,9 @@ public final class Recognizer: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
     private var failure: Error?
     private var lastStats = RecognizerStats()
+    /// Set by `stop()`; the reading loop checks it before every block, so a stop ends any source
+    /// within one block even while it keeps delivering (stdin from /dev/zero).
+    private let stopping = StopFlag()
 
     public init(model: RecognitionModel, config: RecognizerConfig = RecognizerConfig()) throws {
         self.model = model
@@ -58,7 +61,7 @@ public final class Recognizer: @unchecked Sendable {
         var cpuStart = timespec()
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpuStart)
         var nextStats = Date().addingTimeInterval(statsInterval ?? .infinity)
-        let error = source.forEachBlock(size: 1600) { block in
+        let error = source.forEachBlock(size: 1600, until: { stopping.isSet }) { block in
             core.noteLosses(source.losses, emit: handler)
             core.accept(samples: block, emit: handler)
             if let interval = statsInterval, Date() >= nextStats {
@@ -83,6 +86,7 @@ public final class Recognizer: @unchecked Sendable {
     /// Asks the source to end; the thread finalizes the pending utterance and finishes. Safe from
     /// any thread, including a signal-handling one.
     public func stop() {
+        stopping.set()
         lock.lock(); let s = source; lock.unlock()
         s?.requestStop()
     }

@@ -26,6 +26,7 @@ public final class AudioFileSource: AudioSource {
     private var convertedStart = 0, convertedEnd = 0
     private var decodedFrames: Int64 = 0
     private var inputDone = false, flushed = false
+    private let stop = StopFlag()
 
     public init(path: String, sampleRate: Int = 16_000) throws(AudioError) {
         name = path
@@ -76,7 +77,7 @@ public final class AudioFileSource: AudioSource {
     }
 
     public func read(into buffer: UnsafeMutableBufferPointer<Float>) throws -> Int {
-        guard let out = buffer.baseAddress, buffer.count > 0 else { return 0 }
+        guard let out = buffer.baseAddress, buffer.count > 0, !stop.isSet else { return 0 }
         while convertedStart == convertedEnd {
             if flushed { return 0 }
             try refill()
@@ -87,6 +88,9 @@ public final class AudioFileSource: AudioSource {
         position += Int64(n)
         return n
     }
+
+    /// Ends the stream at the next read (an hour-long file need not be read to its end).
+    public func requestStop() { stop.set() }
 
     /// Decodes the next block, downmixes and resamples it into `converted`.
     private func refill() throws(AudioError) {
