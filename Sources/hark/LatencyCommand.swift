@@ -60,10 +60,10 @@ struct LatencyCommand: ParsableCommand {
     @Flag(name: .long, help: "Take phrase ends from the model's forced alignment of the recording instead of the synthesis times (--measure words always aligns: the synthesis gives phrase ends only).")
     var align = false
 
-    @Option(name: .long, help: "How many times to play the recording.")
+    @Option(name: .long, parsing: .unconditional, help: "How many times to play the recording (1 to 10000).")
     var repeats: Int = 20
 
-    @Option(name: .long, help: "Keyword threshold (default: the one tuned for each phrase in the model, else 0.22).")
+    @Option(name: .long, parsing: .unconditional, help: "Keyword threshold (default: the one tuned for each phrase in the model, else 0.22).")
     var threshold: Float?
 
     @OptionGroup var model: ModelOptions
@@ -75,7 +75,7 @@ struct LatencyCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
+        try OptionRange.check("--repeats", repeats, 1, 10_000)
         if let threshold, !(threshold > 0 && threshold <= 1) { throw ValidationError("--threshold must be in (0, 1]") }
         if measure == .keywords, decoder.words != nil || decoder.phrases != nil || decoder.lm != nil {
             throw ValidationError("--words, --phrases and --lm shape the dictation of --measure words; keywords are spotted without them")

@@ -47,27 +47,35 @@ struct DecoderOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Word n-gram language model in ARPA format (with --words).", valueName: "file"))
     var lm: String?
 
-    @Option(name: .long, help: "Beam width of the search.")
+    @Option(name: .long, parsing: .unconditional, help: "Beam width of the search (1 to 256; the time per step grows with it).")
     var beam: Int = BeamSearchConfig().beamWidth
 
-    @Option(name: .long, help: "Weight of the language model's log-probability.")
+    @Option(name: .long, parsing: .unconditional, help: "Weight of the language model's log-probability (0 to 10).")
     var lmWeight: Float = BeamSearchConfig().lmWeight
 
-    @Option(name: .long, help: "Score added per word (positive: more words; negative: fewer).")
+    @Option(name: .long, parsing: .unconditional, help: "Score added per word (positive: more words; negative: fewer; -20 to 20).")
     var wordBonus: Float = BeamSearchConfig().wordBonus
 
-    @Option(name: .long, help: "Seconds of silence that end an utterance.")
+    @Option(name: .long, parsing: .unconditional, help: "Seconds of silence that end an utterance (at most 60).")
     var trailingSilence: Double = EndpointConfig().trailingSilence
 
-    @Option(name: .long, help: "Longest utterance in seconds before it is cut.")
+    @Option(name: .long, parsing: .unconditional, help: "Longest utterance in seconds before it is cut (1 to 600).")
     var maxUtterance: Double = EndpointConfig().maxUtterance
 
     func validate() throws {
         if words != nil && phrases != nil { throw ValidationError("--words and --phrases exclude each other; give one") }
         if lm != nil && words == nil { throw ValidationError("--lm needs --words (the vocabulary the model scores)") }
-        guard beam >= 1 else { throw ValidationError("--beam must be at least 1") }
-        guard trailingSilence > 0, trailingSilence.isFinite else { throw ValidationError("--trailing-silence must be positive") }
-        guard maxUtterance >= 1, maxUtterance.isFinite else { throw ValidationError("--max-utterance must be at least 1 second") }
+        try DecoderOptions.checkSearch(beam: beam, lmWeight: lmWeight, wordBonus: wordBonus)
+        try OptionRange.check("--trailing-silence", trailingSilence, 0, EndpointConfig.trailingSilences.upperBound, exclusiveLow: true, unit: "seconds")
+        try OptionRange.check("--max-utterance", maxUtterance, EndpointConfig.maxUtterances.lowerBound, EndpointConfig.maxUtterances.upperBound,
+                              unit: "seconds")
+    }
+
+    /// The search options' ranges (`BeamSearchConfig`'s), shared with `hark eval`.
+    static func checkSearch(beam: Int, lmWeight: Float, wordBonus: Float) throws {
+        try OptionRange.check("--beam", beam, BeamSearchConfig.beamWidths.lowerBound, BeamSearchConfig.beamWidths.upperBound)
+        try OptionRange.check("--lm-weight", lmWeight, BeamSearchConfig.lmWeights.lowerBound, BeamSearchConfig.lmWeights.upperBound)
+        try OptionRange.check("--word-bonus", wordBonus, BeamSearchConfig.bonuses.lowerBound, BeamSearchConfig.bonuses.upperBound)
     }
 
     func apply(to config: inout RecognizerConfig, tokens: TokenSet) throws {
@@ -91,7 +99,7 @@ struct KeywordOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("A keyword or phrase to spot (repeat for several).", valueName: "text"))
     var keyword: [String] = []
 
-    @Option(name: .long, help: ArgumentHelp("Score threshold 0–1: one for all keywords, or one per --keyword in order (default: the model's tuned one, else 0.22, chosen on dev).",
+    @Option(name: .long, parsing: .unconditionalSingleValue, help: ArgumentHelp("Score threshold 0–1: one for all keywords, or one per --keyword in order (default: the model's tuned one, else 0.22, chosen on dev).",
                                             valueName: "score"))
     var threshold: [Float] = []
 

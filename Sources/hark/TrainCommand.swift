@@ -23,14 +23,14 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("JSON file of training settings (keys as in TrainConfig); options below override it.",
                                valueName: "path")) var config: String?
     @Option(help: "Cell type: lstm, gru or rnn.") var kind: CellKind?
-    @Option(help: "Recurrent layers.") var layers: Int?
-    @Option(help: "Hidden units per layer.") var hidden: Int?
-    @Option(help: "Epochs.") var epochs: Int?
-    @Option(help: "Utterances per minibatch.") var batchSize: Int?
-    @Option(help: "Adam learning rate.") var learningRate: Double?
+    @Option(parsing: .unconditional, help: "Recurrent layers.") var layers: Int?
+    @Option(parsing: .unconditional, help: "Hidden units per layer.") var hidden: Int?
+    @Option(parsing: .unconditional, help: "Epochs.") var epochs: Int?
+    @Option(parsing: .unconditional, help: "Utterances per minibatch.") var batchSize: Int?
+    @Option(parsing: .unconditional, help: "Adam learning rate.") var learningRate: Double?
     @Option(help: "Seed for initialization and batch order.") var seed: UInt64?
-    @Option(help: "Epochs without dev improvement before stopping.") var patience: Int?
-    @Option(help: "Worker threads.") var threads: Int?
+    @Option(parsing: .unconditional, help: "Epochs without dev improvement before stopping.") var patience: Int?
+    @Option(parsing: .unconditional, help: "Worker threads.") var threads: Int?
     @Flag(help: "Continue from <out>.checkpoint.") var resume = false
     @Option(help: ArgumentHelp("Start from this model's weights, normalization and shape (fine-tuning) instead of a fresh network; its token set must be the config's.",
                                valueName: "path")) var initial: String?
@@ -57,7 +57,17 @@ struct TrainCommand: ParsableCommand {
         if let seed { settings.seed = seed }
         if let patience { settings.patience = patience }
         if let threads { settings.threads = threads }
-        do { try settings.validate() } catch { throw ValidationError("\(error)") }
+        do { try settings.validate() } catch {
+            // A setting given as an option is named as the option (--batch-size), else as the config's key.
+            let given: [String: Bool] = ["layers": layers != nil, "hidden": hidden != nil, "epochs": epochs != nil,
+                                         "batchSize": batchSize != nil, "learningRate": learningRate != nil,
+                                         "patience": patience != nil, "threads": threads != nil]
+            if given[error.key] == true {
+                let option = "--" + error.key.replacingOccurrences(of: "([A-Z])", with: "-$1", options: .regularExpression).lowercased()
+                throw ValidationError("\(option) \(error.reason)")
+            }
+            throw ValidationError("\(error)")
+        }
         try checkOutputs(out, out + ".checkpoint")
 
         let trainEntries = try Manifest.load(train)

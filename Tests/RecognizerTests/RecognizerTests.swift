@@ -171,6 +171,25 @@ struct RecognizerTests {
         #expect(recognizer.finalStats.audioSeconds >= 30)
         #expect(recognizer.finalStats.resets >= 2)                           // endpoint, then idle resets in silence
     }
+
+    @Test("a recognizer refuses settings out of their ranges with an error naming the setting")
+    func configRanges() throws {
+        let changes: [(String, (inout RecognizerConfig) -> Void)] = [
+            ("lmWeight", { $0.beam.lmWeight = .nan }), ("lmWeight", { $0.beam.lmWeight = .infinity }),
+            ("wordBonus", { $0.beam.wordBonus = -.infinity }), ("beamWidth", { $0.beam.beamWidth = 100_000 }),
+            ("beamWidth", { $0.beam.beamWidth = 0 }), ("maxUtterance", { $0.endpoint.maxUtterance = .nan }),
+            ("trailingSilence", { $0.endpoint.trailingSilence = 0 }),
+            ("threshold of 'nine zero'", { $0.keywords = [Keyword("nine zero", threshold: 5)] }),
+            ("refractorySteps", { $0.spotter.refractorySteps = -1 }),
+        ]
+        for (setting, change) in changes {
+            var c = try Self.config()
+            change(&c)
+            #expect { _ = try StreamingRecognizer(model: Self.model, config: c) } throws: { "\($0)".contains("'\(setting)'") }
+            #expect { _ = try Recognizer(model: Self.model, config: c) } throws: { "\($0)".contains("'\(setting)'") }
+        }
+        _ = try StreamingRecognizer(model: Self.model, config: Self.config())       // the defaults are in range
+    }
 }
 
 /// A value shared between the test and the recognizer thread.
