@@ -57,7 +57,8 @@ struct EnrollCommand: ParsableCommand {
         }
         let manifest = dir.appendingPathComponent("takes.jsonl")
         try checkOutputs(manifest.path)
-        let existing = (try? String(contentsOf: manifest, encoding: .utf8))?.split(separator: "\n").count ?? 0
+        let existing = FileManager.default.fileExists(atPath: manifest.path)
+            ? try wrap("--out") { try TextFile.lines(path: manifest.path, tabs: true) }.filter { !$0.text.isEmpty }.count : 0
         let source = try input.open()
         let signals = StopSignals(stopping: source)
         defer { _ = signals }

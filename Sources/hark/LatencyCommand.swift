@@ -88,14 +88,12 @@ struct LatencyCommand: ParsableCommand {
     struct Phrase { var text: String; var end: Double? }
 
     static func readTimes(_ path: String) throws -> [Phrase] {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw ValidationError("--times \(path): cannot be read")
-        }
+        let lines = try wrap("--times") { try TextFile.lines(path: path, tabs: true) }
         var out: [Phrase] = []
-        for (i, line) in text.split(separator: "\n").enumerated() {
-            let f = line.split(separator: "\t")
-            guard f.count == 3, let s = Double(f[1]), let e = Double(f[2]), e > s else {
-                throw ValidationError("--times \(path):\(i + 1): expected 'text<TAB>start<TAB>end'")
+        for line in lines where !line.text.trimmingCharacters(in: .whitespaces).isEmpty {
+            let f = line.text.split(separator: "\t")
+            guard f.count == 3, let s = Double(f[1]), let e = Double(f[2]), s.isFinite, e.isFinite, e > s else {
+                throw ValidationError("--times \(path):\(line.number): expected 'text<TAB>start<TAB>end'")
             }
             out.append(Phrase(text: String(f[0]), end: e))        // the start only checks the line
         }

@@ -78,6 +78,19 @@ struct BadInputTests {
             ("latency: dictation options with keywords", ["latency", "--pipe", "/nonexistent/pipe", "--words", try file("w.txt", Data("okay\n".utf8))],
              "--measure words"),
             ("latency: a transcript the model cannot spell", ["latency", "--pipe", "/nonexistent/pipe", "--text", "okay røbot"], "--text: the model cannot spell 'ø'"),
+            // Text files: anything but LF or CRLF line ends and (where the format has them) tabs names its line.
+            ("word list with a tab in a word", ["transcribe", try file("ok.wav", good), "--words", try file("tab.txt", Data("zero\none\ntw\to\n".utf8))],
+             "tab.txt:3: has a tab"),
+            ("phrase list with a lone carriage return", ["transcribe", try file("ok.wav", good), "--phrases",
+                                                        try file("cr.txt", Data("open the door\rclose the door\n".utf8))], "cr.txt:1: has a carriage return"),
+            ("word list with a NUL", ["listen", "--file", try file("ok.wav", good), "--words", try file("nul.txt", Data("zero\n\u{0}one\n".utf8))],
+             "nul.txt:2: has the control character U+0000"),
+            ("ARPA file with an escape character", ["transcribe", try file("ok.wav", good), "--words", Self.repo.appendingPathComponent("share/vocab/digits.txt").path,
+                                                   "--lm", try file("esc.arpa", Data("\\data\\\nngram 1=1\n\u{1B}\n".utf8))], "esc.arpa:3: has the control character U+001B"),
+            ("manifest with a control character", ["eval", try file("ctl.jsonl", Data("{\"audio\": \"ok.wav\", \"text\": \"a\"}\n\u{7}\n".utf8))],
+             "ctl.jsonl:2: has the control character U+0007"),
+            ("phrase times with a lone carriage return", ["latency", "--pipe", "/nonexistent/pipe", "--recording", try file("ok.wav", good),
+                                                         "--times", try file("t.times", Data("okay\t0.1\t0.5\r\n\r".utf8))], "t.times:2: has a carriage return"),
             ("missing starting model", ["train", "--train", try file("t.jsonl", Data("{\"audio\": \"ok.wav\", \"text\": \"a\"}\n".utf8)),
                                         "--initial", "/nonexistent/start.safetensors"], "/nonexistent/start.safetensors"),
             ("starting model with another front end", ["train", "--train", try file("t.jsonl", Data("{\"audio\": \"ok.wav\", \"text\": \"a\"}\n".utf8)),
@@ -158,5 +171,30 @@ struct BadInputTests {
         #expect(r.status == 0, "\(r.err)")
         #expect(isSymbolicLink(link), "the link was replaced by a file")
         #expect((FileManager.default.contents(atPath: secret)?.count ?? 0) > 16_000, "the file the link names holds the recording")
+    }
+
+    @Test("word lists, phrase lists, language models and manifests with Windows line ends read as their LF versions")
+    func windowsLineEnds() throws {
+        let digits = Self.repo.appendingPathComponent("Tests/HarkTests/Fixtures/digits.wav").path
+        func crlf(_ path: String, _ name: String) throws -> String {
+            let text = try String(contentsOfFile: path, encoding: .utf8)
+            return try Self.file(name, Data(("\u{FEFF}" + text.replacingOccurrences(of: "\n", with: "\r\n")).utf8))
+        }
+        let vocab = Self.repo.appendingPathComponent("share/vocab")
+        let words = vocab.appendingPathComponent("digits.txt").path, phrases = vocab.appendingPathComponent("commands.txt").path
+        let demoWords = vocab.appendingPathComponent("demo.txt").path, lm = vocab.appendingPathComponent("demo.arpa").path
+        for (plain, windows) in [(["--words", words], ["--words", try crlf(words, "digits-crlf.txt")]),
+                                 (["--phrases", phrases], ["--phrases", try crlf(phrases, "commands-crlf.txt")]),
+                                 (["--words", demoWords, "--lm", lm], ["--words", try crlf(demoWords, "demo-crlf.txt"), "--lm", try crlf(lm, "demo-crlf.arpa")])] {
+            let a = try CLITests.run(["transcribe", digits] + plain), b = try CLITests.run(["transcribe", digits] + windows)
+            #expect(a.status == 0 && b.status == 0, "\(a.err) \(b.err)")
+            #expect(!a.out.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty && b.out == a.out, "\(windows): '\(b.out)' against '\(a.out)'")
+        }
+        let manifest = "{\"audio\": \"\(digits)\", \"text\": \"four two seven one nine zero three\", \"category\": \"digits\"}\n"
+        let a = try CLITests.run(["eval", try Self.file("m-lf.jsonl", Data(manifest.utf8))])
+        let b = try CLITests.run(["eval", try Self.file("m-crlf.jsonl", Data(manifest.replacingOccurrences(of: "\n", with: "\r\n").utf8))])
+        // The first line names the manifest and the real-time factor; the table after it must be the same.
+        func table(_ out: String) -> [Substring] { Array(out.split(separator: "\n").dropFirst()) }
+        #expect(a.status == 0 && b.status == 0 && !table(a.out).isEmpty && table(a.out) == table(b.out), "\(a.out) \(b.out) \(b.err)")
     }
 }
