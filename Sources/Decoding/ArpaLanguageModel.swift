@@ -67,6 +67,7 @@ public struct ArpaLanguageModel: Sendable {
                 guard fields.count == n + 1 || fields.count == n + 2, let lp = Float(fields[0]), lp.isFinite || lp == -.infinity else {
                     throw fail("expected 'log10prob' and \(n) word(s)\(n < (counts.keys.max() ?? 0) ? " and an optional back-off" : "")")
                 }
+                guard lp <= 0 else { throw fail("log10 probability \(fields[0]) is above 0 (a probability over 1)") }
                 var backoff: Float = 0
                 if fields.count == n + 2 {
                     guard let b = Float(fields[n + 1]), b.isFinite else { throw fail("back-off weight '\(fields[n + 1])' is not a number") }

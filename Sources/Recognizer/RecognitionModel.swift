@@ -46,6 +46,10 @@ public struct RecognitionModel: @unchecked Sendable {
         }
         keywordThresholds = try metadata(file.extra["keyword_thresholds"], "keyword_thresholds", else: [:])
         keywordScoring = try metadata(file.extra["keyword_scoring"], "keyword_scoring", else: [:])
+        // A stored threshold outside (0, 1] could never fire (or would fire on everything).
+        if let (text, t) = keywordThresholds.sorted(by: { $0.key < $1.key }).first(where: { !($0.value > 0 && $0.value <= 1) }) {
+            throw RecognizerError.badModel(path: path, reason: "keyword_thresholds: '\(text)' has threshold \(t); a threshold is a score in (0, 1]")
+        }
         self.path = path
         network = file.network
         int8Weights = Int8NetworkWeights(file.network)

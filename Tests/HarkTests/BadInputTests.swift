@@ -1,4 +1,5 @@
 import Foundation
+import Stream
 import Testing
 import TestSupport
 
@@ -31,6 +32,27 @@ struct BadInputTests {
         let path = work.appendingPathComponent(name).path
         try data.write(to: URL(fileURLWithPath: path))
         return path
+    }
+
+    /// `wav` with its header's sample rate changed to `rate` (the samples stay as they are).
+    static func wav(_ samples: [Float], rate: Int) -> Data {
+        var d = wav(samples, float: false)
+        withUnsafeBytes(of: UInt32(rate).littleEndian) { d.replaceSubrange(24..<28, with: $0) }
+        withUnsafeBytes(of: UInt32(truncatingIfNeeded: rate * 2).littleEndian) { d.replaceSubrange(28..<32, with: $0) }
+        return d
+    }
+
+    /// The shipped model with `metadata` added to its safetensors header.
+    static func modelFile(adding metadata: [String: String]) throws -> Data {
+        let data = try Data(contentsOf: URL(fileURLWithPath: Self.model))
+        let n = Int(data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) })
+        var header = try #require(try JSONSerialization.jsonObject(with: data.subdata(in: 8..<(8 + n))) as? [String: Any])
+        header["__metadata__"] = (header["__metadata__"] as? [String: String] ?? [:]).merging(metadata) { $1 }
+        var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
+        while json.count % 8 != 0 { json.append(0x20) }
+        var out = Data()
+        withUnsafeBytes(of: UInt64(json.count).littleEndian) { out.append(contentsOf: $0) }
+        return out + json + data.subdata(in: (8 + n)..<data.count)
     }
 
     static func audioCases() throws -> [(String, [String], String)] {
@@ -91,6 +113,19 @@ struct BadInputTests {
              "ctl.jsonl:2: has the control character U+0007"),
             ("phrase times with a lone carriage return", ["latency", "--pipe", "/nonexistent/pipe", "--recording", try file("ok.wav", good),
                                                          "--times", try file("t.times", Data("okay\t0.1\t0.5\r\n\r".utf8))], "t.times:2: has a carriage return"),
+            // Values no setting can use, in files: each is named, none runs silently.
+            ("model whose stored threshold can never fire", ["spot", "--file", try file("ok.wav", good), "--keyword", "okay robot", "--model",
+                                                            try file("t5.safetensors", try modelFile(adding: ["keyword_thresholds": #"{"okay robot":5}"#]))],
+             "keyword_thresholds: 'okay robot' has threshold 5.0"),
+            ("model whose stored threshold is negative", ["spot", "--file", try file("ok.wav", good), "--keyword", "okay robot", "--model",
+                                                         try file("tneg.safetensors", try modelFile(adding: ["keyword_thresholds": #"{"okay robot":-0.5}"#]))],
+             "has threshold -0.5"),
+            ("ARPA log-probability above 0", ["transcribe", try file("ok.wav", good), "--words", Self.repo.appendingPathComponent("share/vocab/digits.txt").path,
+                                              "--lm", try file("p.arpa", Data("\\data\\\nngram 1=2\n\n\\1-grams:\n0.5 one\n-1 two\n\n\\end\\\n".utf8))],
+             "p.arpa:5: log10 probability 0.5 is above 0"),
+            ("WAV at 1 Hz", ["transcribe", try file("1hz.wav", wav(tone, rate: 1))], "its rate is 1 Hz"),
+            ("WAV at 4 kHz", ["listen", "--file", try file("4khz.wav", wav(tone, rate: 4_000))], "its rate is 4000 Hz"),
+            ("WAV at 2 MHz", ["spot", "--keyword", "okay robot", "--file", try file("2mhz.wav", wav(tone, rate: 2_000_000))], "its rate is 2000000 Hz"),
             ("missing starting model", ["train", "--train", try file("t.jsonl", Data("{\"audio\": \"ok.wav\", \"text\": \"a\"}\n".utf8)),
                                         "--initial", "/nonexistent/start.safetensors"], "/nonexistent/start.safetensors"),
             ("starting model with another front end", ["train", "--train", try file("t.jsonl", Data("{\"audio\": \"ok.wav\", \"text\": \"a\"}\n".utf8)),
@@ -197,4 +232,5 @@ struct BadInputTests {
         func table(_ out: String) -> [Substring] { Array(out.split(separator: "\n").dropFirst()) }
         #expect(a.status == 0 && b.status == 0 && !table(a.out).isEmpty && table(a.out) == table(b.out), "\(a.out) \(b.out) \(b.err)")
     }
+
 }

@@ -28,6 +28,10 @@ public final class AudioFileSource: AudioSource {
     private var inputDone = false, flushed = false
     private let stop = StopFlag()
 
+    /// File rates accepted: from telephone speech (below 8 kHz speech loses what the model hears,
+    /// and a 1 Hz file would need a 64-million-sample buffer per block) to studio rates.
+    public static let fileRates = 8_000...384_000
+
     public init(path: String, sampleRate: Int = 16_000) throws(AudioError) {
         name = path
         self.sampleRate = sampleRate
@@ -43,6 +47,14 @@ public final class AudioFileSource: AudioSource {
         guard info.channels > 0, info.samplerate > 0 else {
             sf_close(f)
             throw .unsupportedFile(path: path, detail: "\(info.channels) channels at \(info.samplerate) Hz")
+        }
+        guard Self.fileRates.contains(Int(info.samplerate)) else {
+            sf_close(f)
+            throw .unsupportedFile(path: path, detail: "its rate is \(info.samplerate) Hz; Hark reads \(Self.fileRates.lowerBound) to \(Self.fileRates.upperBound) Hz")
+        }
+        guard info.channels <= 64 else {
+            sf_close(f)
+            throw .unsupportedFile(path: path, detail: "it has \(info.channels) channels; Hark reads up to 64")
         }
         file = f
         fileSampleRate = Int(info.samplerate)
