@@ -42,10 +42,13 @@ public struct BeamSearchConfig: Codable, Equatable, Sendable {
 /// A decoder setting outside its range: the setting, the value, the range.
 public enum DecoderConfigError: Error, Equatable, CustomStringConvertible, Sendable {
     case outOfRange(String, String, String)
+    /// The same entry twice (a keyword that would fire twice for every hit).
+    case duplicate(String)
 
     public var description: String {
         switch self {
         case let .outOfRange(setting, value, range): "decoder setting '\(setting)' is \(value); it must be in \(range)"
+        case let .duplicate(what): "\(what) is given twice"
         }
     }
 }

@@ -38,6 +38,10 @@ public struct RecognizerConfig: Sendable {
         for k in keywords where !(k.threshold > 0 && k.threshold <= 1) {
             throw DecoderConfigError.outOfRange("threshold of '\(k.text)'", "\(k.threshold)", "(0, 1]")
         }
+        let texts = keywords.map(\.text)
+        if let twice = texts.first(where: { t in texts.filter { $0 == t }.count > 1 }) {
+            throw DecoderConfigError.duplicate("keyword '\(twice)'")
+        }
     }
 }
 

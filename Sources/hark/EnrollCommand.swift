@@ -106,8 +106,10 @@ struct EnrollCommand: ParsableCommand {
                 }
             }
         }
+        guard saved > 0 else {
+            throw InputError("no take was kept\(failed > 0 ? " (\(failed) attempts not kept)" : ""); nothing to adapt on yet")
+        }
         print("\(saved) takes in \(out)\(failed > 0 ? " (\(failed) attempts not kept)" : ""); next: hark adapt --samples \(out) --out my-model.safetensors")
-        if saved == 0 { throw ExitCode(1) }
     }
 
     static let digitWords: Set<String> = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "oh"]

@@ -110,6 +110,13 @@ struct KeywordOptions: ParsableArguments {
         for t in threshold where !(t > 0 && t <= 1) {
             throw ValidationError("--threshold must be in (0, 1], not \(t)")
         }
+        // The same keyword twice would fire twice for every hit (and two thresholds for it are a contradiction).
+        var seen: [String: String] = [:]
+        for k in keyword {
+            let text = Keyword(k).text
+            if let first = seen[text] { throw ValidationError("--keyword '\(k)' is given twice (as '\(first)'); give each keyword once") }
+            seen[text] = k
+        }
     }
 
     /// The keywords, each with its threshold: the one given, else the one `hark adapt` or `hark

@@ -35,9 +35,14 @@ struct RecordCommand: ParsableCommand {
             }
         }
         if showMeter { Terminal.write(stderrLine: "\n") }
+        if let captureError, writer.samplesWritten == 0 {
+            writer.discard()             // nothing was recorded: no empty WAV, no "wrote … 0.0 s"
+            throw captureError
+        }
         try writer.finish()
         let losses = source.losses
         var summary = "wrote \(output): \(Double(writer.samplesWritten) / 16_000) s"
+        if captureError != nil { summary += ", what was recorded before the input failed" }
         if losses.totalSamplesLost > 0 {
             summary += "; \(losses.overruns) overruns, \(losses.totalSamplesLost) samples lost"
         }

@@ -126,6 +126,8 @@ struct BadInputTests {
             ("WAV at 1 Hz", ["transcribe", try file("1hz.wav", wav(tone, rate: 1))], "its rate is 1 Hz"),
             ("WAV at 4 kHz", ["listen", "--file", try file("4khz.wav", wav(tone, rate: 4_000))], "its rate is 4000 Hz"),
             ("WAV at 2 MHz", ["spot", "--keyword", "okay robot", "--file", try file("2mhz.wav", wav(tone, rate: 2_000_000))], "its rate is 2000000 Hz"),
+            ("the same keyword twice", ["spot", "--file", try file("ok.wav", good), "--keyword", "okay robot", "--keyword", "Okay  Robot"],
+             "--keyword 'Okay  Robot' is given twice"),
             ("missing starting model", ["train", "--train", try file("t.jsonl", Data("{\"audio\": \"ok.wav\", \"text\": \"a\"}\n".utf8)),
                                         "--initial", "/nonexistent/start.safetensors"], "/nonexistent/start.safetensors"),
             ("starting model with another front end", ["train", "--train", try file("t.jsonl", Data("{\"audio\": \"ok.wav\", \"text\": \"a\"}\n".utf8)),
@@ -233,4 +235,29 @@ struct BadInputTests {
         #expect(a.status == 0 && b.status == 0 && !table(a.out).isEmpty && table(a.out) == table(b.out), "\(a.out) \(b.out) \(b.err)")
     }
 
+    @Test("no half-truths: a record that read nothing leaves no file and says so; enroll with no take kept suggests nothing")
+    func leftovers() throws {
+        var nan = [Float](repeating: 0.1, count: 4_000)
+        nan[0] = .nan
+        let out = Self.work.appendingPathComponent("nan-take.wav").path
+        var r = try CLITests.run(["record", out, "--file", try Self.file("nan-first.wav", Self.wav(nan, float: true))])
+        #expect(r.status == 1 && r.err.contains("sample 0 is nan"), "\(r.err)")
+        #expect(!r.err.contains("wrote"), "\(r.err)")
+        #expect(!FileManager.default.fileExists(atPath: out), "an empty WAV was left")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: Self.work.path).filter { $0.contains("partial") }.isEmpty)
+
+        // A NaN later on: what came before it is kept, and the summary says the input failed.
+        // (The file is decoded 4096 frames at a time; the block holding the NaN is not delivered.)
+        var late = [Float](repeating: 0.1, count: 12_000)
+        late[10_000] = .nan
+        r = try CLITests.run(["record", out, "--file", try Self.file("nan-late.wav", Self.wav(late, float: true))])
+        #expect(r.status == 1 && r.err.contains("before the input failed") && r.err.contains("sample 10000 is nan"), "\(r.err)")
+        #expect(try AudioFileSource(path: out).readAll().count == 8_192)
+
+        let silence = try Self.file("silence.wav", Self.wav([Float](repeating: 0, count: 16_000 * 6), float: false))
+        let takes = Self.work.appendingPathComponent("no-takes").path
+        r = try CLITests.run(["enroll", "--keyword", "okay robot", "--out", takes, "--file", silence, "--takes", "2", "--take-seconds", "2"])
+        #expect(r.status == 1 && r.err.contains("no take was kept"), "\(r.err)")
+        #expect(!r.out.contains("hark adapt") && !r.err.contains("hark adapt"), "\(r.out)")
+    }
 }

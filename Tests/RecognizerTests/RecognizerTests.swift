@@ -181,6 +181,7 @@ struct RecognizerTests {
             ("trailingSilence", { $0.endpoint.trailingSilence = 0 }),
             ("threshold of 'nine zero'", { $0.keywords = [Keyword("nine zero", threshold: 5)] }),
             ("refractorySteps", { $0.spotter.refractorySteps = -1 }),
+            ("nine zero", { $0.keywords = [Keyword("nine zero"), Keyword("Nine  Zero")] }),
         ]
         for (setting, change) in changes {
             var c = try Self.config()
