@@ -48,7 +48,7 @@ struct AdaptCommand: ParsableCommand {
         let base = try model.load()
         let takesPath = URL(fileURLWithPath: samples).appendingPathComponent("takes.jsonl").path
         guard FileManager.default.fileExists(atPath: takesPath) else {
-            throw ValidationError("--samples \(samples): no takes.jsonl (record takes with `hark enroll --out \(samples)`)")
+            throw InputError("--samples \(samples): no takes.jsonl (record takes with `hark enroll --out \(samples)`)")
         }
         let takes = try Manifest.load(takesPath)
         var mixed: [ManifestEntry] = []

@@ -53,7 +53,7 @@ struct EnrollCommand: ParsableCommand {
         guard !texts.contains(where: \.isEmpty) else { throw ValidationError("--keyword is empty") }
         let dir = URL(fileURLWithPath: out)
         do { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) } catch {
-            throw ValidationError("--out \(out): \(error.localizedDescription)")
+            throw InputError("--out \(out): cannot make the folder (\(describe(error)))")
         }
         let manifest = dir.appendingPathComponent("takes.jsonl")
         try checkOutputs(manifest.path)

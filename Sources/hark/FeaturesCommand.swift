@@ -64,6 +64,7 @@ struct FeaturesCommand: ParsableCommand {
         Terminal.note("\(stream.framesReady) frames from \(Double(stream.samplesAccepted) / 16_000) s of audio"
                       + (losses.totalSamplesLost > 0 ? "; \(losses.overruns) overruns, \(losses.totalSamplesLost) samples lost" : ""))
         if let failure { throw failure }
+        try input.requireAudio(samples: stream.samplesAccepted, stopped: signals.received)
     }
 
     /// Shades for log energies from about -16 (silence with dither) to 4 (loud).

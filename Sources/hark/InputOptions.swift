@@ -33,6 +33,13 @@ struct InputOptions: ParsableArguments {
         if reconnect && file != nil { throw ValidationError("--reconnect is for capture devices, not --file") }
     }
 
+    /// A file or stdin that held no audio is bad input, in every command as in `transcribe`. A
+    /// device that delivered nothing before a signal stopped it is not.
+    func requireAudio(samples: Int64, stopped: Bool) throws {
+        guard samples == 0, !stopped, let file else { return }
+        throw InputError("\(file == "-" ? "stdin" : file): contains no audio")
+    }
+
     var maxSamples: Int64? { seconds.map { Int64(($0 * 16_000).rounded()) } }
 
     private func limited(_ source: AudioSource) -> AudioSource {

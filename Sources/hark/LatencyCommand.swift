@@ -93,11 +93,11 @@ struct LatencyCommand: ParsableCommand {
         for line in lines where !line.text.trimmingCharacters(in: .whitespaces).isEmpty {
             let f = line.text.split(separator: "\t")
             guard f.count == 3, let s = Double(f[1]), let e = Double(f[2]), s.isFinite, e.isFinite, e > s else {
-                throw ValidationError("--times \(path):\(line.number): expected 'text<TAB>start<TAB>end'")
+                throw InputError("--times \(path):\(line.number): expected 'text<TAB>start<TAB>end'")
             }
             out.append(Phrase(text: String(f[0]), end: e))        // the start only checks the line
         }
-        guard !out.isEmpty else { throw ValidationError("--times \(path): no phrases") }
+        guard !out.isEmpty else { throw InputError("--times \(path): no phrases") }
         return out
     }
 
@@ -131,7 +131,7 @@ struct LatencyCommand: ParsableCommand {
             catch {
                 // The transcript is at fault when the model cannot spell it; the pairing otherwise.
                 let source = text != nil ? "--text" : "--times \(timesPath)"
-                throw ValidationError("\(error is TokenError ? source : "--recording \(recordingPath)"): \(error)")
+                throw InputError("\(error is TokenError ? source : "--recording \(recordingPath)"): \(error)")
             }
             let phraseEnds = words.filter(\.endsPhrase)
             let known = zip(phraseEnds, phrases).compactMap { a, p in p.end.map { a.end - $0 } }
@@ -180,7 +180,7 @@ struct LatencyCommand: ParsableCommand {
         capture.periodObserver = { written, time in captureLog.append(Int64(written), time) }
         let source: AlsaCapture
         do { source = try AlsaCapture(capture) } catch {
-            throw ValidationError("--device \(device): \(error)")
+            throw InputError("--device \(device): \(error)")
         }
         let signals = StopSignals(stopping: source)
         defer { _ = signals }
@@ -190,10 +190,10 @@ struct LatencyCommand: ParsableCommand {
         var fd: Int32 = -1
         var speaker: AlsaPlayback?
         if let playDevice {
-            do { speaker = try AlsaPlayback(device: playDevice) } catch { throw ValidationError("--play-device \(playDevice): \(error)") }
+            do { speaker = try AlsaPlayback(device: playDevice) } catch { throw InputError("--play-device \(playDevice): \(error)") }
         } else if let pipePath {
             fd = open(pipePath, O_WRONLY)
-            guard fd >= 0 else { throw ValidationError("--pipe \(pipePath): \(String(cString: strerror(errno)))") }
+            guard fd >= 0 else { throw InputError("--pipe \(pipePath): \(String(cString: strerror(errno)))") }
         }
         let output = UncheckedSendable(speaker)
         let pipeFD = fd

@@ -16,8 +16,10 @@ struct ModelOptions: ParsableArguments {
     var weights: StepWeights = RecognizerConfig().weights
 
     func load() throws -> RecognitionModel {
-        let path = try model ?? RecognitionModel.defaultPath()
-        return try RecognitionModel(path: path)
+        if let model { return try RecognitionModel(path: model) }
+        let path = try RecognitionModel.defaultPath()
+        guard let env = ProcessInfo.processInfo.environment["HARK_MODEL"], !env.isEmpty else { return try RecognitionModel(path: path) }
+        do { return try RecognitionModel(path: path) } catch { throw InputError("$HARK_MODEL (\(env)): \(error)") }
     }
 
     /// The recognizer settings these options decide (the step weights); commands add the rest.
@@ -170,9 +172,22 @@ func showProgress(of run: TrainingRun) {
     run.log = { line in Terminal.write(stderrLine: (tty ? "\r\u{1B}[K" : "") + line + "\n") }
 }
 
-/// Errors in files named by options become validation errors that name the option.
+/// Errors in files named by options name the option; they are bad input (exit 1), not a
+/// mistake in the command line.
 func wrap<T>(_ option: String, _ body: () throws -> T) throws -> T {
-    do { return try body() } catch { throw ValidationError("\(option) \(error)") }
+    do { return try body() } catch { throw InputError("\(option) \(error)") }
+}
+
+/// A Foundation error in words: the POSIX reason where there is one, never "NSCocoaErrorDomain
+/// error 256" or "The data isn't in the correct format".
+func describe(_ error: Error) -> String {
+    let ns = error as NSError
+    if let posix = ns.userInfo[NSUnderlyingErrorKey] as? NSError, posix.domain == NSPOSIXErrorDomain {
+        return String(cString: strerror(Int32(posix.code)))
+    }
+    if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))) }
+    if let decoding = error as? DecodingError { return TrainCommand.describe(decoding) }
+    return ns.domain == NSCocoaErrorDomain ? (ns.localizedFailureReason ?? "\(error)") : "\(error)"
 }
 
 /// JSON lines on stdout, keys sorted so that output is stable.

@@ -39,6 +39,10 @@ struct RecordCommand: ParsableCommand {
             writer.discard()             // nothing was recorded: no empty WAV, no "wrote … 0.0 s"
             throw captureError
         }
+        if writer.samplesWritten == 0 && input.file != nil && !signals.received {
+            writer.discard()
+            try input.requireAudio(samples: 0, stopped: false)
+        }
         try writer.finish()
         let losses = source.losses
         var summary = "wrote \(output): \(Double(writer.samplesWritten) / 16_000) s"

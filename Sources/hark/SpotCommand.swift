@@ -90,6 +90,7 @@ struct SpotCommand: ParsableCommand {
             }
         })
         try recognizer.wait()
+        try input.requireAudio(samples: Int64((recognizer.finalStats.audioSeconds * 16_000).rounded()), stopped: signals.received)
     }
 
     /// Runs the hook without waiting for it (a slow hook must not stall recognition); its exit is

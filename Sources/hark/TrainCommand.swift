@@ -40,12 +40,12 @@ struct TrainCommand: ParsableCommand {
         if let config {
             let data: Data
             do { data = try Data(contentsOf: URL(fileURLWithPath: config)) } catch {
-                throw ValidationError("--config \(config): cannot be read (\(error.localizedDescription))")
+                throw InputError("--config \(config): cannot be read (\(hark.describe(error)))")
             }
             do { settings = try JSONDecoder().decode(TrainConfig.self, from: data) } catch let error as DecodingError {
-                throw ValidationError("--config \(config): \(Self.describe(error))")
+                throw InputError("--config \(config): \(Self.describe(error))")
             } catch {
-                throw ValidationError("--config \(config): \(error)")
+                throw InputError("--config \(config): \(error)")
             }
         }
         if let kind { settings.kind = kind }
@@ -66,7 +66,7 @@ struct TrainCommand: ParsableCommand {
                 let option = "--" + error.key.replacingOccurrences(of: "([A-Z])", with: "-$1", options: .regularExpression).lowercased()
                 throw ValidationError("\(option) \(error.reason)")
             }
-            throw ValidationError("\(error)")
+            throw InputError(config.map { "--config \($0): \(error)" } ?? "\(error)")
         }
         try checkOutputs(out, out + ".checkpoint")
 
@@ -76,10 +76,10 @@ struct TrainCommand: ParsableCommand {
         if let initial {
             let base = try RecognitionModel(path: initial)
             guard base.features == { var f = LogMelConfig(); f.melBands = settings.bands; return f }() else {
-                throw ValidationError("--initial \(initial): its front end (\(base.features.melBands) mel bands) is not the one training uses (\(settings.bands) bands, defaults otherwise)")
+                throw InputError("--initial \(initial): its front end (\(base.features.melBands) mel bands) is not the one training uses (\(settings.bands) bands, defaults otherwise)")
             }
             guard base.tokens == (try settings.tokenSet()) else {
-                throw ValidationError("--initial \(initial): its tokens are not the config's ('tokens' must be the model's own)")
+                throw InputError("--initial \(initial): its tokens are not the config's ('tokens' must be the model's own)")
             }
             run.initialNetwork = base.network
             run.metadata = ["fine_tuned_from": initial]

@@ -123,6 +123,7 @@ struct BadInputTests {
             ("ARPA log-probability above 0", ["transcribe", try file("ok.wav", good), "--words", Self.repo.appendingPathComponent("share/vocab/digits.txt").path,
                                               "--lm", try file("p.arpa", Data("\\data\\\nngram 1=2\n\n\\1-grams:\n0.5 one\n-1 two\n\n\\end\\\n".utf8))],
              "p.arpa:5: log10 probability 0.5 is above 0"),
+            ("WAV whose header gives no rate", ["transcribe", try file("rate0.wav", wav(tone, rate: 0))], "rate0.wav': its header is invalid"),
             ("WAV at 1 Hz", ["transcribe", try file("1hz.wav", wav(tone, rate: 1))], "its rate is 1 Hz"),
             ("WAV at 4 kHz", ["listen", "--file", try file("4khz.wav", wav(tone, rate: 4_000))], "its rate is 4000 Hz"),
             ("WAV at 2 MHz", ["spot", "--keyword", "okay robot", "--file", try file("2mhz.wav", wav(tone, rate: 2_000_000))], "its rate is 2000000 Hz"),
@@ -145,6 +146,10 @@ struct BadInputTests {
             #expect(r.err.contains(mentions), "\(name): stderr does not mention \(mentions): \(r.err)")
             #expect(!r.err.contains("Fatal error") && !r.err.contains("Stack dump") && !r.err.contains("backtrace"), "\(name): crashed: \(r.err)")
             #expect(Date().timeIntervalSince(started) < 10, "\(name): took \(Date().timeIntervalSince(started)) s")
+            // One error style (ErrorStyleTests): 'hark <command>: …', no library's internal words.
+            #expect(r.err.split(separator: "\n").contains { $0.hasPrefix("hark \(args[0]): ") || $0.hasPrefix("hark \(args[0]) ") },
+                    "\(name): no 'hark \(args[0]): ' line: \(r.err)")
+            for word in ErrorStyleTests.internals { #expect(!r.err.contains(word), "\(name): '\(word)' in \(r.err)") }
         }
     }
 

@@ -46,8 +46,11 @@ public struct ModelFile: Sendable {
     /// Reads and checks a model file. Every failure names the file and the field or tensor at fault.
     public static func load(path: String) throws(ModelError) -> ModelFile {
         let data: Data
+        var st = stat()
+        guard stat(path, &st) == 0 else { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
+        guard (st.st_mode & S_IFMT) != S_IFDIR else { throw .unreadable(path: path, reason: "is a folder, not a model file") }
         do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe) } catch {
-            throw .unreadable(path: path, reason: (error as NSError).localizedFailureReason ?? error.localizedDescription)
+            throw .unreadable(path: path, reason: Self.reason(error))
         }
         return try decode(data, path: path)
     }
@@ -240,8 +243,17 @@ public struct ModelFile: Sendable {
             throw error
         } catch {
             try? FileManager.default.removeItem(at: temporary)
-            throw .unwritable(path: path, reason: (error as NSError).localizedFailureReason ?? error.localizedDescription)
+            throw .unwritable(path: path, reason: Self.reason(error))
         }
+    }
+
+    /// A Foundation file error as the system's own words (strerror), not "NSCocoaErrorDomain error 256".
+    static func reason(_ error: Error) -> String {
+        let ns = error as NSError
+        if let posix = ns.userInfo[NSUnderlyingErrorKey] as? NSError, posix.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(posix.code)))
+        }
+        return ns.localizedFailureReason ?? "\(error)"
     }
 
     /// Where `save(path:)` may write: `path` with links resolved, and the permission bits of the

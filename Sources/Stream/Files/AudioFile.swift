@@ -32,12 +32,20 @@ public final class AudioFileSource: AudioSource {
     /// and a 1 Hz file would need a 64-million-sample buffer per block) to studio rates.
     public static let fileRates = 8_000...384_000
 
+    /// libsndfile's messages about its own structures ("Internal error : SF_INFO struct
+    /// incomplete.", for a header whose rate is 0) in words about the file.
+    static func plainWords(_ message: String) -> String {
+        message.contains("SF_INFO") || message.contains("SF_PRIVATE") || message.hasPrefix("Internal error")
+            ? "its header is invalid (a sample rate, channel count or format of zero, or a header cut short)"
+            : message
+    }
+
     public init(path: String, sampleRate: Int = 16_000) throws(AudioError) {
         name = path
         self.sampleRate = sampleRate
         var info = SF_INFO()
         guard let f = sf_open(path, Int32(SFM_READ), &info) else {
-            let reason = String(cString: sf_strerror(nil))
+            let reason = Self.plainWords(String(cString: sf_strerror(nil)))
             var st = stat()
             if stat(path, &st) != 0 {
                 throw .unreadableFile(path: path, message: String(cString: strerror(errno)))
