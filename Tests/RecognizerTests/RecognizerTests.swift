@@ -172,6 +172,15 @@ struct RecognizerTests {
         #expect(recognizer.finalStats.resets >= 2)                           // endpoint, then idle resets in silence
     }
 
+    @Test("stop() before start(): the source is stopped as it starts (a signal during setup is not lost)")
+    func stopBeforeStart() throws {
+        let recognizer = try Recognizer(model: Self.model, config: Self.config())
+        recognizer.stop()
+        try recognizer.start(source: SyntheticSource(.noise(amplitude: 0.01, seed: 3), seconds: 1e6), handler: { _ in })
+        try recognizer.wait()
+        #expect(recognizer.finalStats.audioSeconds < 1)
+    }
+
     @Test("a recognizer refuses settings out of their ranges with an error naming the setting")
     func configRanges() throws {
         let changes: [(String, (inout RecognizerConfig) -> Void)] = [
