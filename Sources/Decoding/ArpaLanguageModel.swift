@@ -16,16 +16,22 @@ public struct ArpaLanguageModel: Sendable {
     public static let unknownFloor: Float = -10 * Float(M_LN10)
 
     public init(path: String) throws(ArpaError) {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ArpaError(path: path, line: 0, reason: "cannot be read (missing or not a regular file)")
+        let lines: [TextFile.Line]
+        do { lines = try TextFile.lines(path: path, tabs: true) } catch {
+            throw ArpaError(path: error.path, line: error.line, reason: error.reason)
         }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw ArpaError(path: path, line: 0, reason: "is not UTF-8 text")
-        }
-        try self.init(text: text, name: path)
+        try self.init(lines: lines, name: path)
     }
 
     public init(text: String, name: String = "<arpa>") throws(ArpaError) {
+        let lines: [TextFile.Line]
+        do { lines = try TextFile.lines(text: text, name: name, tabs: true) } catch {
+            throw ArpaError(path: error.path, line: error.line, reason: error.reason)
+        }
+        try self.init(lines: lines, name: name)
+    }
+
+    private init(lines: [TextFile.Line], name: String) throws(ArpaError) {
         var counts: [Int: Int] = [:]
         var vocabulary: [String: Int32] = [:]
         var grams: [[Int32]: (Float, Float)] = [:]
@@ -33,9 +39,9 @@ public struct ArpaLanguageModel: Sendable {
         var sawEnd = false
         var lineNumber = 0
         func fail(_ reason: String) -> ArpaError { ArpaError(path: name, line: lineNumber, reason: reason) }
-        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            lineNumber += 1
-            let line = raw.trimmingCharacters(in: .whitespaces)
+        for raw in lines {
+            lineNumber = raw.number
+            let line = raw.text.trimmingCharacters(in: .whitespaces)
             if line.isEmpty { continue }
             if line == "\\data\\" { section = 0; continue }
             if line == "\\end\\" { sawEnd = true; break }
@@ -61,6 +67,7 @@ public struct ArpaLanguageModel: Sendable {
                 guard fields.count == n + 1 || fields.count == n + 2, let lp = Float(fields[0]), lp.isFinite || lp == -.infinity else {
                     throw fail("expected 'log10prob' and \(n) word(s)\(n < (counts.keys.max() ?? 0) ? " and an optional back-off" : "")")
                 }
+                guard lp <= 0 else { throw fail("log10 probability \(fields[0]) is above 0 (a probability over 1)") }
                 var backoff: Float = 0
                 if fields.count == n + 2 {
                     guard let b = Float(fields[n + 1]), b.isFinite else { throw fail("back-off weight '\(fields[n + 1])' is not a number") }

@@ -11,6 +11,19 @@ public struct EndpointConfig: Codable, Equatable, Sendable {
     public var idleReset: Double = 10
 
     public init() {}
+
+    /// Trailing silences accepted, seconds: more than 0, at most a minute.
+    public static let trailingSilences: ClosedRange<Double> = 0...60
+    /// Longest utterances accepted, seconds (the decoder's memory grows with it).
+    public static let maxUtterances: ClosedRange<Double> = 1...600
+
+    public func validate() throws(DecoderConfigError) {
+        guard trailingSilence > 0, Self.trailingSilences.contains(trailingSilence) else {
+            throw .outOfRange("trailingSilence", "\(trailingSilence)", "(0, 60] seconds")
+        }
+        guard Self.maxUtterances.contains(maxUtterance) else { throw .outOfRange("maxUtterance", "\(maxUtterance)", "\(Self.maxUtterances) seconds") }
+        guard idleReset > 0, idleReset <= 3600 else { throw .outOfRange("idleReset", "\(idleReset)", "(0, 3600] seconds") }
+    }
 }
 
 public struct Endpointer: Sendable {

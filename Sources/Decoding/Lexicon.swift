@@ -65,18 +65,16 @@ public enum Grammar: Sendable {
     /// Reads a word or phrase list: one entry per line; `#` starts a comment; blank lines skipped.
     /// Errors name the file and line.
     public static func readList(path: String, tokens: TokenSet) throws -> Lexicon {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ListError(path: path, line: 0, reason: "cannot be read (missing or not a regular file)")
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw ListError(path: path, line: 0, reason: "is not UTF-8 text")
+        let file: [TextFile.Line]
+        do { file = try TextFile.lines(path: path, tabs: false) } catch {
+            throw ListError(path: error.path, line: error.line, reason: error.reason)
         }
         var lines: [String] = []
-        for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+        for raw in file {
+            let line = raw.text.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
             guard !line.trimmingCharacters(in: .whitespaces).isEmpty else { continue }
             do { _ = try tokens.encode(line) } catch {
-                throw ListError(path: path, line: i + 1, reason: "\(error)")
+                throw ListError(path: path, line: raw.number, reason: "\(error)")
             }
             lines.append(line)
         }

@@ -1,3 +1,4 @@
+import Decoding
 import Foundation
 
 /// One utterance of a JSONL manifest (one JSON object per line, as scripts/synth.py writes):
@@ -27,17 +28,18 @@ public enum ManifestError: Error, CustomStringConvertible, Equatable {
 
 public enum Manifest {
     public static func load(_ path: String) throws(ManifestError) -> [ManifestEntry] {
-        let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw .unreadable(path: path, reason: (error as NSError).localizedDescription)
+        let lines: [TextFile.Line]
+        do { lines = try TextFile.lines(path: path, tabs: true) } catch {
+            throw error.line > 0 ? .badLine(origin: "\(URL(fileURLWithPath: path).lastPathComponent):\(error.line)", reason: error.reason)
+                : .unreadable(path: path, reason: error.reason)
         }
         let base = URL(fileURLWithPath: path).deletingLastPathComponent()
         let name = URL(fileURLWithPath: path).lastPathComponent
         var entries: [ManifestEntry] = []
-        for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
+        for line in lines {
+            let trimmed = line.text.trimmingCharacters(in: .whitespaces)
             if trimmed.isEmpty { continue }
-            let origin = "\(name):\(i + 1)"
+            let origin = "\(name):\(line.number)"
             guard let object = (try? JSONSerialization.jsonObject(with: Data(trimmed.utf8))) as? [String: Any] else {
                 throw .badLine(origin: origin, reason: "not a JSON object")
             }

@@ -54,19 +54,19 @@ public struct TrainConfig: Codable, Equatable, Sendable {
 
     public func validate() throws(TrainConfigError) {
         func bad(_ key: String, _ why: String) -> TrainConfigError { TrainConfigError(key: key, reason: why) }
-        guard layers >= 1 else { throw bad("layers", "must be at least 1") }
-        guard hidden >= 1 else { throw bad("hidden", "must be at least 1") }
+        guard (1...16).contains(layers) else { throw bad("layers", "must be in 1...16, not \(layers)") }
+        guard (1...4096).contains(hidden) else { throw bad("hidden", "must be in 1...4096, not \(hidden)") }
         guard projection >= 0, projection < hidden, projection == 0 || kind == .lstm else {
             throw bad("projection", "needs an LSTM and 0 ≤ projection < hidden")
         }
         guard stack >= 1, stride >= 1, stride <= stack else { throw bad("stride", "needs 1 ≤ stride ≤ stack") }
         guard bands >= 1 && bands < 257 else { throw bad("bands", "must be in 1...256") }
-        guard epochs >= 1 else { throw bad("epochs", "must be at least 1") }
-        guard batchSize >= 1 else { throw bad("batchSize", "must be at least 1") }
-        guard learningRate > 0, learningRate.isFinite else { throw bad("learningRate", "must be positive") }
+        guard (1...10_000).contains(epochs) else { throw bad("epochs", "must be in 1...10000, not \(epochs)") }
+        guard (1...4096).contains(batchSize) else { throw bad("batchSize", "must be in 1...4096, not \(batchSize)") }
+        guard learningRate > 0, learningRate <= 1 else { throw bad("learningRate", "must be more than 0 and at most 1, not \(learningRate)") }
         guard clipNorm > 0 else { throw bad("clipNorm", "must be positive") }
-        guard patience >= 1 else { throw bad("patience", "must be at least 1") }
-        guard threads >= 1 else { throw bad("threads", "must be at least 1") }
+        guard (1...10_000).contains(patience) else { throw bad("patience", "must be in 1...10000, not \(patience)") }
+        guard (1...256).contains(threads) else { throw bad("threads", "must be in 1...256, not \(threads)") }
         guard frequencyMasks >= 0, frequencyMaskWidth >= 0, frequencyMaskWidth < bands else {
             throw bad("frequencyMaskWidth", "needs 0 ≤ width < bands")
         }

@@ -36,8 +36,10 @@ public struct RecognitionModel: @unchecked Sendable {
         /// A JSON metadata field, absent → `fallback`; unreadable → an error naming the file and `field`.
         func metadata<T: Decodable>(_ json: String?, _ field: String, else fallback: T) throws -> T {
             guard let json else { return fallback }
-            do { return try JSONDecoder().decode(T.self, from: Data(json.utf8)) } catch {
-                throw RecognizerError.badModel(path: path, reason: "\(field): \(error.localizedDescription)")
+            do { return try JSONDecoder().decode(T.self, from: Data(json.utf8)) } catch let error as DecodingError {
+                throw RecognizerError.badModel(path: path, reason: "\(field): \(Self.describe(error))")
+            } catch {
+                throw RecognizerError.badModel(path: path, reason: "\(field): \(error)")
             }
         }
         let features = try metadata(file.features, "front-end settings", else: LogMelConfig())
@@ -46,11 +48,28 @@ public struct RecognitionModel: @unchecked Sendable {
         }
         keywordThresholds = try metadata(file.extra["keyword_thresholds"], "keyword_thresholds", else: [:])
         keywordScoring = try metadata(file.extra["keyword_scoring"], "keyword_scoring", else: [:])
+        // A stored threshold outside (0, 1] could never fire (or would fire on everything).
+        if let (text, t) = keywordThresholds.sorted(by: { $0.key < $1.key }).first(where: { !($0.value > 0 && $0.value <= 1) }) {
+            throw RecognizerError.badModel(path: path, reason: "keyword_thresholds: '\(text)' has threshold \(t); a threshold is a score in (0, 1]")
+        }
         self.path = path
         network = file.network
         int8Weights = Int8NetworkWeights(file.network)
         self.tokens = tokens
         self.features = features
+    }
+
+    /// A JSON metadata field's decoding failure in words: which key, what was expected.
+    static func describe(_ error: DecodingError) -> String {
+        func at(_ c: DecodingError.Context) -> String {
+            c.codingPath.isEmpty ? "" : " at '\(c.codingPath.map(\.stringValue).joined(separator: "."))'"
+        }
+        switch error {
+        case let .typeMismatch(type, c), let .valueNotFound(type, c): return "expected \(type)\(at(c))"
+        case let .keyNotFound(key, c): return "missing '\(key.stringValue)'\(at(c))"
+        case let .dataCorrupted(c): return c.codingPath.isEmpty ? "is not valid JSON" : "bad value\(at(c))"
+        @unknown default: return "\(error)"
+        }
     }
 
     /// `text` as a keyword, with the threshold given, else the one tuned for it in this file, else

@@ -24,6 +24,8 @@ public final class Recognizer: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
     private var failure: Error?
     private var lastStats = RecognizerStats()
+    /// A stop asked for before `start` (a signal during setup) stops the source as it starts.
+    private var stopRequested = false
 
     public init(model: RecognitionModel, config: RecognizerConfig = RecognizerConfig()) throws {
         self.model = model
@@ -40,6 +42,7 @@ public final class Recognizer: @unchecked Sendable {
         lock.lock()
         precondition(thread == nil, "a Recognizer runs one source at a time")
         self.source = source
+        if stopRequested { source.requestStop() }
         let owned = Owned(core: core, source: source)        // handed to the thread, used only there
         let t = Thread { [self] in
             let error = run(owned.core, owned.source, handler)
@@ -80,10 +83,12 @@ public final class Recognizer: @unchecked Sendable {
         return s
     }
 
-    /// Asks the source to end; the thread finalizes the pending utterance and finishes. Safe from
-    /// any thread, including a signal-handling one.
+    /// Asks the source to end; the thread recognizes what the source still holds (a device's
+    /// captured audio: the last words before Ctrl-C), finalizes the pending utterance and
+    /// finishes. Every source ends promptly on `requestStop`, also stdin that never runs dry.
+    /// Safe from any thread, including a signal-handling one, and before `start`.
     public func stop() {
-        lock.lock(); let s = source; lock.unlock()
+        lock.lock(); stopRequested = true; let s = source; lock.unlock()
         s?.requestStop()
     }
 

@@ -24,6 +24,25 @@ public struct RecognizerConfig: Sendable {
     public var weights: StepWeights = .int8
 
     public init() {}
+
+    /// Every setting in its range, so that a library user gets the same named error as the
+    /// command line: the search's and the endpointer's own ranges, each keyword's threshold in
+    /// (0, 1] (a threshold above 1 can never fire), a refractory time of at most an hour.
+    public func validate() throws {
+        try beam.validate()
+        try endpoint.validate()
+        guard tailPadding >= 0, tailPadding <= 10 else { throw DecoderConfigError.outOfRange("tailPadding", "\(tailPadding)", "[0, 10] seconds") }
+        guard spotter.refractorySteps >= 0, spotter.refractorySteps <= 1_000_000 else {
+            throw DecoderConfigError.outOfRange("refractorySteps", "\(spotter.refractorySteps)", "0...1000000")
+        }
+        for k in keywords where !(k.threshold > 0 && k.threshold <= 1) {
+            throw DecoderConfigError.outOfRange("threshold of '\(k.text)'", "\(k.threshold)", "(0, 1]")
+        }
+        let texts = keywords.map(\.text)
+        if let twice = texts.first(where: { t in texts.filter { $0 == t }.count > 1 }) {
+            throw DecoderConfigError.duplicate("keyword '\(twice)'")
+        }
+    }
 }
 
 /// The recognizer's per-stream state and its synchronous step: samples in, events out.
@@ -67,6 +86,7 @@ public final class StreamingRecognizer {
     private var lastPartialPrefix: Int32 = -1
 
     public init(model: RecognitionModel, config: RecognizerConfig = RecognizerConfig()) throws {
+        try config.validate()
         self.model = model
         self.config = config
         features = try LogMelSpectrogram(model.features).makeStream()

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Where audio comes from: an ALSA device, a file, raw PCM on stdin, or a synthetic signal.
 ///
 /// Every source delivers mono `Float` samples in [-1, 1] at `sampleRate` (16 kHz for all of Hark's
@@ -19,12 +21,19 @@ public protocol AudioSource: AnyObject {
     func read(into buffer: UnsafeMutableBufferPointer<Float>) throws -> Int
 
     /// Asks the source to end its stream soon; safe from any thread. After it, `read` returns
-    /// what is already buffered and then 0. Sources that never block may ignore it.
+    /// what is already buffered and then 0, within a fraction of a second even when the source is
+    /// waiting for input (an idle pipe) or never runs dry (`--file - < /dev/zero`). Every source
+    /// implements it (there is no default: a source that ignored it could not be stopped).
     func requestStop()
 }
 
-extension AudioSource {
-    public func requestStop() {}
+/// A stop request, set from any thread (a signal handler's queue) and read by the one that reads
+/// the source.
+public final class StopFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+    public init() {}
+    public func set() { flag.store(true, ordering: .releasing) }
+    public var isSet: Bool { flag.load(ordering: .acquiring) }
 }
 
 /// Audio a live source lost, counted rather than hidden.

@@ -29,24 +29,26 @@ struct AdaptCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Synthetic manifest to mix in (scripts/synth.py writes one).", valueName: "manifest"))
     var mix: String?
 
-    @Option(name: .long, help: "Synthetic utterances mixed in.") var mixCount: Int = 300
-    @Option(name: .long, help: "Times each take is repeated per epoch.") var `repeat`: Int = 4
-    @Option(name: .long, help: "Epochs.") var epochs: Int = 6
-    @Option(name: .long, help: "Adam learning rate.") var learningRate: Double = 3e-4
-    @Option(name: .long, help: "Seed for the mix sample and batch order.") var seed: UInt64 = 1
+    @Option(name: .long, parsing: .unconditional, help: "Synthetic utterances mixed in (0 to 1000000).") var mixCount: Int = 300
+    @Option(name: .long, parsing: .unconditional, help: "Times each take is repeated per epoch (1 to 1000).") var `repeat`: Int = 4
+    @Option(name: .long, parsing: .unconditional, help: "Epochs (1 to 1000).") var epochs: Int = 6
+    @Option(name: .long, parsing: .unconditional, help: "Adam learning rate (more than 0, at most 1).") var learningRate: Double = 3e-4
+    @Option(name: .long, help: "Seed for the mix sample and batch order (any number from 0 to 2^64−1).") var seed: UInt64 = 1
 
     func validate() throws {
-        guard mixCount >= 0, `repeat` >= 1, epochs >= 1, learningRate > 0 else {
-            throw ValidationError("--mix-count ≥ 0, --repeat ≥ 1, --epochs ≥ 1 and --learning-rate > 0")
-        }
+        try OptionRange.check("--mix-count", mixCount, 0, 1_000_000)
+        try OptionRange.check("--repeat", `repeat`, 1, 1_000)
+        try OptionRange.check("--epochs", epochs, 1, 1_000)
+        try OptionRange.check("--learning-rate", learningRate, 0, 1, exclusiveLow: true)
     }
 
     func run() throws {
         let started = Date()
+        try checkOutputs(out, out + ".checkpoint")
         let base = try model.load()
         let takesPath = URL(fileURLWithPath: samples).appendingPathComponent("takes.jsonl").path
         guard FileManager.default.fileExists(atPath: takesPath) else {
-            throw ValidationError("--samples \(samples): no takes.jsonl (record takes with `hark enroll --out \(samples)`)")
+            throw InputError("--samples \(samples): no takes.jsonl (record takes with `hark enroll --out \(samples)`)")
         }
         let takes = try Manifest.load(takesPath)
         var mixed: [ManifestEntry] = []

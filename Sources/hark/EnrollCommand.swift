@@ -27,15 +27,15 @@ struct EnrollCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Folder for the takes.", valueName: "dir"))
     var out: String
 
-    @Option(name: .long, help: "Takes to record.") var takes: Int = 20
-    @Option(name: .long, help: "Seconds recorded per take.") var takeSeconds: Double = 2.5
-    @Option(name: .long, help: "Attempts per take before giving up on it.") var attempts: Int = 3
+    @Option(name: .long, parsing: .unconditional, help: "Takes to record (1 to 1000).") var takes: Int = 20
+    @Option(name: .long, parsing: .unconditional, help: "Seconds recorded per take (0.5 to 30).") var takeSeconds: Double = 2.5
+    @Option(name: .long, parsing: .unconditional, help: "Attempts per take before giving up on it (1 to 100).") var attempts: Int = 3
 
     func validate() throws {
         guard (keyword == nil) != (phrases == nil) else { throw ValidationError("give --keyword or --phrases (one of them)") }
-        guard takes >= 1 else { throw ValidationError("--takes must be at least 1") }
-        guard takeSeconds >= 0.5 && takeSeconds <= 30 else { throw ValidationError("--take-seconds must be between 0.5 and 30") }
-        guard attempts >= 1 else { throw ValidationError("--attempts must be at least 1") }
+        try OptionRange.check("--takes", takes, 1, 1_000)
+        try OptionRange.check("--take-seconds", takeSeconds, 0.5, 30, unit: "seconds")
+        try OptionRange.check("--attempts", attempts, 1, 100)
     }
 
     struct Take: Encodable { var audio: String; var text: String; var category: String; var seconds: Double }
@@ -53,10 +53,12 @@ struct EnrollCommand: ParsableCommand {
         guard !texts.contains(where: \.isEmpty) else { throw ValidationError("--keyword is empty") }
         let dir = URL(fileURLWithPath: out)
         do { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) } catch {
-            throw ValidationError("--out \(out): \(error.localizedDescription)")
+            throw InputError("--out \(out): cannot make the folder (\(describe(error)))")
         }
         let manifest = dir.appendingPathComponent("takes.jsonl")
-        let existing = (try? String(contentsOf: manifest, encoding: .utf8))?.split(separator: "\n").count ?? 0
+        try checkOutputs(manifest.path)
+        let existing = FileManager.default.fileExists(atPath: manifest.path)
+            ? try wrap("--out") { try TextFile.lines(path: manifest.path, tabs: true) }.filter { !$0.text.isEmpty }.count : 0
         let source = try input.open()
         let signals = StopSignals(stopping: source)
         defer { _ = signals }
@@ -104,8 +106,10 @@ struct EnrollCommand: ParsableCommand {
                 }
             }
         }
+        guard saved > 0 else {
+            throw InputError("no take was kept\(failed > 0 ? " (\(failed) attempts not kept)" : ""); nothing to adapt on yet")
+        }
         print("\(saved) takes in \(out)\(failed > 0 ? " (\(failed) attempts not kept)" : ""); next: hark adapt --samples \(out) --out my-model.safetensors")
-        if saved == 0 { throw ExitCode(1) }
     }
 
     static let digitWords: Set<String> = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "oh"]

@@ -3,6 +3,7 @@ import Decoding
 import Foundation
 import ModelTraining
 import Recognizer
+import Stream
 
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -31,34 +32,38 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("ARPA language model for the word-list categories.", valueName: "file"))
     var lm: String?
 
-    @Option(name: .long, help: "Beam width.") var beam: Int = BeamSearchConfig().beamWidth
-    @Option(name: .long, help: "Language-model weight.") var lmWeight: Float = BeamSearchConfig().lmWeight
-    @Option(name: .long, help: "Score added per word.") var wordBonus: Float = BeamSearchConfig().wordBonus
-    @Option(name: .long, help: "Score added per character of a phrase (phrase lists).") var phraseBonus: Float = BeamSearchConfig().phraseCharacterBonus
+    @Option(name: .long, parsing: .unconditional, help: "Beam width (1 to 256).") var beam: Int = BeamSearchConfig().beamWidth
+    @Option(name: .long, parsing: .unconditional, help: "Language-model weight (0 to 10).") var lmWeight: Float = BeamSearchConfig().lmWeight
+    @Option(name: .long, parsing: .unconditional, help: "Score added per word (-20 to 20).") var wordBonus: Float = BeamSearchConfig().wordBonus
+    @Option(name: .long, parsing: .unconditional, help: "Score added per character of a phrase (phrase lists; -20 to 20).")
+    var phraseBonus: Float = BeamSearchConfig().phraseCharacterBonus
 
     @OptionGroup var keywords: KeywordOptions
 
     @Option(name: .long, help: "Keyword score: ratio (to the best free path) or posterior (default: the one tuned for the keyword in the model, else ratio).")
     var scoring: KeywordSpotter.Scoring?
-    @Option(name: .long, help: ArgumentHelp("Also report each keyword's recall at the lowest threshold with at most this many false alarms per hour.",
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Also report each keyword's recall at the lowest threshold with at most this many false alarms per hour.",
                                             valueName: "per-hour"))
     var falseAlarmTarget: Double?
-    @Option(name: .long, help: "Worker threads for features.") var threads: Int = 2
+    @Option(name: .long, parsing: .unconditional, help: "Worker threads for features (1 to 256).") var threads: Int = 2
     @Flag(name: .long, help: "Print the report as JSON.") var json = false
     @Option(name: .long, help: ArgumentHelp("Also write every utterance's reference and hypotheses as JSONL here.", valueName: "path"))
     var details: String?
 
     func validate() throws {
-        guard beam >= 1 else { throw ValidationError("--beam must be at least 1") }
+        try DecoderOptions.checkSearch(beam: beam, lmWeight: lmWeight, wordBonus: wordBonus)
+        try OptionRange.check("--phrase-bonus", phraseBonus, BeamSearchConfig.bonuses.lowerBound, BeamSearchConfig.bonuses.upperBound)
+        try OptionRange.check("--false-alarm-target", falseAlarmTarget, 0, 3600, unit: "per hour")
         for (option, list) in [("--words", words), ("--phrases", phrases)] {
             for spec in list where spec.firstIndex(of: "=").map({ $0 == spec.startIndex }) ?? true {
                 throw ValidationError("\(option) takes CATEGORY=FILE, not '\(spec)'")
             }
         }
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        try OptionRange.check("--threads", threads, 1, 256)
     }
 
     func run() throws {
+        if let details { try checkOutputs(details) }
         let model = try model.load()
         let entries = try Manifest.load(manifest)
         var eval = Evaluation(network: try self.model.batchNetwork(of: model), tokens: model.tokens, features: model.features)
@@ -95,7 +100,7 @@ struct EvalCommand: ParsableCommand {
                                 "hits": d.hits.map { "\($0.keyword)@\($0.lastStep):\(String(format: "%.3f", $0.score))" }.joined(separator: " "),
                                 "peaks": d.peaks.map { String(format: "%.3f", $0) }.joined(separator: " ")])
             }
-            try (lines.joined(separator: "\n") + "\n").write(toFile: details, atomically: true, encoding: .utf8)
+            try OutputFile.check(details).write(Array((lines.joined(separator: "\n") + "\n").utf8))
         }
         if json {
             let e = JSONEncoder()

@@ -14,17 +14,17 @@ struct FeaturesCommand: ParsableCommand {
 
     @OptionGroup var input: InputOptions
 
-    @Option(name: .long, help: "Mel bands.")
+    @Option(name: .long, parsing: .unconditional, help: "Mel bands (1 to 256).")
     var bands: Int = 80
 
-    @Option(name: .long, help: "Frames per line of the picture (10 = one line per 100 ms).")
+    @Option(name: .long, parsing: .unconditional, help: "Frames per line of the picture (10 = one line per 100 ms; 1 to 6000).")
     var every: Int = 10
 
     @Flag(name: .long, help: "Print every frame's values instead of a picture.")
     var values = false
 
     func validate() throws {
-        guard every > 0 else { throw ValidationError("--every must be at least 1") }
+        try OptionRange.check("--every", every, 1, 6_000)
     }
 
     func run() throws {
@@ -64,6 +64,7 @@ struct FeaturesCommand: ParsableCommand {
         Terminal.note("\(stream.framesReady) frames from \(Double(stream.samplesAccepted) / 16_000) s of audio"
                       + (losses.totalSamplesLost > 0 ? "; \(losses.overruns) overruns, \(losses.totalSamplesLost) samples lost" : ""))
         if let failure { throw failure }
+        try input.requireAudio(samples: stream.samplesAccepted, stopped: signals.received)
     }
 
     /// Shades for log energies from about -16 (silence with dither) to 4 (loud).

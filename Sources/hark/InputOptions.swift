@@ -11,13 +11,13 @@ struct InputOptions: ParsableArguments {
                                             valueName: "path"))
     var file: String?
 
-    @Option(name: .long, help: "Stop after this many seconds of audio.")
+    @Option(name: .long, parsing: .unconditional, help: "Stop after this many seconds of audio (at most a year).")
     var seconds: Double?
 
-    @Option(name: .long, help: "ALSA period in samples (160 = 10 ms at 16 kHz).")
+    @Option(name: .long, parsing: .unconditional, help: "ALSA period in samples (160 = 10 ms at 16 kHz; 16 to 16000).")
     var period: Int = 160
 
-    @Option(name: .long, help: "ALSA buffer size in periods.")
+    @Option(name: .long, parsing: .unconditional, help: "ALSA buffer size in periods (2 to 64).")
     var periods: Int = 4
 
     @Flag(name: .long, help: "Never drop audio when the reader falls behind: for file-fed ALSA devices that deliver as fast as they are read.")
@@ -27,12 +27,17 @@ struct InputOptions: ParsableArguments {
     var reconnect = false
 
     mutating func validate() throws {
-        if let seconds, !(seconds > 0 && seconds.isFinite) {
-            throw ValidationError("--seconds must be a positive number of seconds, not \(seconds)")
-        }
-        guard period > 0 else { throw ValidationError("--period must be a positive number of samples") }
-        guard periods >= 2 else { throw ValidationError("--periods must be at least 2") }
+        try OptionRange.check("--seconds", seconds, 0, OptionRange.longestRun, exclusiveLow: true, unit: "seconds")
+        try OptionRange.check("--period", period, 16, 16_000, unit: "samples")
+        try OptionRange.check("--periods", periods, 2, 64)
         if reconnect && file != nil { throw ValidationError("--reconnect is for capture devices, not --file") }
+    }
+
+    /// A file or stdin that held no audio is bad input, in every command as in `transcribe`. A
+    /// device that delivered nothing before a signal stopped it is not.
+    func requireAudio(samples: Int64, stopped: Bool) throws {
+        guard samples == 0, !stopped, let file else { return }
+        throw InputError("\(file == "-" ? "stdin" : file): contains no audio")
     }
 
     var maxSamples: Int64? { seconds.map { Int64(($0 * 16_000).rounded()) } }

@@ -60,10 +60,10 @@ struct LatencyCommand: ParsableCommand {
     @Flag(name: .long, help: "Take phrase ends from the model's forced alignment of the recording instead of the synthesis times (--measure words always aligns: the synthesis gives phrase ends only).")
     var align = false
 
-    @Option(name: .long, help: "How many times to play the recording.")
+    @Option(name: .long, parsing: .unconditional, help: "How many times to play the recording (1 to 10000).")
     var repeats: Int = 20
 
-    @Option(name: .long, help: "Keyword threshold (default: the one tuned for each phrase in the model, else 0.22).")
+    @Option(name: .long, parsing: .unconditional, help: "Keyword threshold (default: the one tuned for each phrase in the model, else 0.22).")
     var threshold: Float?
 
     @OptionGroup var model: ModelOptions
@@ -75,7 +75,7 @@ struct LatencyCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
+        try OptionRange.check("--repeats", repeats, 1, 10_000)
         if let threshold, !(threshold > 0 && threshold <= 1) { throw ValidationError("--threshold must be in (0, 1]") }
         if measure == .keywords, decoder.words != nil || decoder.phrases != nil || decoder.lm != nil {
             throw ValidationError("--words, --phrases and --lm shape the dictation of --measure words; keywords are spotted without them")
@@ -88,18 +88,16 @@ struct LatencyCommand: ParsableCommand {
     struct Phrase { var text: String; var end: Double? }
 
     static func readTimes(_ path: String) throws -> [Phrase] {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw ValidationError("--times \(path): cannot be read")
-        }
+        let lines = try wrap("--times") { try TextFile.lines(path: path, tabs: true) }
         var out: [Phrase] = []
-        for (i, line) in text.split(separator: "\n").enumerated() {
-            let f = line.split(separator: "\t")
-            guard f.count == 3, let s = Double(f[1]), let e = Double(f[2]), e > s else {
-                throw ValidationError("--times \(path):\(i + 1): expected 'text<TAB>start<TAB>end'")
+        for line in lines where !line.text.trimmingCharacters(in: .whitespaces).isEmpty {
+            let f = line.text.split(separator: "\t")
+            guard f.count == 3, let s = Double(f[1]), let e = Double(f[2]), s.isFinite, e.isFinite, e > s else {
+                throw InputError("--times \(path):\(line.number): expected 'text<TAB>start<TAB>end'")
             }
             out.append(Phrase(text: String(f[0]), end: e))        // the start only checks the line
         }
-        guard !out.isEmpty else { throw ValidationError("--times \(path): no phrases") }
+        guard !out.isEmpty else { throw InputError("--times \(path): no phrases") }
         return out
     }
 
@@ -133,7 +131,7 @@ struct LatencyCommand: ParsableCommand {
             catch {
                 // The transcript is at fault when the model cannot spell it; the pairing otherwise.
                 let source = text != nil ? "--text" : "--times \(timesPath)"
-                throw ValidationError("\(error is TokenError ? source : "--recording \(recordingPath)"): \(error)")
+                throw InputError("\(error is TokenError ? source : "--recording \(recordingPath)"): \(error)")
             }
             let phraseEnds = words.filter(\.endsPhrase)
             let known = zip(phraseEnds, phrases).compactMap { a, p in p.end.map { a.end - $0 } }
@@ -182,7 +180,7 @@ struct LatencyCommand: ParsableCommand {
         capture.periodObserver = { written, time in captureLog.append(Int64(written), time) }
         let source: AlsaCapture
         do { source = try AlsaCapture(capture) } catch {
-            throw ValidationError("--device \(device): \(error)")
+            throw InputError("--device \(device): \(error)")
         }
         let signals = StopSignals(stopping: source)
         defer { _ = signals }
@@ -192,10 +190,10 @@ struct LatencyCommand: ParsableCommand {
         var fd: Int32 = -1
         var speaker: AlsaPlayback?
         if let playDevice {
-            do { speaker = try AlsaPlayback(device: playDevice) } catch { throw ValidationError("--play-device \(playDevice): \(error)") }
+            do { speaker = try AlsaPlayback(device: playDevice) } catch { throw InputError("--play-device \(playDevice): \(error)") }
         } else if let pipePath {
             fd = open(pipePath, O_WRONLY)
-            guard fd >= 0 else { throw ValidationError("--pipe \(pipePath): \(String(cString: strerror(errno)))") }
+            guard fd >= 0 else { throw InputError("--pipe \(pipePath): \(String(cString: strerror(errno)))") }
         }
         let output = UncheckedSendable(speaker)
         let pipeFD = fd

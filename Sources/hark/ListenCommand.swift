@@ -57,6 +57,7 @@ struct ListenCommand: ParsableCommand {
         })
         defer { _ = signals }
         try recognizer.wait()            // a device error is thrown after the last final line
+        try input.requireAudio(samples: Int64((recognizer.finalStats.audioSeconds * 16_000).rounded()), stopped: signals.received)
     }
 
     static func line(_ type: String, _ t: Transcript) -> Line {

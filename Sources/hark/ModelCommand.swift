@@ -68,6 +68,7 @@ struct ModelCommand: ParsableCommand {
         }
 
         func run() throws {
+            try checkOutputs(out)
             let loaded = try model.load()
             let texts = try keyword.map { try KeywordOptions.text(of: $0, for: loaded) }
             let entries = try Manifest.load(dev)
@@ -77,8 +78,8 @@ struct ModelCommand: ParsableCommand {
             var tuned: [Keyword] = []
             for var t in KeywordThreshold.tune(texts, report: report, decoded: decoded) {
                 let text = t.keyword.text
-                guard !t.positive.isEmpty else { throw ValidationError("--dev \(dev): no utterance says '\(text)'; a threshold needs some that do") }
-                guard !t.negative.isEmpty else { throw ValidationError("--dev \(dev): every utterance says '\(text)'; a threshold needs some that do not") }
+                guard !t.positive.isEmpty else { throw InputError("--dev \(dev): no utterance says '\(text)'; a threshold needs some that do") }
+                guard !t.negative.isEmpty else { throw InputError("--dev \(dev): every utterance says '\(text)'; a threshold needs some that do not") }
                 t.keyword.threshold = (t.keyword.threshold * 100).rounded() / 100
                 tuned.append(t.keyword)
                 let other = t.otherHours >= 0.1 ? String(format: "%.2f h", t.otherHours) : String(format: "%.0f s", t.otherHours * 3600)

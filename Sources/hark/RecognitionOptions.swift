@@ -16,8 +16,10 @@ struct ModelOptions: ParsableArguments {
     var weights: StepWeights = RecognizerConfig().weights
 
     func load() throws -> RecognitionModel {
-        let path = try model ?? RecognitionModel.defaultPath()
-        return try RecognitionModel(path: path)
+        if let model { return try RecognitionModel(path: model) }
+        let path = try RecognitionModel.defaultPath()
+        guard let env = ProcessInfo.processInfo.environment["HARK_MODEL"], !env.isEmpty else { return try RecognitionModel(path: path) }
+        do { return try RecognitionModel(path: path) } catch { throw InputError("$HARK_MODEL (\(env)): \(error)") }
     }
 
     /// The recognizer settings these options decide (the step weights); commands add the rest.
@@ -47,27 +49,35 @@ struct DecoderOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Word n-gram language model in ARPA format (with --words).", valueName: "file"))
     var lm: String?
 
-    @Option(name: .long, help: "Beam width of the search.")
+    @Option(name: .long, parsing: .unconditional, help: "Beam width of the search (1 to 256; the time per step grows with it).")
     var beam: Int = BeamSearchConfig().beamWidth
 
-    @Option(name: .long, help: "Weight of the language model's log-probability.")
+    @Option(name: .long, parsing: .unconditional, help: "Weight of the language model's log-probability (0 to 10).")
     var lmWeight: Float = BeamSearchConfig().lmWeight
 
-    @Option(name: .long, help: "Score added per word (positive: more words; negative: fewer).")
+    @Option(name: .long, parsing: .unconditional, help: "Score added per word (positive: more words; negative: fewer; -20 to 20).")
     var wordBonus: Float = BeamSearchConfig().wordBonus
 
-    @Option(name: .long, help: "Seconds of silence that end an utterance.")
+    @Option(name: .long, parsing: .unconditional, help: "Seconds of silence that end an utterance (at most 60).")
     var trailingSilence: Double = EndpointConfig().trailingSilence
 
-    @Option(name: .long, help: "Longest utterance in seconds before it is cut.")
+    @Option(name: .long, parsing: .unconditional, help: "Longest utterance in seconds before it is cut (1 to 600).")
     var maxUtterance: Double = EndpointConfig().maxUtterance
 
     func validate() throws {
         if words != nil && phrases != nil { throw ValidationError("--words and --phrases exclude each other; give one") }
         if lm != nil && words == nil { throw ValidationError("--lm needs --words (the vocabulary the model scores)") }
-        guard beam >= 1 else { throw ValidationError("--beam must be at least 1") }
-        guard trailingSilence > 0, trailingSilence.isFinite else { throw ValidationError("--trailing-silence must be positive") }
-        guard maxUtterance >= 1, maxUtterance.isFinite else { throw ValidationError("--max-utterance must be at least 1 second") }
+        try DecoderOptions.checkSearch(beam: beam, lmWeight: lmWeight, wordBonus: wordBonus)
+        try OptionRange.check("--trailing-silence", trailingSilence, 0, EndpointConfig.trailingSilences.upperBound, exclusiveLow: true, unit: "seconds")
+        try OptionRange.check("--max-utterance", maxUtterance, EndpointConfig.maxUtterances.lowerBound, EndpointConfig.maxUtterances.upperBound,
+                              unit: "seconds")
+    }
+
+    /// The search options' ranges (`BeamSearchConfig`'s), shared with `hark eval`.
+    static func checkSearch(beam: Int, lmWeight: Float, wordBonus: Float) throws {
+        try OptionRange.check("--beam", beam, BeamSearchConfig.beamWidths.lowerBound, BeamSearchConfig.beamWidths.upperBound)
+        try OptionRange.check("--lm-weight", lmWeight, BeamSearchConfig.lmWeights.lowerBound, BeamSearchConfig.lmWeights.upperBound)
+        try OptionRange.check("--word-bonus", wordBonus, BeamSearchConfig.bonuses.lowerBound, BeamSearchConfig.bonuses.upperBound)
     }
 
     func apply(to config: inout RecognizerConfig, tokens: TokenSet) throws {
@@ -91,7 +101,7 @@ struct KeywordOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("A keyword or phrase to spot (repeat for several).", valueName: "text"))
     var keyword: [String] = []
 
-    @Option(name: .long, help: ArgumentHelp("Score threshold 0–1: one for all keywords, or one per --keyword in order (default: the model's tuned one, else 0.22, chosen on dev).",
+    @Option(name: .long, parsing: .unconditionalSingleValue, help: ArgumentHelp("Score threshold 0–1: one for all keywords, or one per --keyword in order (default: the model's tuned one, else 0.22, chosen on dev).",
                                             valueName: "score"))
     var threshold: [Float] = []
 
@@ -101,6 +111,13 @@ struct KeywordOptions: ParsableArguments {
         }
         for t in threshold where !(t > 0 && t <= 1) {
             throw ValidationError("--threshold must be in (0, 1], not \(t)")
+        }
+        // The same keyword twice would fire twice for every hit (and two thresholds for it are a contradiction).
+        var seen: [String: String] = [:]
+        for k in keyword {
+            let text = Keyword(k).text
+            if let first = seen[text] { throw ValidationError("--keyword '\(k)' is given twice (as '\(first)'); give each keyword once") }
+            seen[text] = k
         }
     }
 
@@ -155,9 +172,22 @@ func showProgress(of run: TrainingRun) {
     run.log = { line in Terminal.write(stderrLine: (tty ? "\r\u{1B}[K" : "") + line + "\n") }
 }
 
-/// Errors in files named by options become validation errors that name the option.
+/// Errors in files named by options name the option; they are bad input (exit 1), not a
+/// mistake in the command line.
 func wrap<T>(_ option: String, _ body: () throws -> T) throws -> T {
-    do { return try body() } catch { throw ValidationError("\(option) \(error)") }
+    do { return try body() } catch { throw InputError("\(option) \(error)") }
+}
+
+/// A Foundation error in words: the POSIX reason where there is one, never "NSCocoaErrorDomain
+/// error 256" or "The data isn't in the correct format".
+func describe(_ error: Error) -> String {
+    let ns = error as NSError
+    if let posix = ns.userInfo[NSUnderlyingErrorKey] as? NSError, posix.domain == NSPOSIXErrorDomain {
+        return String(cString: strerror(Int32(posix.code)))
+    }
+    if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))) }
+    if let decoding = error as? DecodingError { return TrainCommand.describe(decoding) }
+    return ns.domain == NSCocoaErrorDomain ? (ns.localizedFailureReason ?? "\(error)") : "\(error)"
 }
 
 /// JSON lines on stdout, keys sorted so that output is stable.

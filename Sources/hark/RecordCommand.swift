@@ -19,8 +19,8 @@ struct RecordCommand: ParsableCommand {
     var quiet = false
 
     func run() throws {
+        let writer = try WAVWriter(path: output)           // refuses a name it may not replace, before capture starts
         let source = try input.open()
-        let writer = try WAVWriter(path: output)
         let signals = StopSignals(stopping: source)
         let showMeter = !quiet && Terminal.stderrIsTTY
         Terminal.note("recording from \(source.name) into \(output)" + (input.seconds.map { " for \($0) s" } ?? "; Ctrl-C stops"))
@@ -35,9 +35,18 @@ struct RecordCommand: ParsableCommand {
             }
         }
         if showMeter { Terminal.write(stderrLine: "\n") }
+        if let captureError, writer.samplesWritten == 0 {
+            writer.discard()             // nothing was recorded: no empty WAV, no "wrote … 0.0 s"
+            throw captureError
+        }
+        if writer.samplesWritten == 0 && input.file != nil && !signals.received {
+            writer.discard()
+            try input.requireAudio(samples: 0, stopped: false)
+        }
         try writer.finish()
         let losses = source.losses
         var summary = "wrote \(output): \(Double(writer.samplesWritten) / 16_000) s"
+        if captureError != nil { summary += ", what was recorded before the input failed" }
         if losses.totalSamplesLost > 0 {
             summary += "; \(losses.overruns) overruns, \(losses.totalSamplesLost) samples lost"
         }

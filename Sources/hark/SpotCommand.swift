@@ -22,19 +22,19 @@ struct SpotCommand: ParsableCommand {
 
     @OptionGroup var keywords: KeywordOptions
 
-    @Option(name: .long, help: "Seconds after a hit during which the same keyword cannot fire again.")
+    @Option(name: .long, parsing: .unconditional, help: "Seconds after a hit during which the same keyword cannot fire again (0 to 3600).")
     var refractory: Double = 1.0
 
     @Option(name: .long, help: ArgumentHelp("Shell command to run for every hit.", valueName: "command"))
     var exec: String?
 
-    @Option(name: .long, help: ArgumentHelp("Print a status line to stderr every this many seconds.", valueName: "seconds"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Print a status line to stderr every this many seconds (at most a day).", valueName: "seconds"))
     var stats: Double?
 
     func validate() throws {
         guard !keywords.keyword.isEmpty else { throw ValidationError("give at least one --keyword") }
-        guard refractory >= 0, refractory.isFinite else { throw ValidationError("--refractory must be zero or more seconds") }
-        if let stats, !(stats > 0 && stats.isFinite) { throw ValidationError("--stats must be a positive number of seconds") }
+        try OptionRange.check("--refractory", refractory, 0, 3600, unit: "seconds")
+        try OptionRange.check("--stats", stats, 0, 86_400, exclusiveLow: true, unit: "seconds")
     }
 
     struct Hit: Encodable {
@@ -90,6 +90,7 @@ struct SpotCommand: ParsableCommand {
             }
         })
         try recognizer.wait()
+        try input.requireAudio(samples: Int64((recognizer.finalStats.audioSeconds * 16_000).rounded()), stopped: signals.received)
     }
 
     /// Runs the hook without waiting for it (a slow hook must not stall recognition); its exit is

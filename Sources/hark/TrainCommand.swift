@@ -23,14 +23,14 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("JSON file of training settings (keys as in TrainConfig); options below override it.",
                                valueName: "path")) var config: String?
     @Option(help: "Cell type: lstm, gru or rnn.") var kind: CellKind?
-    @Option(help: "Recurrent layers.") var layers: Int?
-    @Option(help: "Hidden units per layer.") var hidden: Int?
-    @Option(help: "Epochs.") var epochs: Int?
-    @Option(help: "Utterances per minibatch.") var batchSize: Int?
-    @Option(help: "Adam learning rate.") var learningRate: Double?
+    @Option(parsing: .unconditional, help: "Recurrent layers.") var layers: Int?
+    @Option(parsing: .unconditional, help: "Hidden units per layer.") var hidden: Int?
+    @Option(parsing: .unconditional, help: "Epochs.") var epochs: Int?
+    @Option(parsing: .unconditional, help: "Utterances per minibatch.") var batchSize: Int?
+    @Option(parsing: .unconditional, help: "Adam learning rate.") var learningRate: Double?
     @Option(help: "Seed for initialization and batch order.") var seed: UInt64?
-    @Option(help: "Epochs without dev improvement before stopping.") var patience: Int?
-    @Option(help: "Worker threads.") var threads: Int?
+    @Option(parsing: .unconditional, help: "Epochs without dev improvement before stopping.") var patience: Int?
+    @Option(parsing: .unconditional, help: "Worker threads.") var threads: Int?
     @Flag(help: "Continue from <out>.checkpoint.") var resume = false
     @Option(help: ArgumentHelp("Start from this model's weights, normalization and shape (fine-tuning) instead of a fresh network; its token set must be the config's.",
                                valueName: "path")) var initial: String?
@@ -40,12 +40,12 @@ struct TrainCommand: ParsableCommand {
         if let config {
             let data: Data
             do { data = try Data(contentsOf: URL(fileURLWithPath: config)) } catch {
-                throw ValidationError("--config \(config): cannot be read (\(error.localizedDescription))")
+                throw InputError("--config \(config): cannot be read (\(hark.describe(error)))")
             }
             do { settings = try JSONDecoder().decode(TrainConfig.self, from: data) } catch let error as DecodingError {
-                throw ValidationError("--config \(config): \(Self.describe(error))")
+                throw InputError("--config \(config): \(Self.describe(error))")
             } catch {
-                throw ValidationError("--config \(config): \(error)")
+                throw InputError("--config \(config): \(error)")
             }
         }
         if let kind { settings.kind = kind }
@@ -57,7 +57,18 @@ struct TrainCommand: ParsableCommand {
         if let seed { settings.seed = seed }
         if let patience { settings.patience = patience }
         if let threads { settings.threads = threads }
-        do { try settings.validate() } catch { throw ValidationError("\(error)") }
+        do { try settings.validate() } catch {
+            // A setting given as an option is named as the option (--batch-size), else as the config's key.
+            let given: [String: Bool] = ["layers": layers != nil, "hidden": hidden != nil, "epochs": epochs != nil,
+                                         "batchSize": batchSize != nil, "learningRate": learningRate != nil,
+                                         "patience": patience != nil, "threads": threads != nil]
+            if given[error.key] == true {
+                let option = "--" + error.key.replacingOccurrences(of: "([A-Z])", with: "-$1", options: .regularExpression).lowercased()
+                throw ValidationError("\(option) \(error.reason)")
+            }
+            throw InputError(config.map { "--config \($0): \(error)" } ?? "\(error)")
+        }
+        try checkOutputs(out, out + ".checkpoint")
 
         let trainEntries = try Manifest.load(train)
         let devEntries = try dev.map { try Manifest.load($0) }
@@ -65,10 +76,10 @@ struct TrainCommand: ParsableCommand {
         if let initial {
             let base = try RecognitionModel(path: initial)
             guard base.features == { var f = LogMelConfig(); f.melBands = settings.bands; return f }() else {
-                throw ValidationError("--initial \(initial): its front end (\(base.features.melBands) mel bands) is not the one training uses (\(settings.bands) bands, defaults otherwise)")
+                throw InputError("--initial \(initial): its front end (\(base.features.melBands) mel bands) is not the one training uses (\(settings.bands) bands, defaults otherwise)")
             }
             guard base.tokens == (try settings.tokenSet()) else {
-                throw ValidationError("--initial \(initial): its tokens are not the config's ('tokens' must be the model's own)")
+                throw InputError("--initial \(initial): its tokens are not the config's ('tokens' must be the model's own)")
             }
             run.initialNetwork = base.network
             run.metadata = ["fine_tuned_from": initial]

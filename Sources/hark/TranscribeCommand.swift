@@ -50,13 +50,23 @@ struct TranscribeCommand: ParsableCommand {
         var config = self.model.recognizerConfig()
         try decoder.apply(to: &config, tokens: model.tokens)
         var failed = 0
-        for file in files {
+        // SIGINT and SIGTERM end the file being read as if it ended there (its text so far is
+        // printed); the files after it are not read.
+        let reading = ReadingSource()
+        let signals = StopSignals(onStop: { reading.stop() })
+        defer { _ = signals }
+        for (index, file) in files.enumerated() {
+            if signals.received {
+                Terminal.note("hark transcribe: stopped by a signal; not transcribed: " + files[index...].joined(separator: " "))
+                throw ExitCode(1)
+            }
             let source: AudioSource
             do { source = file == "-" ? RawPCMSource() : try AudioFileSource(path: file) } catch {
                 Terminal.note("hark transcribe: \(error)")
                 failed += 1
                 continue
             }
+            reading.set(source)
             let recognizer = try StreamingRecognizer(model: model, config: config)
             var segments: [Segment] = []
             let collect: (RecognitionEvent) -> Void = { event in
@@ -64,7 +74,7 @@ struct TranscribeCommand: ParsableCommand {
                 segments.append(Segment(text: t.text, start: roundTo(t.start), end: roundTo(t.end), confidence: roundTo(t.confidence),
                                         words: t.words.map(\.rounded)))
             }
-            let readError = source.forEachBlock(size: 4096) { recognizer.accept(samples: $0, emit: collect) }
+            let readError = source.forEachBlock(size: 4096, until: { signals.received }) { recognizer.accept(samples: $0, emit: collect) }
             if readError == nil && recognizer.stats.audioSeconds == 0 {
                 Terminal.note("hark transcribe: \(file): contains no audio")
                 failed += 1
@@ -83,5 +93,24 @@ struct TranscribeCommand: ParsableCommand {
             }
         }
         if failed > 0 { throw ExitCode(1) }
+    }
+}
+
+/// The source being read, for a signal to stop from another thread.
+final class ReadingSource: @unchecked Sendable {
+    private let lock = NSLock()
+    private var source: AudioSource?
+    private var stopped = false
+
+    func set(_ s: AudioSource) {
+        lock.lock(); defer { lock.unlock() }
+        source = s
+        if stopped { s.requestStop() }
+    }
+
+    func stop() {
+        lock.lock(); defer { lock.unlock() }
+        stopped = true
+        source?.requestStop()
     }
 }

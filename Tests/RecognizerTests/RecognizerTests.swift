@@ -171,6 +171,35 @@ struct RecognizerTests {
         #expect(recognizer.finalStats.audioSeconds >= 30)
         #expect(recognizer.finalStats.resets >= 2)                           // endpoint, then idle resets in silence
     }
+
+    @Test("stop() before start(): the source is stopped as it starts (a signal during setup is not lost)")
+    func stopBeforeStart() throws {
+        let recognizer = try Recognizer(model: Self.model, config: Self.config())
+        recognizer.stop()
+        try recognizer.start(source: SyntheticSource(.noise(amplitude: 0.01, seed: 3), seconds: 1e6), handler: { _ in })
+        try recognizer.wait()
+        #expect(recognizer.finalStats.audioSeconds < 1)
+    }
+
+    @Test("a recognizer refuses settings out of their ranges with an error naming the setting")
+    func configRanges() throws {
+        let changes: [(String, (inout RecognizerConfig) -> Void)] = [
+            ("lmWeight", { $0.beam.lmWeight = .nan }), ("lmWeight", { $0.beam.lmWeight = .infinity }),
+            ("wordBonus", { $0.beam.wordBonus = -.infinity }), ("beamWidth", { $0.beam.beamWidth = 100_000 }),
+            ("beamWidth", { $0.beam.beamWidth = 0 }), ("maxUtterance", { $0.endpoint.maxUtterance = .nan }),
+            ("trailingSilence", { $0.endpoint.trailingSilence = 0 }),
+            ("threshold of 'nine zero'", { $0.keywords = [Keyword("nine zero", threshold: 5)] }),
+            ("refractorySteps", { $0.spotter.refractorySteps = -1 }),
+            ("nine zero", { $0.keywords = [Keyword("nine zero"), Keyword("Nine  Zero")] }),
+        ]
+        for (setting, change) in changes {
+            var c = try Self.config()
+            change(&c)
+            #expect { _ = try StreamingRecognizer(model: Self.model, config: c) } throws: { "\($0)".contains("'\(setting)'") }
+            #expect { _ = try Recognizer(model: Self.model, config: c) } throws: { "\($0)".contains("'\(setting)'") }
+        }
+        _ = try StreamingRecognizer(model: Self.model, config: Self.config())       // the defaults are in range
+    }
 }
 
 /// A value shared between the test and the recognizer thread.

@@ -46,8 +46,11 @@ public struct ModelFile: Sendable {
     /// Reads and checks a model file. Every failure names the file and the field or tensor at fault.
     public static func load(path: String) throws(ModelError) -> ModelFile {
         let data: Data
+        var st = stat()
+        guard stat(path, &st) == 0 else { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
+        guard (st.st_mode & S_IFMT) != S_IFDIR else { throw .unreadable(path: path, reason: "is a folder, not a model file") }
         do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe) } catch {
-            throw .unreadable(path: path, reason: (error as NSError).localizedFailureReason ?? error.localizedDescription)
+            throw .unreadable(path: path, reason: Self.reason(error))
         }
         return try decode(data, path: path)
     }
@@ -219,13 +222,20 @@ public struct ModelFile: Sendable {
     }
 
     /// Writes atomically: to a temporary file beside `path`, then renamed into place, so a
-    /// failure (full disk, say) never leaves a half-written model under the name.
+    /// failure (full disk, say) never leaves a half-written model under the name. Only a name a
+    /// rename may replace is written, by the rules of Stream's `OutputFile` (Cells does not depend
+    /// on Stream, so they are restated in `replacementTarget`): a new file, or a regular writable
+    /// file, whose permissions are kept; through a symbolic link, the file it points to.
     public func save(path: String) throws(ModelError) {
-        let url = URL(fileURLWithPath: path)
+        let (target, mode) = try Self.replacementTarget(path)
+        let url = URL(fileURLWithPath: target)
         let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial-\(getpid())")
         do {
             try encode().write(to: temporary)
-            guard rename(temporary.path, path) == 0 else {
+            if let mode, chmod(temporary.path, mode) != 0 {
+                throw ModelError.unwritable(path: path, reason: "cannot keep its permissions (\(String(cString: strerror(errno))))")
+            }
+            guard rename(temporary.path, target) == 0 else {
                 throw ModelError.unwritable(path: path, reason: String(cString: strerror(errno)))
             }
         } catch let error as ModelError {
@@ -233,7 +243,46 @@ public struct ModelFile: Sendable {
             throw error
         } catch {
             try? FileManager.default.removeItem(at: temporary)
-            throw .unwritable(path: path, reason: (error as NSError).localizedFailureReason ?? error.localizedDescription)
+            throw .unwritable(path: path, reason: Self.reason(error))
         }
+    }
+
+    /// A Foundation file error as the system's own words (strerror), not "NSCocoaErrorDomain error 256".
+    static func reason(_ error: Error) -> String {
+        let ns = error as NSError
+        if let posix = ns.userInfo[NSUnderlyingErrorKey] as? NSError, posix.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(posix.code)))
+        }
+        return ns.localizedFailureReason ?? "\(error)"
+    }
+
+    /// Where `save(path:)` may write: `path` with links resolved, and the permission bits of the
+    /// file it replaces (nil for a new file). A folder, device, FIFO, socket, read-only file or
+    /// dangling link is refused.
+    static func replacementTarget(_ path: String) throws(ModelError) -> (path: String, mode: mode_t?) {
+        func refuse(_ reason: String) -> ModelError { .unwritable(path: path, reason: reason) }
+        var st = stat()
+        var target = path
+        if lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFLNK {
+            guard let real = realpath(path, nil) else { throw refuse("is a symbolic link to a file that does not exist") }
+            target = String(cString: real)
+            free(real)
+        }
+        let folder = URL(fileURLWithPath: target).deletingLastPathComponent().path
+        guard stat(target, &st) == 0 else {
+            guard errno == ENOENT else { throw refuse(String(cString: strerror(errno))) }
+            var dir = stat()
+            guard stat(folder, &dir) == 0, (dir.st_mode & S_IFMT) == S_IFDIR else { throw refuse("its folder \(folder) does not exist") }
+            return (target, nil)
+        }
+        switch st.st_mode & S_IFMT {
+        case S_IFREG: break
+        case S_IFDIR: throw refuse("is a folder; give a file name")
+        default: throw refuse("is not a regular file (a device, FIFO or socket); Hark writes only regular files")
+        }
+        guard st.st_mode & 0o222 != 0, access(target, W_OK) == 0 else {
+            throw refuse("is read-only; make it writable (chmod u+w) or give another name")
+        }
+        return (target, st.st_mode & 0o7777)
     }
 }

@@ -26,13 +26,26 @@ public final class AudioFileSource: AudioSource {
     private var convertedStart = 0, convertedEnd = 0
     private var decodedFrames: Int64 = 0
     private var inputDone = false, flushed = false
+    private let stop = StopFlag()
+
+    /// File rates accepted: from telephone speech (below 8 kHz speech loses what the model hears,
+    /// and a 1 Hz file would need a 64-million-sample buffer per block) to studio rates.
+    public static let fileRates = 8_000...384_000
+
+    /// libsndfile's messages about its own structures ("Internal error : SF_INFO struct
+    /// incomplete.", for a header whose rate is 0) in words about the file.
+    static func plainWords(_ message: String) -> String {
+        message.contains("SF_INFO") || message.contains("SF_PRIVATE") || message.hasPrefix("Internal error")
+            ? "its header is invalid (a sample rate, channel count or format of zero, or a header cut short)"
+            : message
+    }
 
     public init(path: String, sampleRate: Int = 16_000) throws(AudioError) {
         name = path
         self.sampleRate = sampleRate
         var info = SF_INFO()
         guard let f = sf_open(path, Int32(SFM_READ), &info) else {
-            let reason = String(cString: sf_strerror(nil))
+            let reason = Self.plainWords(String(cString: sf_strerror(nil)))
             var st = stat()
             if stat(path, &st) != 0 {
                 throw .unreadableFile(path: path, message: String(cString: strerror(errno)))
@@ -42,6 +55,14 @@ public final class AudioFileSource: AudioSource {
         guard info.channels > 0, info.samplerate > 0 else {
             sf_close(f)
             throw .unsupportedFile(path: path, detail: "\(info.channels) channels at \(info.samplerate) Hz")
+        }
+        guard Self.fileRates.contains(Int(info.samplerate)) else {
+            sf_close(f)
+            throw .unsupportedFile(path: path, detail: "its rate is \(info.samplerate) Hz; Hark reads \(Self.fileRates.lowerBound) to \(Self.fileRates.upperBound) Hz")
+        }
+        guard info.channels <= 64 else {
+            sf_close(f)
+            throw .unsupportedFile(path: path, detail: "it has \(info.channels) channels; Hark reads up to 64")
         }
         file = f
         fileSampleRate = Int(info.samplerate)
@@ -76,7 +97,7 @@ public final class AudioFileSource: AudioSource {
     }
 
     public func read(into buffer: UnsafeMutableBufferPointer<Float>) throws -> Int {
-        guard let out = buffer.baseAddress, buffer.count > 0 else { return 0 }
+        guard let out = buffer.baseAddress, buffer.count > 0, !stop.isSet else { return 0 }
         while convertedStart == convertedEnd {
             if flushed { return 0 }
             try refill()
@@ -87,6 +108,9 @@ public final class AudioFileSource: AudioSource {
         position += Int64(n)
         return n
     }
+
+    /// Ends the stream at the next read (an hour-long file need not be read to its end).
+    public func requestStop() { stop.set() }
 
     /// Decodes the next block, downmixes and resamples it into `converted`.
     private func refill() throws(AudioError) {
@@ -140,23 +164,25 @@ public final class AudioFileSource: AudioSource {
 
 /// Writes 16-bit mono WAV safely: samples go to a temporary file beside the target, which is
 /// renamed into place only by `finish()`. A failure, or a writer dropped without `finish()`, leaves
-/// no half-written file under the target name.
+/// no half-written file under the target name. The target must be a name `OutputFile` accepts (a
+/// new file, or a regular file, whose permissions are kept); anything else is refused here,
+/// before a sample is written.
 public final class WAVWriter {
     public let path: String
     public let sampleRate: Int
-    private let temporaryPath: String
+    private let target: OutputFile
     private var file: OpaquePointer?
     public private(set) var samplesWritten: Int64 = 0
 
     public init(path: String, sampleRate: Int = 16_000) throws(AudioError) {
         self.path = path
         self.sampleRate = sampleRate
-        temporaryPath = path + ".partial-\(getpid())"
+        do { target = try OutputFile.check(path) } catch { throw .unwritableFile(path: path, message: error.reason) }
         var info = SF_INFO()
         info.samplerate = Int32(sampleRate)
         info.channels = 1
         info.format = Int32(SF_FORMAT_WAV | SF_FORMAT_PCM_16)
-        guard let f = sf_open(temporaryPath, Int32(SFM_WRITE), &info) else {
+        guard let f = sf_open(target.temporaryPath, Int32(SFM_WRITE), &info) else {
             let reason = String(cString: sf_strerror(nil))
             throw .unwritableFile(path: path, message: reason)
         }
@@ -168,7 +194,7 @@ public final class WAVWriter {
     deinit {
         if let file {
             sf_close(file)
-            unlink(temporaryPath)
+            unlink(target.temporaryPath)
         }
     }
 
@@ -188,13 +214,18 @@ public final class WAVWriter {
         sf_write_sync(f)
         let rc = sf_close(f)
         if rc != 0 {
-            unlink(temporaryPath)
+            unlink(target.temporaryPath)
             throw .unwritableFile(path: path, message: String(cString: sf_error_number(rc)))
         }
-        if rename(temporaryPath, path) != 0 {
-            let reason = String(cString: strerror(errno))
-            unlink(temporaryPath)
-            throw .unwritableFile(path: path, message: reason)
-        }
+        do { try target.replace(with: target.temporaryPath) } catch { throw .unwritableFile(path: path, message: error.reason) }
+    }
+
+    /// Closes and removes the temporary file without writing the target: what was written is
+    /// dropped (a recording that failed before it held anything).
+    public func discard() {
+        guard let f = file else { return }
+        file = nil
+        sf_close(f)
+        unlink(target.temporaryPath)
     }
 }

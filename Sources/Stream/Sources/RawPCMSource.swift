@@ -10,6 +10,9 @@ public final class RawPCMSource: AudioSource {
     private var bytes: [UInt8]
     private var carry: UInt8? = nil      // odd byte left from the previous read
     private var ended = false
+    private let stop = StopFlag()
+    /// How long a read waits for input before it looks at `requestStop` again.
+    static let pollMilliseconds: Int32 = 50
 
     public init(fileDescriptor: Int32 = STDIN_FILENO, name: String = "stdin", sampleRate: Int = 16_000,
                 blockSamples: Int = 4096) {
@@ -22,6 +25,15 @@ public final class RawPCMSource: AudioSource {
     public func read(into buffer: UnsafeMutableBufferPointer<Float>) throws -> Int {
         guard !ended, buffer.count > 0 else { return 0 }
         while true {
+            if stop.isSet { ended = true; return 0 }
+            // Wait for input a little at a time, so that a stop request ends an idle pipe too.
+            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&p, 1, Self.pollMilliseconds)
+            if ready < 0 {
+                if errno == EINTR { continue }
+                throw AudioError.unreadableFile(path: name, message: String(cString: strerror(errno)))
+            }
+            if ready == 0 { continue }
             let hadCarry = carry != nil
             let room = min(bytes.count, buffer.count * 2) - (hadCarry ? 1 : 0)
             let got = bytes.withUnsafeMutableBytes { raw -> Int in
@@ -45,4 +57,7 @@ public final class RawPCMSource: AudioSource {
             return n
         }
     }
+
+    /// Ends the stream at the next read, also one waiting for input.
+    public func requestStop() { stop.set() }
 }

@@ -16,6 +16,9 @@ public final class SyntheticSource: AudioSource {
     public private(set) var position: Int64 = 0
     public var losses: CaptureLosses { CaptureLosses() }
     private var rng: SplitMix64
+    private let stop = StopFlag()
+
+    public func requestStop() { stop.set() }
 
     public init(_ signal: Signal, seconds: Double, sampleRate: Int = 16_000) {
         self.signal = signal
@@ -27,7 +30,7 @@ public final class SyntheticSource: AudioSource {
 
     public func read(into buffer: UnsafeMutableBufferPointer<Float>) throws -> Int {
         let n = Int(min(Int64(buffer.count), length - position))
-        guard n > 0 else { return 0 }
+        guard n > 0, !stop.isSet else { return 0 }
         switch signal {
         case .silence:
             for i in 0..<n { buffer[i] = 0 }
