@@ -4,9 +4,11 @@ internal import CBLAS
 ///
 /// Shapes follow the training path: activations are [rows × features], weights [out × in]
 /// (PyTorch's layout), so the forward product is `A · Bᵀ` (both operands read along K).
-/// Products of more than one row go to BLIS's gemm (`CellScalar.gemm`; measured against OpenBLAS
-/// and Hark's own SIMD kernels in BENCHMARKS.md). The batch-1 matrix-vector product of the
-/// streaming step stays on `FloatKernels.matvec`, which wins at one row.
+/// Products of more than one row go to BLIS's gemm (`CellScalar.gemm`; chosen over OpenBLAS by
+/// `hark-bench blas`). The batch-1 matrix-vector product of the streaming step stays on
+/// `FloatKernels.matvec`, whose cost the benchmark's step table tracks against a plain C loop; a
+/// BLAS call per row was not shown to be faster there (an A/B on this machine was lost in the
+/// noise of other load).
 enum Gemm {
     /// C[m, n] += Σₖ A[m, k] · B[n, k].  A: M×K, B: N×K, C: M×N. With M = 1 this is the batch-1
     /// matrix-vector product of the streaming step.
