@@ -36,6 +36,7 @@ import ctypes.util
 import dataclasses
 import json
 import math
+import os
 import threading
 
 import numpy as np
@@ -95,6 +96,8 @@ def read_audio(path: str, sample_rate: int = 16000) -> np.ndarray:
     """The file as Hark's AudioFileSource reads it: float32 mono at `sample_rate`."""
     import soundfile  # libsndfile, as Hark
 
+    if not os.path.exists(path):
+        raise AudioError(f"cannot read audio '{path}': No such file or directory")
     try:
         data, rate = soundfile.read(path, dtype="float32", always_2d=True)
     except Exception as e:  # soundfile raises its own LibsndfileError, RuntimeError or OSError
