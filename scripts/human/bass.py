@@ -44,6 +44,9 @@ import struct
 import sys
 import wave
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from clips import write_wav  # noqa: E402
+
 DATA_DIR = os.environ.get("BASS_DATA_DIR", "/usr/share/scummvm/beneath-a-steel-sky")
 DEFAULT_OUT = "/work/data/human"
 SAMPLE_RATE = 11025
@@ -413,16 +416,6 @@ def pcm8_to_pcm16(pcm8):
     return bytes(out)
 
 
-def write_wav(path, pcm16, rate=SAMPLE_RATE):
-    tmp = path + ".tmp"
-    with wave.open(tmp, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(pcm16)
-    os.replace(tmp, path)
-
-
 def pcm8_stats(pcm8):
     """(rms in dBFS, peak 0..1, fraction of samples exactly at 128)."""
     n = len(pcm8)
@@ -637,7 +630,7 @@ def extract(out_dir=DEFAULT_OUT, data_dir=DATA_DIR, limit=None, log=sys.stderr):
                 drops.setdefault("words_per_second", []).append(num)
                 continue
             if not (os.path.exists(path) and os.path.getsize(path) == 44 + 2 * len(pcm8)):
-                write_wav(path, pcm8_to_pcm16(pcm8))
+                write_wav(path, pcm8_to_pcm16(pcm8), SAMPLE_RATE)
             kept.append({
                 "audio": "wav/%s.wav" % ident,
                 "text": norm,

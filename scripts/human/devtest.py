@@ -144,12 +144,6 @@ def wz_speaker(zpath):
             "proxmessages": "wz-proximity"}.get(d, "wz-" + d)
 
 
-def wz_category(label):
-    words = normalize(label).split()
-    if all(w in NUMBER_VOCAB for w in words):
-        return "numbers"
-    return "commands" if len(words) <= 6 else "sentences"
-
 
 def warzone_clips():
     base = find_pkg("warzone2100-data", "usr/share/games/warzone2100/base.wz")

@@ -43,6 +43,8 @@ import sys
 import wave
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import clips  # noqa: E402
+from clips import write_wav  # noqa: E402
 from textnorm_games import normalize  # noqa: E402
 
 DEFAULT_GAME = "/usr/share/scummvm/drascula/en"
@@ -52,7 +54,6 @@ RATE = 11025
 ALS_HEADER, ALS_TRAILER = 32, 64
 ENGLISH = 0
 WPS_ABSURD_LOW, WPS_ABSURD_HIGH = 0.3, 9.0
-WPS_PLAUSIBLE = (0.8, 6.0)
 
 # record sizes of the tables before the texts (count BE16, then count records)
 TABLE_RECORD_SIZES = [4, 4, 4, 2, 4, 2, 4, 2, 2, 20, 20, 10, 8]
@@ -141,16 +142,6 @@ def als_to_pcm16(data):
     return bytes(out)
 
 
-def write_wav(path, pcm, rate=RATE):
-    tmp = path + ".tmp"
-    with wave.open(tmp, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(pcm)
-    os.replace(tmp, path)
-
-
 def speech_files(game_dir):
     return sorted((f[:-4] for f in os.listdir(game_dir) if f.upper().endswith(".ALS")),
                   key=lambda c: (re.match(r"[A-Z]*", c).group(), int(re.sub(r"\D", "", c) or 0)))
@@ -181,7 +172,7 @@ def extract(out_dir, game_dir=DEFAULT_GAME, log=print):
             skipped += 1
         else:
             with open(os.path.join(game_dir, clip + ".ALS"), "rb") as f:
-                write_wav(wav_path, als_to_pcm16(f.read()))
+                write_wav(wav_path, als_to_pcm16(f.read()), RATE)
             written += 1
         with wave.open(wav_path, "rb") as w:
             duration = w.getnframes() / w.getframerate()
@@ -209,28 +200,6 @@ def extract(out_dir, game_dir=DEFAULT_GAME, log=print):
     for why, k in sorted(dropped.items(), key=lambda x: -x[1]):
         log("  dropped %5d  %s" % (k, why))
     return rows, dropped
-
-
-def stats(manifest, log=print):
-    rows = [json.loads(l) for l in open(manifest)]
-    total = sum(r["duration"] for r in rows)
-    log("%s: %d clips, %.2f h (%.1f min)" % (manifest, len(rows), total / 3600, total / 60))
-    by = collections.defaultdict(lambda: [0, 0.0])
-    for r in rows:
-        by[r["speaker"]][0] += 1
-        by[r["speaker"]][1] += r["duration"]
-    for spk, (n, d) in sorted(by.items(), key=lambda x: -x[1][1]):
-        log("  %-12s %5d clips %6.1f min" % (spk, n, d / 60))
-    wps = sorted(len(r["text"].split()) / r["duration"] for r in rows)
-    lo, hi = WPS_PLAUSIBLE
-    outside = [r for r in rows if not lo <= len(r["text"].split()) / r["duration"] <= hi]
-    log("  words/s: min %.2f  p5 %.2f  median %.2f  p95 %.2f  max %.2f; %d clips outside %.1f-%.1f" % (
-        wps[0], wps[len(wps) // 20], wps[len(wps) // 2], wps[len(wps) * 19 // 20], wps[-1],
-        len(outside), lo, hi))
-    for r in sorted(outside, key=lambda r: len(r["text"].split()) / r["duration"]):
-        log("    %5.2f w/s %5.2f s  %s  %r" % (len(r["text"].split()) / r["duration"], r["duration"],
-                                             r["audio"], r["text"][:70]))
-    return rows
 
 
 def filter_manifest(scored, out, threshold, cer_threshold=None, max_wps=None, log=print):
@@ -263,6 +232,10 @@ def filter_manifest(scored, out, threshold, cer_threshold=None, max_wps=None, lo
     for why, n in dropped.most_common():
         log("  dropped %4d  %s" % (n, why))
     return keep
+
+
+def stats(manifest, log=print):
+    return clips.stats(manifest, log, speaker_width=12, outliers=None)
 
 
 def main(argv=None):

@@ -39,6 +39,8 @@ import sys
 import wave
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import clips  # noqa: E402
+from clips import write_wav  # noqa: E402
 from textnorm_games import normalize  # noqa: E402
 
 DEFAULT_DATA = "/usr/share/scummvm/flight-of-the-amazon-queen/queen.1c"
@@ -50,7 +52,6 @@ MP3_LABELLED_RATE = 11025
 REAL_RATE = 11840
 # words per second outside this range: the subtitle cannot be what the clip says
 WPS_ABSURD_LOW, WPS_ABSURD_HIGH = 0.3, 9.0
-WPS_PLAUSIBLE = (0.8, 6.0)
 
 
 # ----------------------------------------------------------------------------- table
@@ -346,16 +347,6 @@ def decode_mp3(data):
     return proc.stdout, rate
 
 
-def write_wav(path, pcm, rate):
-    tmp = path + ".tmp"
-    with wave.open(tmp, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(pcm)
-    os.replace(tmp, path)
-
-
 def wav_rate(path):
     with wave.open(path, "rb") as w:
         return w.getframerate()
@@ -454,25 +445,7 @@ def extract(out_dir, data_path=DEFAULT_DATA, keep_mp3_rate=False, limit=None, lo
 
 
 def stats(manifest, log=print):
-    rows = [json.loads(l) for l in open(manifest)]
-    total = sum(r["duration"] for r in rows)
-    log("%s: %d clips, %.2f h" % (manifest, len(rows), total / 3600))
-    by = collections.defaultdict(lambda: [0, 0.0])
-    for r in rows:
-        by[r["speaker"]][0] += 1
-        by[r["speaker"]][1] += r["duration"]
-    for spk, (n, d) in sorted(by.items(), key=lambda x: -x[1][1]):
-        log("  %-22s %5d clips %6.1f min" % (spk, n, d / 60))
-    wps = sorted(len(r["text"].split()) / r["duration"] for r in rows)
-    lo, hi = WPS_PLAUSIBLE
-    outside = [r for r in rows if not lo <= len(r["text"].split()) / r["duration"] <= hi]
-    log("  words/s: min %.2f  p5 %.2f  median %.2f  p95 %.2f  max %.2f; %d clips outside %.1f-%.1f" % (
-        wps[0], wps[len(wps) // 20], wps[len(wps) // 2], wps[len(wps) * 19 // 20], wps[-1],
-        len(outside), lo, hi))
-    for r in sorted(outside, key=lambda r: len(r["text"].split()) / r["duration"])[:40]:
-        log("    %5.2f w/s %5.2f s  %s  %r" % (len(r["text"].split()) / r["duration"], r["duration"],
-                                             r["audio"], r["text"][:70]))
-    return rows
+    return clips.stats(manifest, log, speaker_width=22, outliers=40)
 
 
 def main(argv=None):

@@ -207,7 +207,7 @@ class EndToEnd(unittest.TestCase):
             self.assertEqual(len(pcm8), 12629 - 22 - 64)
             self.assertEqual(bass.speech_samples_expected(disk, 50007), 12543)
             path = os.path.join(tmp, "c.wav")
-            bass.write_wav(path, bass.pcm8_to_pcm16(pcm8))
+            bass.write_wav(path, bass.pcm8_to_pcm16(pcm8), bass.SAMPLE_RATE)
             with wave.open(path, "rb") as w:
                 self.assertEqual((w.getnchannels(), w.getsampwidth(), w.getframerate()),
                                  (1, 2, 11025))

@@ -91,7 +91,7 @@ class DrasculaData(unittest.TestCase):
         self.assertEqual(pcm[:4], b"\x00\x00\x00\x00")  # 0x80 is silence
         with tempfile.TemporaryDirectory() as tmp:
             out = os.path.join(tmp, "4.wav")
-            drascula.write_wav(out, pcm)
+            drascula.write_wav(out, pcm, drascula.RATE)
             with wave.open(out, "rb") as w:
                 self.assertEqual((w.getnchannels(), w.getsampwidth(), w.getframerate()), (1, 2, 11025))
                 self.assertEqual(w.getnframes(), 16501)
