@@ -6,7 +6,8 @@ import Stream
 import Decoding
 @testable import ModelTraining
 
-/// The on-disk feature cache `hark train` reads.
+/// The on-disk feature cache `hark train` reads, and training from it: the same model every
+/// time, and a run stopped anywhere resumed bit for bit.
 @Suite("Feature cache", .serialized)
 struct FeatureCacheTests {
     static let dir = testFolder("hark-cache")
@@ -119,6 +120,132 @@ struct FeatureCacheTests {
         #expect(FileManager.default.fileExists(atPath: other + "/notes.txt"))
     }
 
+    @Test("batch order: every utterance once an epoch, companions of similar length, a function of seed and epoch")
+    func batchOrder() {
+        var rng = SeededGenerator(seed: 9)
+        let lengths = (0..<1_000).map { _ in Int(rng.next() % 900) + 100 }
+        let a = BatchOrder.batches(lengths: lengths, batchSize: 8, seed: 3, epoch: 2)
+        #expect(a == BatchOrder.batches(lengths: lengths, batchSize: 8, seed: 3, epoch: 2))
+        #expect(a.flatMap { $0 }.sorted() == Array(0..<1_000))
+        #expect(a.dropLast().allSatisfy { $0.count == 8 } || a.filter { $0.count < 8 }.count == 1)
+        let b = BatchOrder.batches(lengths: lengths, batchSize: 8, seed: 3, epoch: 3)
+        #expect(a != b && Set(a.map { Set($0) }) != Set(b.map { Set($0) }), "new companions each epoch")
+        // Within a bucket of 256 length-sorted utterances, so a batch's lengths are close.
+        let sorted = lengths.sorted()
+        let bucketSpan = stride(from: 0, to: 1_000, by: 256).map { sorted[min($0 + 255, 999)] - sorted[$0] }.max()!
+        #expect(a.allSatisfy { batch in batch.map { lengths[$0] }.max()! - batch.map { lengths[$0] }.min()! <= bucketSpan })
+    }
+
+    @Test("from the cache: the same model every time, and a run stopped mid-epoch, or killed between checkpoints, resumes to the same bits")
+    func resumeMidEpochIsExact() throws {
+        let entries = try Manifest.load(TrainingRunTests.corpus("mid", count: 40, seed: 7))
+        var config = TrainingRunTests.settings(epochs: 3)       // 5 batches an epoch
+        config.randomEQ = 1                                      // every augmentation drawn, so every draw is tested
+        let cache = try FeatureCache.prepare(entries, tokens: .english, features: Self.features(),
+                                             at: Self.dir.appendingPathComponent("mid.features").path, threads: 2)
+        func path(_ name: String) -> String { Self.dir.appendingPathComponent(name + ".safetensors").path }
+        func parameters(_ path: String) throws -> (values: [Float], optimizer: [String: [Float]], steps: String?) {
+            let m = try ModelFile.load(path: path)
+            return (Array(UnsafeBufferPointer(start: m.network.parameters.values, count: m.network.parameters.count)), m.auxiliary,
+                    m.extra["optimizer_steps"])
+        }
+
+        let straight = try TrainingRun(config: config, output: path("straight"))
+        let s = try straight.run(corpus: cache, dev: nil, resume: false)
+        #expect(!s.stopped && s.epochsRun == 3 && abs(s.hoursSeen - 3 * cache.hours) < 1e-9)
+        let again = try TrainingRun(config: config, output: path("again"))
+        _ = try again.run(corpus: try FeatureCache(directory: cache.directory), dev: nil, resume: false)
+        let reference = try parameters(path("straight") + ".checkpoint")
+        #expect(try parameters(path("again") + ".checkpoint") == reference)
+
+        // Stopped (SIGINT's path) in the second epoch after its second batch, then resumed.
+        let stopped = try TrainingRun(config: config, output: path("stopped"))
+        stopped.afterBatch = { [stop = stopped.stop] p in if p.epoch == 1 && p.batch == 2 { stop.request() } }
+        let first = try stopped.run(corpus: cache, dev: nil, resume: false)
+        #expect(first.stopped && first.epochsRun == 1)
+        let lines = Lines()
+        let resumed = try TrainingRun(config: config, output: path("stopped"))
+        resumed.log = lines.add
+        let second = try resumed.run(corpus: cache, dev: nil, resume: true)
+        #expect(lines.all.contains { $0.hasPrefix("resuming at epoch 2, batch 2 (") }, "\(lines.all)")
+        #expect(!second.stopped && second.epochsRun == 2 && abs(second.hoursSeen - s.hoursSeen) < 1e-9)
+        #expect(try parameters(path("stopped") + ".checkpoint") == reference)
+        #expect(try parameters(path("stopped")).values == parameters(path("straight")).values)
+
+        // Killed with no warning: checkpoints after every batch; the one on disk in the first
+        // epoch after batch 3 is copied away as a kill would leave it, and resumed.
+        let frequent = try TrainingRun(config: config, output: path("frequent"))
+        frequent.checkpointInterval = 0
+        let killed = path("killed") + ".checkpoint"
+        frequent.afterBatch = { p in
+            if p.epoch == 0 && p.batch == 4 { try? FileManager.default.copyItem(atPath: path("frequent") + ".checkpoint", toPath: killed) }
+        }
+        _ = try frequent.run(corpus: cache, dev: nil, resume: false)
+        #expect(try parameters(path("frequent") + ".checkpoint") == reference, "checkpointing does not perturb training")
+        #expect(try ModelFile.load(path: killed).extra["progress"]?.contains("\"batch\":3") == true)
+        _ = try TrainingRun(config: config, output: path("killed")).run(corpus: cache, dev: nil, resume: true)
+        #expect(try parameters(killed) == reference)
+
+        // A mid-epoch checkpoint does not resume on another training set.
+        let fewer = try FeatureCache.prepare(Array(entries.prefix(30)), tokens: .english, features: Self.features(),
+                                             at: Self.dir.appendingPathComponent("fewer.features").path, threads: 2)
+        let cut = try TrainingRun(config: config, output: path("cut"))
+        cut.afterBatch = { [stop = cut.stop] p in if p.batch == 1 { stop.request() } }
+        _ = try cut.run(corpus: cache, dev: nil, resume: false)
+        #expect { _ = try TrainingRun(config: config, output: path("cut")).run(corpus: fewer, dev: nil, resume: true) } throws: {
+            "\($0)".contains("another training set")
+        }
+    }
+
+    /// Resident memory while training from a large synthetic cache. Off by default (it writes
+    /// about 58 MB per hour): HARK_CACHE_RSS_HOURS=20 swift test --filter residentMemory.
+    @Test("resident memory while training from a cache of many hours", .enabled(if: ProcessInfo.processInfo.environment["HARK_CACHE_RSS_HOURS"] != nil))
+    func residentMemory() throws {
+        let hours = Double(ProcessInfo.processInfo.environment["HARK_CACHE_RSS_HOURS"] ?? "20") ?? 20
+        let seconds = Double(ProcessInfo.processInfo.environment["HARK_CACHE_RSS_SECONDS"] ?? "120") ?? 120
+        let at = ProcessInfo.processInfo.environment["HARK_CACHE_RSS_DIR"] ?? Self.dir.appendingPathComponent("big.features").path
+        let bands = 80
+        let cache: FeatureCache
+        if let existing = try? FeatureCache(directory: at), abs(existing.hours - hours) < 0.5 {
+            cache = existing
+        } else {
+            // Utterances of 2–8 s of smooth random "spectra" with label strings a tenth as long.
+            let writer = try FeatureCache.Writer(directory: at, bands: bands)
+            var rng = SeededGenerator(seed: 11)
+            var frame = [Float](repeating: 0, count: 1_000 * bands)
+            while writer.hours < hours {
+                let n = 200 + Int(rng.next() % 600)
+                for j in 0..<(n * bands) { frame[j] = Float(rng.uniform(-12, 4)) }
+                try writer.append(frames: Array(frame[0..<(n * bands)]), labels: (0..<(n / 10)).map { _ in 1 + Int(rng.next() % 28) })
+            }
+            cache = try writer.finish(source: FeatureCache.Source(entries: "synthetic", audio: "", features: "", count: 0))
+        }
+        print(String(format: "rss: cache of %.1f h, %d utterances, %.2f GB; VmHWM %@ after writing", cache.hours, cache.count,
+                     Double(cache.meta.dataBytes) / 1e9, memory()))
+        var checksum: Float = 0
+        for i in 0..<cache.count { checksum += cache.frames(i)[0] }
+        print("rss: after reading every utterance once (\(checksum)): \(memory())")
+        var config = TrainConfig()
+        config.bands = bands
+        config.epochs = 1
+        config.patience = 5
+        let run = try TrainingRun(config: config, output: Self.dir.appendingPathComponent("big.safetensors").path)
+        let start = Date()
+        var position: TrainingRun.Position?
+        run.afterBatch = { [stop = run.stop] p in
+            position = p
+            if Date().timeIntervalSince(start) > seconds { stop.request() }
+        }
+        _ = try run.run(corpus: cache, dev: nil, resume: false)
+        print(String(format: "rss: after training the default LSTM 2×256 for %.0f s (%d batches, %.2f h seen): %@",
+                     Date().timeIntervalSince(start), position?.batch ?? 0, position?.hoursSeen ?? 0, memory()))
+    }
+
+    func memory() -> String {
+        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+        return status.split(separator: "\n").filter { ["VmHWM", "VmRSS", "RssAnon", "RssFile"].contains(where: $0.hasPrefix) }
+            .map { $0.replacingOccurrences(of: "\t", with: "").replacingOccurrences(of: "  ", with: "") }.joined(separator: ", ")
+    }
 }
 
 /// Lines a run or a cache logs, collected from any thread.
