@@ -142,6 +142,7 @@ public final class FeatureCache: TrainingCorpus, @unchecked Sendable {
 
     public func labels(_ i: Int) -> [Int] {
         let base = data.base + Int(offsets[i])
+        defer { release(i) }
         return (0..<Int(labelCounts[i])).map { Int(Int32(littleEndian: base.loadUnaligned(fromByteOffset: 4 * $0, as: Int32.self))) }
     }
 
@@ -168,8 +169,14 @@ public final class FeatureCache: TrainingCorpus, @unchecked Sendable {
                 }
             }
         }
-        data.release(from: start, count: Self.blockBytes(frames: n, labels: Int(labelCounts[i]), bands: bands))
+        release(i)
         return out
+    }
+
+    /// Unmaps utterance `i`'s block from this process, with the pages around it the kernel's
+    /// fault-around mapped while it was read.
+    private func release(_ i: Int) {
+        data.release(from: Int(offsets[i]), count: Self.blockBytes(frames: Int(frameCounts[i]), labels: Int(labelCounts[i]), bands: meta.bands))
     }
 
     public func normalization() -> (mean: [Float], std: [Float]) { (meta.mean, meta.std) }
@@ -398,12 +405,16 @@ final class MappedFile: @unchecked Sendable {
         base = UnsafeRawPointer(p)
     }
 
-    /// Drops the pages holding `[offset, offset + length)` from this process's resident set; a
-    /// later read faults them back from the page cache.
+    /// Drops the pages holding `[offset, offset + length)` from this process's resident set, and
+    /// the rest of the 2 MB-aligned windows they lie in: a fault maps the page cache's pages around
+    /// the one it needs too (fault-around, up to a page table's 2 MB), and those would otherwise
+    /// stay: released page by page, a third (read in order) to nine tenths (in training order) of a
+    /// corpus read once stayed resident. A later read faults any of them back from the page cache.
     func release(from offset: Int, count length: Int) {
         guard count > 0, length > 0 else { return }
-        let first = offset / Self.pageSize * Self.pageSize
-        _ = madvise(UnsafeMutableRawPointer(mutating: base + first), offset + length - first, MADV_DONTNEED)
+        let window = 2 << 20
+        let first = offset / window * window, end = min((offset + length + window - 1) / window * window, count)
+        _ = madvise(UnsafeMutableRawPointer(mutating: base + first), end - first, MADV_DONTNEED)
     }
 
     deinit { if count > 0 { munmap(UnsafeMutableRawPointer(mutating: base), count) } }

@@ -120,6 +120,41 @@ struct FeatureCacheTests {
         #expect(FileManager.default.fileExists(atPath: other + "/notes.txt"))
     }
 
+    @Test("reading a whole cache once leaves almost none of it resident")
+    func pagesAreReleased() throws {
+        let at = Self.dir.appendingPathComponent("pages.features").path
+        let writer = try FeatureCache.Writer(directory: at, bands: 80)
+        var rng = SeededGenerator(seed: 12)
+        let frame = (0..<(800 * 80)).map { _ in Float(rng.uniform(-12, 4)) }
+        for i in 0..<300 {
+            let n = 300 + (i * 37) % 500
+            try writer.append(frames: Array(frame[(i % 7)..<(i % 7 + n * 80)]), labels: [1, 2, 3])
+        }
+        let cache = try writer.finish(source: FeatureCache.Source(entries: "", audio: "", features: "", count: 0))
+        #expect(cache.meta.dataBytes > 20_000_000)
+        var sum: Float = 0
+        for i in 0..<cache.count { sum += cache.frames(i)[0] + Float(cache.labels(i).count) }
+        let resident = withExtendedLifetime(cache) { Self.residentBytes(of: at + "/data.bin") }
+        print("reading a \(cache.meta.dataBytes / 1_000_000) MB cache once leaves \(resident / 1_000) kB of it resident (\(sum))")
+        #expect(resident >= 0 && resident < cache.meta.dataBytes / 20)
+    }
+
+    /// The resident size of this process's mapping of `path` (/proc/self/smaps), -1 if none.
+    static func residentBytes(of path: String) -> Int {
+        // Read to the end: /proc files say they are empty, and a one-shot read stops at a page.
+        let text = String(decoding: FileHandle(forReadingAtPath: "/proc/self/smaps")?.readDataToEndOfFile() ?? Data(), as: UTF8.self)
+        var inside = false, total = -1
+        for line in text.split(separator: "\n") {
+            if line.first?.isHexDigit == true && line.contains("-") && line.split(separator: " ").count >= 5 {
+                inside = line.hasSuffix(path)
+                if inside && total < 0 { total = 0 }
+            } else if inside, line.hasPrefix("Rss:") {
+                total += 1_024 * (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0)
+            }
+        }
+        return total
+    }
+
     @Test("batch order: every utterance once an epoch, companions of similar length, a function of seed and epoch")
     func batchOrder() {
         var rng = SeededGenerator(seed: 9)
