@@ -339,7 +339,7 @@ public final class FeatureCache: TrainingCorpus, @unchecked Sendable {
         }
 
         /// Completes the cache: index, statistics, metadata, all flushed to disk, then renamed
-        /// into place (replacing an older cache there).
+        /// into place, replacing an older cache there (never a directory that is not a cache).
         public func finish(source: Source) throws -> FeatureCache {
             let n = Double(max(frames, 1))
             let mean = sum.map { $0 / n }
@@ -358,7 +358,10 @@ public final class FeatureCache: TrainingCorpus, @unchecked Sendable {
                     let fd = open(partial + "/" + name, O_RDONLY)
                     if fd >= 0 { fsync(fd); close(fd) }
                 }
-                if FileManager.default.fileExists(atPath: directory) { try FileManager.default.removeItem(atPath: directory) }
+                if FileManager.default.fileExists(atPath: directory) {
+                    guard FeatureCache.isCache(directory) else { throw FeatureCacheError.notACache(path: directory) }
+                    try FileManager.default.removeItem(atPath: directory)
+                }
                 guard rename(partial, directory) == 0 else {
                     throw FeatureCacheError.unwritable(path: directory, reason: String(cString: strerror(errno)))
                 }

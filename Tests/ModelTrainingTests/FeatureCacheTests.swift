@@ -255,7 +255,7 @@ struct FeatureCacheTests {
             }
             cache = try writer.finish(source: FeatureCache.Source(entries: "synthetic", audio: "", features: "", count: 0))
         }
-        print(String(format: "rss: cache of %.1f h, %d utterances, %.2f GB; VmHWM %@ after writing", cache.hours, cache.count,
+        print(String(format: "rss: cache of %.1f h, %d utterances, %.2f GB; after writing: %@", cache.hours, cache.count,
                      Double(cache.meta.dataBytes) / 1e9, memory()))
         var checksum: Float = 0
         for i in 0..<cache.count { checksum += cache.frames(i)[0] }
