@@ -26,7 +26,8 @@ import Stream
 /// 2 bytes a value, 58 MB per hour of audio at 80 bands.
 ///
 /// A cache is built in `<dir>.partial` and renamed into place when complete, so an interrupted
-/// build leaves nothing that opens; the next build removes the remains and starts again.
+/// build leaves nothing that opens; the next build of the same source continues after the last
+/// whole utterance (one of another source starts again).
 public final class FeatureCache: TrainingCorpus, @unchecked Sendable {
     public static let format = 1
     public static let encoding = "uint16 per utterance and band: low + step·q"
@@ -150,10 +151,13 @@ public final class FeatureCache: TrainingCorpus, @unchecked Sendable {
     /// pages it read are then released from this process (the kernel's page cache keeps them), so
     /// resident memory does not grow with the part of the corpus seen.
     public func frames(_ i: Int) -> [Float] {
-        let n = Int(frameCounts[i]), bands = meta.bands
-        let start = Int(offsets[i])
-        let block = data.base + start
-        let scales = block + 4 * Int(labelCounts[i])
+        defer { release(i) }
+        return Self.decode(data.base + Int(offsets[i]), frames: Int(frameCounts[i]), labels: Int(labelCounts[i]), bands: meta.bands)
+    }
+
+    /// The frames of the block at `block`.
+    static func decode(_ block: UnsafeRawPointer, frames n: Int, labels: Int, bands: Int) -> [Float] {
+        let scales = block + 4 * labels
         let values = scales + 8 * bands
         var out = [Float](repeating: 0, count: n * bands)
         out.withUnsafeMutableBufferPointer { out in
@@ -165,13 +169,16 @@ public final class FeatureCache: TrainingCorpus, @unchecked Sendable {
             for f in 0..<n {
                 for b in 0..<bands {
                     let q = UInt16(littleEndian: values.loadUnaligned(fromByteOffset: 2 * (f * bands + b), as: UInt16.self))
-                    out[f * bands + b] = low[b] + step[b] * Float(q)
+                    out[f * bands + b] = value(low[b], step[b], q)
                 }
             }
         }
-        release(i)
         return out
     }
+
+    /// A stored value: the one expression the reader and the writer's statistics both use.
+    @inline(__always)
+    static func value(_ low: Float, _ step: Float, _ q: UInt16) -> Float { low + step * Float(q) }
 
     /// Unmaps utterance `i`'s block from this process, with the pages around it the kernel's
     /// fault-around mapped while it was read.
@@ -183,6 +190,11 @@ public final class FeatureCache: TrainingCorpus, @unchecked Sendable {
 
     static func blockBytes(frames: Int, labels: Int, bands: Int) -> Int {
         4 * labels + 8 * bands + 2 * frames * bands
+    }
+
+    /// A block's bytes with its padding to 8.
+    static func paddedBlockBytes(frames: Int, labels: Int, bands: Int) -> Int {
+        (blockBytes(frames: frames, labels: labels, bands: bands) + 7) / 8 * 8
     }
 
     // MARK: The encoding
@@ -245,18 +257,19 @@ public final class FeatureCache: TrainingCorpus, @unchecked Sendable {
                       threads: Int, progress: @escaping @Sendable (String) -> Void, log: (String) -> Void) throws -> FeatureCache {
         let extractor = try LogMelSpectrogram(features)
         let writer = try Writer(directory: directory, bands: features.melBands,
-                                framesPerSecond: Double(features.sampleRate) / Double(features.hopLength), log: log)
+                                framesPerSecond: Double(features.sampleRate) / Double(features.hopLength), source: source, log: log)
         let start = Date()
         let chunk = 64 * max(threads, 1)
         var lastReport = Date.distantPast
-        for first in stride(from: 0, to: entries.count, by: chunk) {
+        let resumed = writer.count, resumedHours = writer.hours
+        for first in stride(from: resumed, to: entries.count, by: chunk) {
             let part = Array(entries[first..<min(first + chunk, entries.count)])
             let set = try FeatureSet.compute(part, tokens: tokens, features: extractor, threads: threads) { _, _ in }
             for u in set.utterances { try writer.append(frames: u.frames, labels: u.labels) }
             if Date().timeIntervalSince(lastReport) > 2 || first + part.count == entries.count {
                 let done = first + part.count, elapsed = Date().timeIntervalSince(start)
-                let hours = writer.hours, rate = hours * 3600 / max(elapsed, 1e-9)
-                let eta = Double(entries.count - done) * elapsed / Double(done)
+                let hours = writer.hours, rate = (hours - resumedHours) * 3600 / max(elapsed, 1e-9)
+                let eta = Double(entries.count - done) * elapsed / Double(done - resumed)
                 progress(String(format: "features: %d/%d utterances, %.2f h of audio, %.0f s of audio/s, ETA %@",
                                 done, entries.count, hours, rate, formatDuration(eta)))
                 lastReport = Date()
@@ -268,42 +281,96 @@ public final class FeatureCache: TrainingCorpus, @unchecked Sendable {
         return cache
     }
 
-    /// Appends utterances to `<directory>.partial`; `finish` writes the index and metadata and
-    /// renames it to `directory`.
+    /// Appends utterances to `<directory>.partial` (each block, then its index entry); `finish`
+    /// writes the metadata and renames it to `directory`. Given the `source` it is building, a
+    /// writer continues a partial build of that same source after its last whole utterance (a
+    /// build that was killed), and starts afresh otherwise.
     public final class Writer {
         public let directory: String
         let partial: String
         let bands: Int
         let framesPerSecond: Double
-        private let data: FileHandle
-        private var index = Data()
+        private let data: FileHandle, index: FileHandle
         private var offset = 0, utterances = 0, frames = 0
         private var sum: [Double], squares: [Double]
         public var hours: Double { Double(frames) / framesPerSecond / 3600 }
+        /// Utterances written so far (more than 0 at the start of a resumed build).
+        public var count: Int { utterances }
 
-        public init(directory: String, bands: Int, framesPerSecond: Double = 100, log: (String) -> Void = { _ in }) throws {
+        public init(directory: String, bands: Int, framesPerSecond: Double = 100, source: Source? = nil,
+                    log: (String) -> Void = { _ in }) throws {
             self.directory = directory
             self.bands = bands
             self.framesPerSecond = framesPerSecond
-            partial = directory + ".partial"
+            let partial = directory + ".partial"
+            self.partial = partial
             sum = [Double](repeating: 0, count: bands)
             squares = sum
             let fm = FileManager.default
-            if fm.fileExists(atPath: partial) {
-                log("removing \(partial), left by a build that did not finish")
-                try fm.removeItem(atPath: partial)
-            }
+            let sourceFile = URL(fileURLWithPath: partial + "/source.json")
+            let resumable = source != nil && (try? JSONDecoder().decode(Source.self, from: Data(contentsOf: sourceFile))) == source
             do {
-                try fm.createDirectory(atPath: partial, withIntermediateDirectories: true)
-                guard fm.createFile(atPath: partial + "/data.bin", contents: nil),
-                      let handle = FileHandle(forWritingAtPath: partial + "/data.bin") else {
+                if fm.fileExists(atPath: partial) && !resumable {
+                    log("removing \(partial), left by a build that did not finish")
+                    try fm.removeItem(atPath: partial)
+                }
+                if !fm.fileExists(atPath: partial) {
+                    try fm.createDirectory(atPath: partial, withIntermediateDirectories: true)
+                    for name in ["data.bin", "index.bin"] where !fm.createFile(atPath: partial + "/" + name, contents: nil) {
+                        throw FeatureCacheError.unwritable(path: partial + "/" + name, reason: String(cString: strerror(errno)))
+                    }
+                    if let source { try JSONEncoder().encode(source).write(to: sourceFile) }
+                }
+                guard let data = FileHandle(forUpdatingAtPath: partial + "/data.bin"),
+                      let index = FileHandle(forUpdatingAtPath: partial + "/index.bin") else {
                     throw FeatureCacheError.unwritable(path: partial, reason: String(cString: strerror(errno)))
                 }
-                data = handle
+                self.data = data
+                self.index = index
+                if resumable {
+                    try resume()
+                    log("continuing the build in \(partial) after its \(utterances) whole utterances")
+                }
             } catch let error as FeatureCacheError {
                 throw error
             } catch {
                 throw FeatureCacheError.unwritable(path: partial, reason: (error as NSError).localizedDescription)
+            }
+        }
+
+        /// Keeps the partial build's utterances up to the first whose index entry or block is
+        /// incomplete, truncates both files there, and recomputes the statistics from what is kept
+        /// in the order a build that never stopped adds them.
+        private func resume() throws {
+            let entries = try Data(contentsOf: URL(fileURLWithPath: partial + "/index.bin"))
+            let mapped = try MappedFile(path: partial + "/data.bin")
+            var kept = 0, end = 0
+            entries.withUnsafeBytes { raw in
+                while 16 * (kept + 1) <= raw.count {
+                    let at = Int(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: 16 * kept, as: Int64.self)))
+                    let n = Int(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: 16 * kept + 8, as: Int32.self)))
+                    let labels = Int(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: 16 * kept + 12, as: Int32.self)))
+                    let size = FeatureCache.paddedBlockBytes(frames: n, labels: labels, bands: bands)
+                    guard at == end, n >= 0, labels >= 0, end + size <= mapped.count else { break }
+                    accumulate(FeatureCache.decode(mapped.base + at, frames: n, labels: labels, bands: bands))
+                    mapped.release(from: at, count: size)
+                    end += size
+                    kept += 1
+                    frames += n
+                }
+            }
+            try data.truncate(atOffset: UInt64(end))
+            try index.truncate(atOffset: UInt64(16 * kept))
+            try data.seekToEnd()
+            try index.seekToEnd()
+            offset = end
+            utterances = kept
+        }
+
+        private func accumulate(_ values: [Float]) {
+            for (j, v) in values.enumerated() {
+                sum[j % bands] += Double(v)
+                squares[j % bands] += Double(v) * Double(v)
             }
         }
 
@@ -318,23 +385,25 @@ public final class FeatureCache: TrainingCorpus, @unchecked Sendable {
             // The statistics are of what training will read: the decoded values.
             for f in 0..<n {
                 for b in 0..<bands {
-                    let v = Double(low[b] + step[b] * Float(q[f * bands + b]))
+                    let v = Double(FeatureCache.value(low[b], step[b], q[f * bands + b]))
                     sum[b] += v
                     squares[b] += v * v
                 }
             }
             block.append(contentsOf: [UInt8](repeating: 0, count: (8 - block.count % 8) % 8))
-            for v in [Int64(offset).littleEndian] { withUnsafeBytes(of: v) { index.append(contentsOf: $0) } }
-            for v in [Int32(n).littleEndian, Int32(labels.count).littleEndian] { withUnsafeBytes(of: v) { index.append(contentsOf: $0) } }
-            try write(block)
+            var entry = Data()
+            withUnsafeBytes(of: Int64(offset).littleEndian) { entry.append(contentsOf: $0) }
+            for v in [Int32(n).littleEndian, Int32(labels.count).littleEndian] { withUnsafeBytes(of: v) { entry.append(contentsOf: $0) } }
+            try write(block, to: data, "data.bin")
+            try write(entry, to: index, "index.bin")
             offset += block.count
             utterances += 1
             frames += n
         }
 
-        private func write(_ bytes: Data) throws {
-            do { try data.write(contentsOf: bytes) } catch {
-                throw FeatureCacheError.unwritable(path: partial + "/data.bin", reason: (error as NSError).localizedDescription)
+        private func write(_ bytes: Data, to handle: FileHandle, _ name: String) throws {
+            do { try handle.write(contentsOf: bytes) } catch {
+                throw FeatureCacheError.unwritable(path: partial + "/" + name, reason: (error as NSError).localizedDescription)
             }
         }
 
@@ -348,16 +417,16 @@ public final class FeatureCache: TrainingCorpus, @unchecked Sendable {
                             utterances: utterances, frames: frames, framesPerSecond: framesPerSecond, dataBytes: offset,
                             mean: mean.map(Float.init), std: std.map(Float.init))
             do {
-                try data.synchronize()
-                try data.close()
-                try index.write(to: URL(fileURLWithPath: partial + "/index.bin"))
+                for handle in [data, index] {
+                    try handle.synchronize()
+                    try handle.close()
+                }
+                try? FileManager.default.removeItem(atPath: partial + "/source.json")
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
                 try encoder.encode(meta).write(to: URL(fileURLWithPath: partial + "/meta.json"))
-                for name in ["index.bin", "meta.json"] {
-                    let fd = open(partial + "/" + name, O_RDONLY)
-                    if fd >= 0 { fsync(fd); close(fd) }
-                }
+                let fd = open(partial + "/meta.json", O_RDONLY)
+                if fd >= 0 { fsync(fd); close(fd) }
                 if FileManager.default.fileExists(atPath: directory) {
                     guard FeatureCache.isCache(directory) else { throw FeatureCacheError.notACache(path: directory) }
                     try FileManager.default.removeItem(atPath: directory)

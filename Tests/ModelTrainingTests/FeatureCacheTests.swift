@@ -120,6 +120,34 @@ struct FeatureCacheTests {
         #expect(FileManager.default.fileExists(atPath: other + "/notes.txt"))
     }
 
+    @Test("a build that was killed continues after its last whole utterance and ends with the bytes of one that never stopped")
+    func buildResumes() throws {
+        let entries = try Manifest.load(TrainingRunTests.corpus("res", count: 9, seed: 8))
+        let whole = Self.dir.appendingPathComponent("whole.features").path, cut = Self.dir.appendingPathComponent("killed.features").path
+        _ = try FeatureCache.prepare(entries, tokens: .english, features: Self.features(), at: whole, threads: 2)
+        // What a kill leaves: four utterances, then half of a fifth's block and of its index entry.
+        let source = try FeatureCache.Source.of(entries, features: Self.features(), tokens: .english)
+        let writer = try FeatureCache.Writer(directory: cut, bands: 40, source: source)
+        let first = try FeatureSet.compute(Array(entries.prefix(4)), tokens: .english, features: LogMelSpectrogram(Self.features()),
+                                           threads: 2) { _, _ in }
+        for u in first.utterances { try writer.append(frames: u.frames, labels: u.labels) }
+        for (name, bytes) in [("data.bin", 3_000), ("index.bin", 7)] {
+            let h = try #require(FileHandle(forWritingAtPath: cut + ".partial/" + name))
+            try h.seekToEnd()
+            try h.write(contentsOf: Data(repeating: 0x5A, count: bytes))
+            try h.close()
+        }
+        let lines = Lines()
+        let resumed = try FeatureCache.prepare(entries, tokens: .english, features: Self.features(), at: cut, threads: 2, log: lines.add)
+        #expect(lines.all.contains { $0.contains("continuing the build") && $0.contains("after its 4 whole utterances") }, "\(lines.all)")
+        #expect(resumed.count == 9)
+        for name in ["data.bin", "index.bin", "meta.json"] {
+            #expect(try Data(contentsOf: URL(fileURLWithPath: cut + "/" + name)) == Data(contentsOf: URL(fileURLWithPath: whole + "/" + name)),
+                    "\(name)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: cut + ".partial"))
+    }
+
     @Test("reading a whole cache once leaves almost none of it resident")
     func pagesAreReleased() throws {
         let at = Self.dir.appendingPathComponent("pages.features").path
