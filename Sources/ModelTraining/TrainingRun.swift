@@ -2,11 +2,14 @@ import Cells
 import Decoding
 import Foundation
 import Stream
+import Synchronization
 
 /// `hark train`: CTC training of a character model on manifests, with dev evaluation every epoch,
-/// atomic checkpoints (weights and optimizer moments) that resume exactly, and early stopping.
-/// Deterministic for a seed: initialization, batch order (a function of seed and epoch) and the
-/// trainer are all seeded, so a resumed run equals an uninterrupted one.
+/// atomic checkpoints (weights, optimizer moments and position) every `checkpointInterval` and at
+/// every epoch's end, and early stopping. Deterministic for a seed: initialization, batch order
+/// (`BatchOrder`, a function of seed and epoch), augmentation (of seed, epoch and utterance) and
+/// the trainer are all seeded, so a run resumed from any checkpoint, mid-epoch too, ends with the
+/// parameters an uninterrupted one has, bit for bit.
 public final class TrainingRun {
     public let config: TrainConfig
     public let output: String
@@ -33,14 +36,46 @@ public final class TrainingRun {
         public var lastDev: DevResult?
         public var trainHours: Double
         public var seconds: Double
+        /// Stopped by `stop` before the last epoch; the checkpoint holds where.
+        public var stopped = false
+        /// Training audio seen over all sittings (an epoch of the corpus is its hours).
+        public var hoursSeen = 0.0
     }
 
+    /// Where a run is: `batch` batches of epoch `epoch + 1` done.
+    public struct Position: Equatable, Sendable {
+        public var epoch: Int
+        public var batch: Int
+        public var batches: Int
+        public var hoursSeen: Double
+    }
+
+    /// Written into every checkpoint. With the parameters and the optimizer's moments it is all a
+    /// run's state: the batch order and augmentation are functions of (seed, epoch, position).
     private struct Progress: Codable {
         var epoch: Int            // epochs completed
         var best: Double?
         var badEpochs: Int
         var learningRate: Double?
+        /// Batches of epoch `epoch + 1` already trained (a checkpoint taken mid-epoch).
+        var batch: Int?
+        /// Training frames seen in all epochs.
+        var framesSeen: Int?
+        /// The unfinished epoch's loss and counts so far, so its line reads as an uninterrupted one's.
+        var epochLoss: Double?
+        var epochFrames: Int?
+        var epochUtterances: Int?
+        /// "utterances/frames" of the corpus: a mid-epoch resume needs the same batch order.
+        var corpus: String?
     }
+
+    /// A checkpoint is written at least this often (seconds) within an epoch, and at every epoch's end.
+    public var checkpointInterval: Double = 600
+    /// Called after every batch, on the training thread.
+    public var afterBatch: (Position) -> Void = { _ in }
+    /// Asks the run to stop after the batch in progress: it writes a checkpoint and returns.
+    /// Shareable with any thread (a signal handler's queue).
+    public let stop = StopRequest()
 
     public init(config: TrainConfig, output: String) throws {
         try config.validate()
@@ -48,22 +83,39 @@ public final class TrainingRun {
         self.output = output
     }
 
+    /// The front end training uses: Hark's defaults with the config's bands.
+    public var featureConfig: LogMelConfig {
+        var f = LogMelConfig()
+        f.melBands = config.bands
+        return f
+    }
+
+    /// Trains on `train`'s features computed into memory (small corpora, `hark adapt`).
     public func run(train: [ManifestEntry], dev: [ManifestEntry]?, resume: Bool) throws -> Summary {
-        let start = Date()
-        let tokens = try config.tokenSet()
-        var featureConfig = LogMelConfig()
-        featureConfig.melBands = config.bands
-        let extractor = try LogMelSpectrogram(featureConfig)
         let report = progress
-        let trainSet = try FeatureSet.compute(train, tokens: tokens, features: extractor, threads: config.threads) { done, total in
+        let trainSet = try FeatureSet.compute(train, tokens: try config.tokenSet(), features: try LogMelSpectrogram(featureConfig),
+                                              threads: config.threads) { done, total in
             if done % 50 == 0 || done == total { report("features: train \(done)/\(total)") }
         }
+        return try run(corpus: trainSet, dev: dev, resume: resume)
+    }
+
+    /// Trains on any corpus (a `FeatureCache` for one larger than memory); the dev set's features
+    /// are computed into memory.
+    public func run(corpus trainSet: some TrainingCorpus, dev: [ManifestEntry]?, resume: Bool) throws -> Summary {
+        let start = Date()
+        let tokens = try config.tokenSet()
+        let featureConfig = self.featureConfig
+        let extractor = try LogMelSpectrogram(featureConfig)
+        let framesPerHour = Double(featureConfig.sampleRate) / Double(featureConfig.hopLength) * 3600
+        let trainHours = Double(trainSet.totalFrames) / framesPerHour
+        let report = progress
         let devSet = try dev.map {
             try FeatureSet.compute($0, tokens: tokens, features: extractor, threads: config.threads) { done, total in
                 if done % 50 == 0 || done == total { report("features: dev \(done)/\(total)") }
             }
         }
-        log(String(format: "train: %d utterances, %.2f h; dev: %d utterances", trainSet.utterances.count, trainSet.hours,
+        log(String(format: "train: %d utterances, %.2f h; dev: %d utterances", trainSet.count, trainHours,
                    devSet?.utterances.count ?? 0))
 
         let network: Network<Float>
@@ -91,8 +143,9 @@ public final class TrainingRun {
         let trainer = Trainer(network: network, options: options)
         let featuresJSON = try ModelMetadata.json(featureConfig)
         let configJSON = try ModelMetadata.json(config)
+        let corpusName = "\(trainSet.count)/\(trainSet.totalFrames)"
 
-        var state = Progress(epoch: 0, best: nil, badEpochs: 0, learningRate: config.learningRate)
+        var state = Progress(epoch: 0, best: nil, badEpochs: 0, learningRate: config.learningRate, corpus: corpusName)
         if resume, FileManager.default.fileExists(atPath: checkpointPath) {
             let saved = try ModelFile.load(path: checkpointPath)
             // Any setting may change on resume except those that shape the network or its training
@@ -103,52 +156,93 @@ public final class TrainingRun {
             guard saved.network.config == netConfig, savedConfig == config else {
                 throw TrainConfigError(key: "--resume", reason: "checkpoint '\(checkpointPath)' was made with other settings")
             }
+            state = try JSONDecoder().decode(Progress.self, from: Data((saved.extra["progress"] ?? "{}").utf8))
+            if (state.batch ?? 0) > 0, state.corpus != corpusName {
+                throw TrainConfigError(key: "--resume", reason: "checkpoint '\(checkpointPath)' stopped mid-epoch on another training set (utterances/frames \(state.corpus ?? "?"), now \(corpusName)); its batch order is not this one's")
+            }
+            state.corpus = corpusName
             network.parameters.values.update(from: saved.network.parameters.values, count: network.parameters.count)
             let steps = Int(saved.extra["optimizer_steps"] ?? "0") ?? 0
             trainer.restoreOptimizerState(saved.auxiliary, steps: steps)
-            state = try JSONDecoder().decode(Progress.self, from: Data((saved.extra["progress"] ?? "{}").utf8))
-            log("resuming after epoch \(state.epoch) (best dev CER \(state.best.map { String(format: "%.2f%%", 100 * $0) } ?? "–"))")
+            log(String(format: "resuming at epoch %d, batch %d (%.2f h of audio seen; best dev CER %@)", state.epoch + 1,
+                       state.batch ?? 0, Double(state.framesSeen ?? 0) / framesPerHour,
+                       state.best.map { String(format: "%.2f%%", 100 * $0) } ?? "–"))
+        } else if resume {
+            log("no checkpoint at \(checkpointPath); starting afresh")
         }
 
-        // Length-sorted batches; their order is shuffled per epoch from (seed, epoch).
-        let order = trainSet.utterances.indices.sorted { trainSet.utterances[$0].frameCount < trainSet.utterances[$1].frameCount }
-        let batches = stride(from: 0, to: order.count, by: config.batchSize).map { Array(order[$0..<min($0 + config.batchSize, order.count)]) }
-        var lastDev: DevResult?
-        var epochsRun = 0
+        func saveCheckpoint() throws {
+            let opt = trainer.optimizerState()
+            try ModelFile(network: network, tokens: tokens.tokens, features: featuresJSON,
+                          extra: ["train_config": configJSON, "progress": try ModelMetadata.json(state), "optimizer_steps": "\(opt.steps)"],
+                          auxiliary: opt.tensors).save(path: checkpointPath)
+        }
+        var summary = Summary(epochsRun: 0, bestDevCER: state.best, trainHours: trainHours, seconds: 0)
+        func finished(stopped: Bool) -> Summary {
+            summary.bestDevCER = state.best
+            summary.seconds = Date().timeIntervalSince(start)
+            summary.stopped = stopped
+            summary.hoursSeen = Double(state.framesSeen ?? 0) / framesPerHour
+            return summary
+        }
+
+        let lengths = (0..<trainSet.count).map { trainSet.frameCount($0) }
+        var lastCheckpoint = Date()
+        let t0 = Date()
+        var framesThisSitting = 0
         while state.epoch < config.epochs {
             let epoch = state.epoch + 1
-            var rng = SeededGenerator(seed: config.seed &* 1_000_003 &+ UInt64(epoch))
-            let shuffled = batches.shuffled(using: &rng)
-            let t0 = Date()
-            var lossSum = 0.0, frames = 0, seen = 0, lastReport = Date.distantPast
+            let batches = BatchOrder.batches(lengths: lengths, batchSize: config.batchSize, seed: config.seed, epoch: epoch)
+            var lastReport = Date.distantPast
             trainer.learningRate = state.learningRate ?? config.learningRate
-            for (i, b) in shuffled.enumerated() {
-                let batch = b.map { index -> (frames: [Float], target: [Int]) in
-                    let u = trainSet.utterances[index]
-                    return (specAugment(u.frames, frames: u.frameCount, mean: norm.mean, epoch: epoch, index: index), u.labels)
+            for i in (state.batch ?? 0)..<batches.count {
+                let batch = batches[i].map { index -> (frames: [Float], target: [Int]) in
+                    (specAugment(trainSet.frames(index), frames: trainSet.frameCount(index), mean: norm.mean, epoch: epoch, index: index),
+                     trainSet.labels(index))
                 }
                 let r = trainer.step(batch: batch, loss: CTCLoss<Float>())
-                lossSum += r.loss * Double(batch.count)
-                frames += r.frames
-                seen += batch.count
-                if Date().timeIntervalSince(lastReport) > 2 || i == shuffled.count - 1 {
-                    let elapsed = Date().timeIntervalSince(t0)
-                    let rate = Double(frames) / max(elapsed, 1e-9)
-                    let remaining = Double(trainSet.totalFrames - frames) / rate
+                state.batch = i + 1
+                state.epochLoss = (state.epochLoss ?? 0) + r.loss * Double(batch.count)
+                state.epochFrames = (state.epochFrames ?? 0) + r.frames
+                state.epochUtterances = (state.epochUtterances ?? 0) + batch.count
+                state.framesSeen = (state.framesSeen ?? 0) + r.frames
+                framesThisSitting += r.frames
+                let position = Position(epoch: state.epoch, batch: i + 1, batches: batches.count,
+                                        hoursSeen: Double(state.framesSeen ?? 0) / framesPerHour)
+                if Date().timeIntervalSince(lastReport) > 2 || i == batches.count - 1 {
+                    let rate = Double(framesThisSitting) / max(Date().timeIntervalSince(t0), 1e-9)
+                    let remaining = Double(trainSet.totalFrames - (state.epochFrames ?? 0)) / rate
                         + Double(config.epochs - epoch) * Double(trainSet.totalFrames) / rate
-                    progress(String(format: "epoch %d/%d  batch %d/%d  loss %.3f  %.0f frames/s  ETA %@",
-                                    epoch, config.epochs, i + 1, shuffled.count, lossSum / Double(seen),
-                                    rate, formatDuration(remaining)))
+                    progress(String(format: "epoch %d/%d  batch %d/%d  loss %.3f  %.2f h seen  %.0f frames/s  ETA %@",
+                                    epoch, config.epochs, i + 1, batches.count,
+                                    (state.epochLoss ?? 0) / Double(max(state.epochUtterances ?? 0, 1)),
+                                    position.hoursSeen, rate, formatDuration(remaining)))
                     lastReport = Date()
                 }
+                afterBatch(position)
+                let stopping = stop.isRequested
+                if i + 1 < batches.count, stopping || Date().timeIntervalSince(lastCheckpoint) >= checkpointInterval {
+                    try saveCheckpoint()
+                    lastCheckpoint = Date()
+                    if stopping {
+                        log(String(format: "stopped at epoch %d, batch %d/%d (%.2f h of audio seen); --resume continues from %@",
+                                   epoch, i + 1, batches.count, position.hoursSeen, checkpointPath))
+                        return finished(stopped: true)
+                    }
+                }
             }
-            epochsRun += 1
+            summary.epochsRun += 1
             state.epoch = epoch
-            var line = String(format: "epoch %d: train loss %.3f per utterance", epoch, lossSum / Double(trainSet.utterances.count))
+            var line = String(format: "epoch %d: train loss %.3f per utterance", epoch,
+                              (state.epochLoss ?? 0) / Double(max(trainSet.count, 1)))
+            state.batch = nil
+            state.epochLoss = nil
+            state.epochFrames = nil
+            state.epochUtterances = nil
             var improved = true
             if let devSet {
                 let d = evaluate(network, devSet, tokens: tokens)
-                lastDev = d
+                summary.lastDev = d
                 line += String(format: "; dev CER %.2f%% WER %.2f%%", 100 * d.characters.rate, 100 * d.words.rate)
                 improved = state.best.map { d.characters.rate < $0 } ?? true
                 if improved { state.best = d.characters.rate; state.badEpochs = 0 } else { state.badEpochs += 1 }
@@ -163,19 +257,20 @@ public final class TrainingRun {
                                 .merging(metadata) { $1 }).save(path: output)
                 line += " → saved \(output)"
             }
-            let opt = trainer.optimizerState()
-            let progressJSON = try ModelMetadata.json(state)
-            try ModelFile(network: network, tokens: tokens.tokens, features: featuresJSON,
-                          extra: ["train_config": configJSON, "progress": progressJSON, "optimizer_steps": "\(opt.steps)"],
-                          auxiliary: opt.tensors).save(path: checkpointPath)
+            try saveCheckpoint()
+            lastCheckpoint = Date()
             log(line)
             if state.badEpochs >= config.patience {
                 log("stopping early: dev CER has not improved for \(config.patience) epochs")
                 break
             }
+            if stop.isRequested, state.epoch < config.epochs {
+                log(String(format: "stopped after epoch %d (%.2f h of audio seen); --resume continues from %@", epoch,
+                           Double(state.framesSeen ?? 0) / framesPerHour, checkpointPath))
+                return finished(stopped: true)
+            }
         }
-        return Summary(epochsRun: epochsRun, bestDevCER: state.best, lastDev: lastDev, trainHours: trainSet.hours,
-                       seconds: Date().timeIntervalSince(start))
+        return finished(stopped: false)
     }
 
     /// SpecAugment and random equalization for utterance `index` in `epoch`: drawn from (seed,
@@ -227,6 +322,16 @@ public final class TrainingRun {
         }
         return result
     }
+}
+
+/// A flag any thread may raise; the training loop reads it between batches.
+public final class StopRequest: Sendable {
+    private let flag = Atomic<Int>(0)
+    public init() {}
+    /// Raises the flag; returns how many times it has been raised, this time included.
+    @discardableResult
+    public func request() -> Int { flag.add(1, ordering: .relaxed).newValue }
+    public var isRequested: Bool { flag.load(ordering: .relaxed) > 0 }
 }
 
 func formatDuration(_ s: Double) -> String {

@@ -13,8 +13,16 @@ struct TrainCommand: ParsableCommand {
         Manifests are JSONL files as scripts/synth.py writes them: one {"audio", "text", "category"} \
         object per line. Features come from Hark's own front end. After every epoch the dev set is \
         decoded (greedy) and scored; the best model so far is written to --out, and a checkpoint \
-        with the optimizer's state to <out>.checkpoint, both atomically. --resume continues from the \
-        checkpoint exactly as if never interrupted.
+        with the optimizer's state and position to <out>.checkpoint, both atomically, after every \
+        epoch and every --checkpoint-minutes within one. --resume continues from the checkpoint, \
+        mid-epoch too, exactly as if never interrupted; SIGINT or SIGTERM checkpoints and stops \
+        after the batch in progress.
+
+        The training set's features are computed once into a feature cache (--cache, 16-bit \
+        values, about 58 MB per hour of audio at 80 bands), memory-mapped and read an utterance \
+        at a time, so a corpus larger than memory trains. It is reused while the manifest's \
+        entries, the audio files' sizes and times and the front end are unchanged, and rebuilt \
+        otherwise; --prepare-only builds it and stops.
         """)
 
     @Option(help: ArgumentHelp("Training manifest (JSONL).", valueName: "path")) var train: String
@@ -32,8 +40,15 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Epochs without dev improvement before stopping.") var patience: Int?
     @Option(parsing: .unconditional, help: "Worker threads.") var threads: Int?
     @Flag(help: "Continue from <out>.checkpoint.") var resume = false
+    @Option(help: "Minutes between checkpoints within an epoch.") var checkpointMinutes: Double = 10
+    @Option(help: ArgumentHelp("The training set's feature cache (default: <out>.features).", valueName: "dir")) var cache: String?
+    @Flag(help: "Build (or check) the feature cache and stop, without training.") var prepareOnly = false
     @Option(help: ArgumentHelp("Start from this model's weights, normalization and shape (fine-tuning) instead of a fresh network; its token set must be the config's.",
                                valueName: "path")) var initial: String?
+
+    func validate() throws {
+        guard checkpointMinutes > 0, checkpointMinutes.isFinite else { throw ValidationError("--checkpoint-minutes must be positive") }
+    }
 
     func run() throws {
         var settings = TrainConfig()
@@ -85,7 +100,24 @@ struct TrainCommand: ParsableCommand {
             run.metadata = ["fine_tuned_from": initial]
         }
         showProgress(of: run)
-        let summary = try run.run(train: trainEntries, dev: devEntries, resume: resume)
+        run.checkpointInterval = checkpointMinutes * 60
+        let features = try FeatureCache.prepare(trainEntries, tokens: try settings.tokenSet(), features: run.featureConfig,
+                                                at: cache ?? out + ".features", threads: settings.threads,
+                                                progress: run.progress, log: run.log)
+        if prepareOnly { return }
+        // SIGINT or SIGTERM: checkpoint and stop after the batch in progress; a second one quits
+        // at once (the last checkpoint is whole, it is written atomically).
+        let stop = run.stop
+        let signals = StopSignals {
+            if stop.request() > 1 { Glibc.exit(130) }
+            Terminal.note("\nstopping after this batch (again to quit at once)")
+        }
+        let summary = try run.run(corpus: features, dev: devEntries, resume: resume)
+        withExtendedLifetime(signals) {}
+        if summary.stopped {
+            print(String(format: "stopped after %.2f h of audio seen; hark train --resume with the same options continues", summary.hoursSeen))
+            return
+        }
         if let dev = summary.lastDev {
             print("dev after the last epoch (the saved model is the best epoch's):")
             print("category     CER      WER")

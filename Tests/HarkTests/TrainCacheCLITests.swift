@@ -1,0 +1,62 @@
+import Foundation
+import Testing
+import TestSupport
+import Stream
+
+/// `hark train`'s feature cache and stopping as a user meets them: --prepare-only, reuse, a
+/// signal that checkpoints and stops, and --resume saying where it continues.
+@Suite("hark train: feature cache and resume", .serialized)
+struct TrainCacheCLITests {
+    static let work = testFolder("hark-train-cli")
+
+    /// Twenty utterances of a 400 Hz tone, "a" per tone.
+    static func manifest() throws -> String {
+        var lines: [String] = []
+        for i in 0..<20 {
+            var samples = [Float](repeating: 0, count: 1_600)
+            for _ in 0...(i % 3) { samples += (0..<1_920).map { Float(0.3 * sin(2 * .pi * 400 * Double($0) / 16_000)) } + [Float](repeating: 0, count: 960) }
+            let file = work.appendingPathComponent("t\(i).wav").path
+            let w = try WAVWriter(path: file)
+            try samples.withUnsafeBufferPointer { try w.write($0) }
+            try w.finish()
+            lines.append(#"{"audio": "t\#(i).wav", "text": "\#(String(repeating: "a", count: i % 3 + 1))"}"#)
+        }
+        let path = work.appendingPathComponent("train.jsonl").path
+        try lines.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test("--prepare-only builds the cache and trains nothing; training reuses it; SIGINT checkpoints and stops; --resume says where it continues")
+    func prepareStopResume() throws {
+        let train = try Self.manifest()
+        let out = Self.work.appendingPathComponent("m.safetensors").path
+        let common = ["train", "--train", train, "--out", out, "--hidden", "16", "--layers", "1", "--batch-size", "4",
+                      "--config", try { () -> String in
+                          let p = Self.work.appendingPathComponent("c.json").path
+                          try #"{"bands": 24, "frequencyMaskWidth": 4}"#.write(toFile: p, atomically: true, encoding: .utf8)
+                          return p
+                      }()]
+        let prepared = try CLITests.run(common + ["--prepare-only"])
+        #expect(prepared.status == 0, "\(prepared.err)")
+        #expect(prepared.err.contains("feature cache \(out).features: 20 utterances") && prepared.err.contains("built in"), "\(prepared.err)")
+        #expect(FileManager.default.fileExists(atPath: out + ".features/meta.json"))
+        #expect(!FileManager.default.fileExists(atPath: out) && !FileManager.default.fileExists(atPath: out + ".checkpoint"))
+
+        // Many epochs; once the first checkpoint exists, SIGINT.
+        let running = try CLITests.start(common + ["--epochs", "100000"])
+        let deadline = Date().addingTimeInterval(60)
+        while !FileManager.default.fileExists(atPath: out + ".checkpoint") && Date() < deadline && running.process.isRunning { usleep(20_000) }
+        kill(running.process.processIdentifier, SIGINT)
+        let stopped = running.finish()
+        #expect(stopped.status == 0, "\(stopped.err)")
+        #expect(stopped.err.contains("reused"), "\(stopped.err)")
+        #expect(stopped.err.contains("stopped at epoch") || stopped.err.contains("stopped after epoch"), "\(stopped.err)")
+        #expect(stopped.out.contains("hark train --resume"), "\(stopped.out)")
+
+        let resumed = try CLITests.run(common + ["--epochs", "1", "--resume"])
+        #expect(resumed.status == 0, "\(resumed.err)")
+        #expect(resumed.err.contains("resuming at epoch ") && resumed.err.contains("h of audio seen"), "\(resumed.err)")
+
+        #expect(try CLITests.run(common + ["--checkpoint-minutes", "0"]).err.contains("--checkpoint-minutes"))
+    }
+}
