@@ -22,7 +22,13 @@ public struct RecognitionModel: @unchecked Sendable {
 
     /// Loads a model file; every problem is an error that names the file and what is wrong.
     public init(path: String) throws {
-        let file = try ModelFile.load(path: path)
+        try self.init(file: try ModelFile.load(path: path), path: path)
+    }
+
+    /// Checks a loaded model file as a recognition model: the one validation every command that
+    /// opens a model goes through (`hark model info` included), so a file that one command accepts
+    /// is one that recognition can run.
+    public init(file: ModelFile, path: String) throws {
         guard file.network.config.outputSize > 0 else {
             throw RecognizerError.badModel(path: path, reason: "has no output layer; it is not a recognition model")
         }
@@ -43,6 +49,9 @@ public struct RecognitionModel: @unchecked Sendable {
             }
         }
         let features = try metadata(file.features, "front-end settings", else: LogMelConfig())
+        do { try features.validate() } catch {
+            throw RecognizerError.badModel(path: path, reason: "front-end settings: \(error)")
+        }
         guard features.melBands == file.network.config.inputSize else {
             throw RecognizerError.badModel(path: path, reason: "front end gives \(features.melBands) bands, network takes \(file.network.config.inputSize)")
         }

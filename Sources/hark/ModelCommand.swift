@@ -20,6 +20,7 @@ struct ModelCommand: ParsableCommand {
 
         func run() throws {
             let model = try ModelFile.load(path: path)
+            _ = try RecognitionModel(file: model, path: path)      // what recognition would refuse, info refuses
             let c = model.network.config
             print("model:        \(path)")
             print("format:       hark safetensors, version \(ModelFile.version)")

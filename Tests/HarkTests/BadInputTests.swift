@@ -172,6 +172,45 @@ struct BadInputTests {
         ]
     }
 
+    /// Models that load as files but cannot be recognized with: their front end, token list or
+    /// stored thresholds are wrong.
+    static func unusableModels() throws -> [(String, String, String)] {
+        func settings(_ change: (inout [String: Any]) -> Void) throws -> String {
+            var f: [String: Any] = ["lowHz": 20, "logFloor": 1e-10, "hopLength": 160, "windowLength": 400, "fftSize": 512,
+                                    "highHz": 8000, "sampleRate": 16000, "melBands": 80, "dither": 3.0517578e-05]
+            change(&f)
+            return String(decoding: try JSONSerialization.data(withJSONObject: f, options: [.sortedKeys]), as: UTF8.self)
+        }
+        var tokens = ["<blank>", " ", "'"] + "abcdefghijklmnopqrstuvwxyz".map(String.init)
+        let duplicate = tokens.enumerated().map { $0.offset == 5 ? "a" : $0.element }
+        tokens[4] = "ab"
+        func json(_ t: [String]) throws -> String { String(decoding: try JSONSerialization.data(withJSONObject: t), as: UTF8.self) }
+        return [
+            ("fft0.safetensors", try settings { $0["fftSize"] = 0 }, "front-end settings: feature setting 'fftSize'"),
+            ("rate0.safetensors", try settings { $0["sampleRate"] = 0 }, "front-end settings: feature setting 'sampleRate'"),
+            ("hop0.safetensors", try settings { $0["hopLength"] = 0 }, "front-end settings: feature setting 'hopLength'"),
+            ("high.safetensors", try settings { $0["highHz"] = 12_000 }, "front-end settings: feature setting 'lowHz/highHz'"),
+            ("floor.safetensors", try settings { $0["logFloor"] = 0 }, "front-end settings: feature setting 'logFloor'"),
+            ("dup.safetensors", "tokens=" + (try json(duplicate)), "token list"),
+            ("multi.safetensors", "tokens=" + (try json(tokens)), "token list"),
+        ]
+    }
+
+    @Test("model info refuses every model that recognition refuses, naming the file and the setting")
+    func infoValidatesAsRecognition() throws {
+        let good = Self.wav((0..<8_000).map { Float(sin(Double($0) * 0.1) * 0.3) }, float: false)
+        let audio = try Self.file("ok.wav", good)
+        for (name, change, mentions) in try Self.unusableModels() {
+            let metadata = change.hasPrefix("tokens=") ? ["tokens": String(change.dropFirst(7))] : ["features": change]
+            let model = try Self.file(name, try Self.modelFile(adding: metadata))
+            for args in [["model", "info", model], ["transcribe", audio, "--model", model], ["spot", "--file", audio, "--keyword", "okay", "--model", model]] {
+                let r = try CLITests.run(args)
+                #expect(r.status == 1, "\(name) \(args[0]): exit \(r.status)")
+                #expect(r.err.contains(name) && r.err.contains(mentions), "\(name) \(args[0]): \(r.err)")
+            }
+        }
+    }
+
     @Test("every command that writes a file refuses a device, FIFO, socket, folder, read-only file or dangling link, and leaves it as it was")
     func outputs() throws {
         for (command, args) in try Self.writingCommands() {
