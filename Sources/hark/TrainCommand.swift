@@ -40,14 +40,15 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Epochs without dev improvement before stopping.") var patience: Int?
     @Option(parsing: .unconditional, help: "Worker threads.") var threads: Int?
     @Flag(help: "Continue from <out>.checkpoint.") var resume = false
-    @Option(help: "Minutes between checkpoints within an epoch.") var checkpointMinutes: Double = 10
+    @Option(parsing: .unconditional, help: "Minutes between checkpoints within an epoch (more than 0, at most a week).")
+    var checkpointMinutes: Double = 10
     @Option(help: ArgumentHelp("The training set's feature cache (default: <out>.features).", valueName: "dir")) var cache: String?
     @Flag(help: "Build (or check) the feature cache and stop, without training.") var prepareOnly = false
     @Option(help: ArgumentHelp("Start from this model's weights, normalization and shape (fine-tuning) instead of a fresh network; its token set must be the config's.",
                                valueName: "path")) var initial: String?
 
     func validate() throws {
-        guard checkpointMinutes > 0, checkpointMinutes.isFinite else { throw ValidationError("--checkpoint-minutes must be positive") }
+        try OptionRange.check("--checkpoint-minutes", checkpointMinutes, 0, 7 * 24 * 60, exclusiveLow: true, unit: "minutes")
     }
 
     func run() throws {

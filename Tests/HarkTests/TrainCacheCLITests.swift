@@ -43,7 +43,7 @@ struct TrainCacheCLITests {
         #expect(!FileManager.default.fileExists(atPath: out) && !FileManager.default.fileExists(atPath: out + ".checkpoint"))
 
         // Many epochs; once the first checkpoint exists, SIGINT.
-        let running = try CLITests.start(common + ["--epochs", "100000"])
+        let running = try CLITests.start(common + ["--epochs", "10000"])
         let deadline = Date().addingTimeInterval(60)
         while !FileManager.default.fileExists(atPath: out + ".checkpoint") && Date() < deadline && running.process.isRunning { usleep(20_000) }
         kill(running.process.processIdentifier, SIGINT)
