@@ -172,14 +172,20 @@ struct CLITests {
         #expect(r.err.contains("148 frames from 1.5 s of audio"))
     }
 
-    @Test("model info describes a valid model")
+    @Test("model info describes a valid model, and refuses a network file that recognition cannot use")
     func modelInfo() throws {
-        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../CellsTests/Fixtures/pytorch_export.safetensors").standardized.path
-        let r = try Self.run(["model", "info", fixture])
+        let model = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../share/model.safetensors").standardized.path
+        let r = try Self.run(["model", "info", model])
         #expect(r.status == 0, "\(r.err)")
-        #expect(r.out.contains("layer 1:      LSTM 3 → 6, projection 3"))
-        #expect(r.out.contains("parameters:   560"))
+        #expect(r.out.contains("layer 1:      LSTM 256 → 256"))
+        #expect(r.out.contains("parameters:   1043741"))
+        // A PyTorch export of a bare network (4 inputs, no front end): a valid file, not a model
+        // any recognizing command can run, so info says why, as transcribe does.
+        let export = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../CellsTests/Fixtures/pytorch_export.safetensors").standardized.path
+        let e = try Self.run(["model", "info", export])
+        #expect(e.status == 1 && e.err.contains("pytorch_export.safetensors") && e.err.contains("network takes 4"), "\(e.err)")
     }
 }
 
