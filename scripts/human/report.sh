@@ -20,8 +20,10 @@ for half in dev test; do
 done
 echo "### Hark, keyword '$keyword' (threshold chosen on dev at ≤ 1 false alarm per hour)"
 echo '```'
-threshold=$("$hark" eval "$dir/dev.jsonl" --model "$model" --keyword "$keyword" --false-alarm-target 1 | tee /dev/stderr |
-            sed -n "s/.*at ≤ 1.00 false alarms per hour: recall .* (threshold \([0-9.]*\).*/\1/p")
+# (Not `tee /dev/stderr`: with stderr sent to a file, tee reopens and truncates it.)
+dev=$("$hark" eval "$dir/dev.jsonl" --model "$model" --keyword "$keyword" --false-alarm-target 1)
+echo "$dev"
+threshold=$(sed -n "s/.*at ≤ 1.00 false alarms per hour: recall .* (threshold \([0-9.]*\).*/\1/p" <<<"$dev")
 echo "dev-chosen threshold: ${threshold:-none}"
 if [[ -n "$threshold" ]]; then
     for half in dev test; do
