@@ -45,7 +45,7 @@ import sys
 import wave
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from clips import write_wav  # noqa: E402
+from clips import edit_distance, write_jsonl, write_wav  # noqa: E402
 
 DATA_DIR = os.environ.get("BASS_DATA_DIR", "/usr/share/scummvm/beneath-a-steel-sky")
 DEFAULT_OUT = "/work/data/human"
@@ -651,11 +651,7 @@ def extract(out_dir=DEFAULT_OUT, data_dir=DATA_DIR, limit=None, log=sys.stderr):
             os.remove(os.path.join(wav_dir, name))
 
     manifest = os.path.join(root, "all.jsonl")
-    with open(manifest + ".tmp", "w") as f:
-        for c in kept:
-            row = {k: v for k, v in c.items() if not k.startswith("_")}
-            f.write(json.dumps(row, ensure_ascii=True) + "\n")
-    os.replace(manifest + ".tmp", manifest)
+    write_jsonl(manifest, ({k: v for k, v in c.items() if not k.startswith("_")} for c in kept), ensure_ascii=True)
 
     rms = sorted(c["_rms_db"] for c in kept)
     summary = {
@@ -783,17 +779,6 @@ def load_speakers(data_dir=DATA_DIR):
 # --------------------------------------------------------------------------
 # Listen-free transcript check with a small recognizer
 
-def word_errors(ref, hyp):
-    """Levenshtein distance between two word lists."""
-    prev = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        cur = [i]
-        for j, h in enumerate(hyp, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (r != h)))
-        prev = cur
-    return prev[-1]
-
-
 def _loose_normalize(text):
     try:
         return normalize(text)
@@ -821,7 +806,7 @@ def check(out_dir, model_dir, n=50, seed=0, log=sys.stderr):
         heard = " ".join(s.text for s in segments).strip()
         hyp = _loose_normalize(heard).split()
         ref = row["text"].split()
-        e = word_errors(ref, hyp)
+        e = edit_distance(ref, hyp)
         edits += e
         words += len(ref)
         exact += e == 0

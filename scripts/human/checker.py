@@ -25,6 +25,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from clips import edit_distance, write_jsonl  # noqa: E402
 from textnorm_games import normalize  # noqa: E402
 
 
@@ -54,22 +55,11 @@ def checker_normalize(text):
     return norm if norm is not None else loose_normalize(text)
 
 
-def word_errors(ref, hyp):
-    """Levenshtein distance between two word lists."""
-    prev = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        cur = [i] + [0] * len(hyp)
-        for j, h in enumerate(hyp, 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (r != h))
-        prev = cur
-    return prev[-1]
-
-
 def wer(ref_text, hyp_text):
     ref, hyp = ref_text.split(), hyp_text.split()
     if not ref:
         return 0.0 if not hyp else 1.0
-    return word_errors(ref, hyp) / len(ref)
+    return edit_distance(ref, hyp) / len(ref)
 
 
 def cer(ref_text, hyp_text):
@@ -82,7 +72,7 @@ def cer(ref_text, hyp_text):
     hyp = re.sub(r"[ ']", "", hyp_text)
     if not ref:
         return 0.0 if not hyp else 1.0
-    return word_errors(list(ref), list(hyp)) / len(ref)
+    return edit_distance(list(ref), list(hyp)) / len(ref)
 
 
 def transcribe(model, path):
@@ -171,10 +161,7 @@ def main(argv=None):
     scored = [done[r["audio"]] for r in rows if r["audio"] in done]
     for r in scored:  # cheap, so always recomputed from the stored transcript
         r["checker_cer"] = round(cer(r["text"], r["checker_text"]), 4)
-    with open(args.out + ".tmp", "w") as out:
-        for r in scored:
-            out.write(json.dumps(r, ensure_ascii=False) + "\n")
-    os.replace(args.out + ".tmp", args.out)
+    write_jsonl(args.out, scored)
     wers = [r["checker_wer"] for r in scored]
     if wers:
         words = sum(len(r["text"].split()) for r in scored)

@@ -1,5 +1,6 @@
-"""What every extractor in scripts/human does with a clip and a manifest: write the clip as a 16-bit
-mono WAV atomically, and summarize a manifest (hours per speaker, speaking rates and outliers)."""
+"""What every tool in scripts/human does with a clip and a manifest: write the clip as a 16-bit mono
+WAV atomically, write a JSONL manifest atomically, summarize a manifest (hours per speaker, speaking
+rates and outliers), and count edits between a label and a transcript."""
 import collections
 import json
 import os
@@ -18,6 +19,25 @@ def write_wav(path, pcm16, rate):
         w.setframerate(rate)
         w.writeframes(pcm16)
     os.replace(tmp, path)
+
+
+def write_jsonl(path, rows, ensure_ascii=False):
+    """One JSON object per line, written to a temporary file and renamed."""
+    with open(path + ".tmp", "w", encoding="utf-8") as f:
+        for r in rows:
+            f.write(json.dumps(r, ensure_ascii=ensure_ascii) + "\n")
+    os.replace(path + ".tmp", path)
+
+
+def edit_distance(a, b):
+    """Levenshtein distance between two sequences (word lists for WER, strings for CER)."""
+    prev = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, y in enumerate(b, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x != y))
+        prev = cur
+    return prev[-1]
 
 
 def stats(manifest, log=print, speaker_width=12, outliers=None):

@@ -33,6 +33,9 @@ import sys
 import tempfile
 import zipfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from clips import edit_distance  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 VOCAB = os.path.join(REPO, "share", "vocab")
@@ -613,7 +616,7 @@ def build(out_dir, check=True, check_sentences=False, log=print):
         heard = cache.get(r["audio"], r.pop("extractor_checker", None))
         if heard is not None:
             h = normalize(heard)
-            wer = word_errors(r["text"].split(), h.split()) / max(len(r["text"].split()), 1)
+            wer = edit_distance(r["text"].split(), h.split()) / max(len(r["text"].split()), 1)
             if wer > SENTENCE_MAX_CHECKER_WER:
                 counts["dropped"] += 1
                 counts["dropped-sentences"] += 1
@@ -633,16 +636,6 @@ def build(out_dir, check=True, check_sentences=False, log=print):
         json.dump({g: sorted(HELDOUT["dev"].get(g, []) + HELDOUT["test"].get(g, [])) for g in ("bass", "fotaq", "drascula")}
                   | {"by_half": HELDOUT}, f, indent=1)
     return halves, counts
-
-
-def word_errors(a, b):
-    prev = list(range(len(b) + 1))
-    for i in range(1, len(a) + 1):
-        cur = [i] + [0] * len(b)
-        for j in range(1, len(b) + 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1]))
-        prev = cur
-    return prev[-1]
 
 
 def split_problems(halves):

@@ -190,10 +190,7 @@ def extract(out_dir, game_dir=DEFAULT_GAME, log=print):
                      "category": "sentences", "source": SOURCE, "speaker": speaker,
                      "duration": round(duration, 3)})
     manifest = os.path.join(root, "all.jsonl")
-    with open(manifest + ".tmp", "w") as f:
-        for r in rows:
-            f.write(json.dumps(r, ensure_ascii=False) + "\n")
-    os.replace(manifest + ".tmp", manifest)
+    clips.write_jsonl(manifest, rows)
     log("drascula: %d speech clips (not S*.ALS) in %s" % (speech, game_dir))
     log("drascula: wrote %d WAVs, %d already there" % (written, skipped))
     log("drascula: %d clips in %s" % (len(rows), manifest))
@@ -222,10 +219,7 @@ def filter_manifest(scored, out, threshold, cer_threshold=None, max_wps=None, lo
             dropped["words/s > %g" % max_wps] += 1
         else:
             keep.append(r)
-    with open(out + ".tmp", "w") as f:
-        for r in keep:
-            f.write(json.dumps(r, ensure_ascii=False) + "\n")
-    os.replace(out + ".tmp", out)
+    clips.write_jsonl(out, keep)
     log("%s: kept %d of %d clips, %.1f of %.1f min" % (
         out, len(keep), len(rows), sum(r["duration"] for r in keep) / 60,
         sum(r["duration"] for r in rows) / 60))

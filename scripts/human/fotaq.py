@@ -30,7 +30,6 @@ and tempo; `--mp3-rate` keeps the MP3's label instead.
 
 import argparse
 import collections
-import json
 import os
 import re
 import struct
@@ -431,10 +430,7 @@ def extract(out_dir, data_path=DEFAULT_DATA, keep_mp3_rate=False, limit=None, lo
                      "category": "sentences", "source": SOURCE, "speaker": speaker,
                      "duration": round(duration, 3)})
     manifest = os.path.join(root, "all.jsonl")
-    with open(manifest + ".tmp", "w") as f:
-        for r in rows:
-            f.write(json.dumps(r, ensure_ascii=False) + "\n")
-    os.replace(manifest + ".tmp", manifest)
+    clips.write_jsonl(manifest, rows)
     log("fotaq: %d .SB clips in %s (%s), %d named by text files" % (
         len(clips), data_path, res.version, sum(1 for c in clips if c[:-3] in names)))
     log("fotaq: wrote %d WAVs, %d already there; sample rate %d Hz" % (written, skipped, wanted_rate))

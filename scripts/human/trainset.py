@@ -13,6 +13,9 @@ import json
 import os
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import clips  # noqa: E402
+
 SOURCES = {"bass": "all.jsonl", "fotaq": "all.jsonl", "drascula": "train.jsonl"}
 KEEP = ("text", "category", "source", "speaker", "duration")
 
@@ -49,10 +52,7 @@ def build(out_dir):
 def main():
     out_dir = sys.argv[1] if len(sys.argv) > 1 else "/work/data/human"
     rows, dropped = build(out_dir)
-    with open(os.path.join(out_dir, "train.jsonl.tmp"), "w", encoding="utf-8") as f:
-        for r in rows:
-            f.write(json.dumps(r) + "\n")
-    os.replace(os.path.join(out_dir, "train.jsonl.tmp"), os.path.join(out_dir, "train.jsonl"))
+    clips.write_jsonl(os.path.join(out_dir, "train.jsonl"), rows, ensure_ascii=True)
     hours = collections.Counter()
     for r in rows:
         hours[r["source"]] += r["duration"] / 3600
