@@ -381,7 +381,7 @@ def choose_text(entries):
 
 def extract(out_dir, data_path=DEFAULT_DATA, keep_mp3_rate=False, limit=None, log=print):
     res = QueenResources(data_path)
-    clips = res.names(".SB")
+    sb_files = res.names(".SB")
     names = catalog(res)
     root = os.path.join(out_dir, SOURCE)
     wav_dir = os.path.join(root, "wav")
@@ -390,7 +390,7 @@ def extract(out_dir, data_path=DEFAULT_DATA, keep_mp3_rate=False, limit=None, lo
     rows = []
     written = skipped = 0
     wanted_rate = MP3_LABELLED_RATE if keep_mp3_rate else REAL_RATE
-    for n, clip_file in enumerate(sorted(clips)):
+    for n, clip_file in enumerate(sorted(sb_files)):
         if limit is not None and n >= limit:
             break
         clip = clip_file[:-3]
@@ -432,7 +432,7 @@ def extract(out_dir, data_path=DEFAULT_DATA, keep_mp3_rate=False, limit=None, lo
     manifest = os.path.join(root, "all.jsonl")
     clips.write_jsonl(manifest, rows)
     log("fotaq: %d .SB clips in %s (%s), %d named by text files" % (
-        len(clips), data_path, res.version, sum(1 for c in clips if c[:-3] in names)))
+        len(sb_files), data_path, res.version, sum(1 for c in sb_files if c[:-3] in names)))
     log("fotaq: wrote %d WAVs, %d already there; sample rate %d Hz" % (written, skipped, wanted_rate))
     log("fotaq: %d clips in %s" % (len(rows), manifest))
     for why, k in sorted(dropped.items(), key=lambda x: -x[1]):

@@ -101,5 +101,14 @@ class QueenData(unittest.TestCase):
             self.assertAlmostEqual(fotaq.wav_duration(path), 38592 / 11840)
 
 
+    @unittest.skipUnless(shutil.which("mpg123"), "mpg123 is not installed: apt-get install mpg123")
+    def test_extract_writes_a_manifest(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            fotaq.extract(tmp, limit=40, log=lambda *_: None)
+            rows = [line for line in open(os.path.join(tmp, "fotaq", "all.jsonl"))]
+            self.assertGreater(len(rows), 0)
+            self.assertLessEqual(len(rows), 40)
+
+
 if __name__ == "__main__":
     unittest.main()
