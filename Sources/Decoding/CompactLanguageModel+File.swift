@@ -34,13 +34,20 @@ extension CompactLanguageModel {
         let text = try r.bytes(vocabularyBytes, "vocabulary")
         var words: [String] = []
         words.reserveCapacity(counts[0])
-        var seen = Set<String>(minimumCapacity: counts[0])
-        for piece in text.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).dropLast() {
-            guard let w = String(bytes: piece, encoding: .utf8), !w.isEmpty else {
-                throw ArpaError(path: name, line: 0, reason: "vocabulary word \(words.count + 1) (from byte \(vocabularyStart)) is empty or not UTF-8")
+        let bad: Int? = text.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> Int? in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            var start = 0
+            for end in bytes.indices where bytes[end] == 10 {
+                guard end > start, let w = String(validating: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self) else {
+                    return words.count + 1
+                }
+                words.append(w)
+                start = end + 1
             }
-            guard seen.insert(w).inserted else { throw ArpaError(path: name, line: 0, reason: "vocabulary lists '\(w)' twice") }
-            words.append(w)
+            return nil
+        }
+        if let bad {
+            throw ArpaError(path: name, line: 0, reason: "vocabulary word \(bad) (from byte \(vocabularyStart)) is empty or not UTF-8")
         }
         guard words.count == counts[0], text.last == UInt8(ascii: "\n") else {
             throw ArpaError(path: name, line: 0, reason: "vocabulary at byte \(vocabularyStart) has \(words.count) words, the header declares \(counts[0])")
@@ -84,6 +91,10 @@ extension CompactLanguageModel {
             }
         }
         self.init(order: order, words: words, tables: tables, probValues: probValues, backoffValues: backoffValues)
+        guard index.count == words.count else {
+            let twice = Dictionary(grouping: words, by: { $0 }).first { $0.value.count > 1 }!.key
+            throw ArpaError(path: name, line: 0, reason: "vocabulary lists '\(twice)' twice")
+        }
     }
 
     /// The file's bytes.
