@@ -55,19 +55,19 @@ extension CompactLanguageModel {
     }
 }
 
-/// Maps floats to 8-bit codes: exactly when there are at most `levels` distinct values, else to
+/// Maps floats to 16-bit codes: exactly when there are at most `levels` distinct values, else to
 /// the mean of each of `levels` bins holding equal numbers of the values (sorted), the nearest bin.
 struct Quantizer {
     let values: [Float]
     private let bounds: [Float]   // midpoints between neighbouring values
-    private let exact: [Float: UInt8]?
+    private let exact: [Float: UInt16]?
 
     init(_ data: [Float], levels: Int) {
         let distinct = Array(Set(data)).sorted()
         var values: [Float]
         if distinct.count <= levels {
             values = distinct
-            exact = Dictionary(uniqueKeysWithValues: distinct.enumerated().map { ($1, UInt8($0)) })
+            exact = Dictionary(uniqueKeysWithValues: distinct.enumerated().map { ($1, UInt16($0)) })
         } else {
             exact = nil
             let all = data.sorted()
@@ -79,17 +79,17 @@ struct Quantizer {
             values = Array(Set(values)).sorted()
         }
         if values.isEmpty { values = [0] }
-        self.values = values + [Float](repeating: values.last!, count: levels - values.count)
+        self.values = values
         bounds = zip(values, values.dropFirst()).map { a, b in a == -.infinity ? -.greatestFiniteMagnitude : (a + b) / 2 }
     }
 
-    func code(_ x: Float) -> UInt8 {
+    func code(_ x: Float) -> UInt16 {
         if let exact, let c = exact[x] { return c }
         var lo = 0, hi = bounds.count          // first bound above x
         while lo < hi {
             let mid = (lo + hi) >> 1
             if bounds[mid] < x { lo = mid + 1 } else { hi = mid }
         }
-        return UInt8(lo)
+        return UInt16(lo)
     }
 }

@@ -17,7 +17,7 @@ extension CompactLanguageModel {
     public init(bytes data: Data, name: String) throws(ArpaError) {
         var r = Reader(data: data, name: name)
         guard data.count >= Self.magic.count, Array(data.prefix(Self.magic.count)) == Self.magic else {
-            throw ArpaError(path: name, line: 0, reason: "does not start with \"HARKLM01\"; not a compact Hark language model")
+            throw ArpaError(path: name, line: 0, reason: "does not start with \"HARKLM02\"; not a compact Hark language model (or one of another version: rebuild it with hark lm compile)")
         }
         r.offset = Self.magic.count
         let order = Int(try r.scalar(UInt32.self, "order"))
@@ -58,10 +58,11 @@ extension CompactLanguageModel {
         for n in 1...order {
             let count = counts[n - 1]
             let word: [Int32] = n == 1 ? [] : try r.array(Int32.self, count, "\(n)-gram words")
-            let prob = try r.array(UInt8.self, count, "\(n)-gram probabilities")
-            var backoff: [UInt8] = [], firstChild: [UInt32] = []
+            let prob = try r.codes(count, below: probValues[n - 1].count, "\(n)-gram probabilities")
+            var backoff: [UInt16] = [], firstChild: [UInt32] = []
             if n < order {
-                backoff = try r.array(UInt8.self, count, "\(n)-gram back-offs")
+                backoff = try r.codes(count, below: backoffValues[n - 1].count, "\(n)-gram back-offs")
+                r.align()
                 let at = r.offset
                 firstChild = try r.array(UInt32.self, count + 1, "\(n)-gram continuations")
                 guard firstChild[0] == 0, Int(firstChild[count]) == counts[n],
@@ -101,7 +102,7 @@ extension CompactLanguageModel {
     public func serialized() -> Data {
         var out = Data()
         func put<T: FixedWidthInteger>(_ x: T) { withUnsafeBytes(of: x.littleEndian) { out.append(contentsOf: $0) } }
-        func put(_ xs: [Float]) { for x in xs { put(x.bitPattern) } }
+        func put(_ xs: [Float]) { put(UInt32(xs.count)); for x in xs { put(x.bitPattern) } }
         func align() { while out.count % 4 != 0 { out.append(0) } }
         out.append(contentsOf: Self.magic)
         put(UInt32(order))
@@ -114,9 +115,10 @@ extension CompactLanguageModel {
         align()
         for (n, t) in tables.enumerated() {
             if n > 0 { for w in t.word { put(w) } }
-            out.append(contentsOf: t.prob)
+            for p in t.prob { put(p) }
             if n + 1 < order {
-                out.append(contentsOf: t.backoff)
+                for b in t.backoff { put(b) }
+                align()
                 for c in t.firstChild { put(c) }
             }
             align()
@@ -165,11 +167,25 @@ private struct Reader {
     /// A table of quantized values; probabilities (`atMostZero`) are logs of numbers up to 1.
     mutating func floats(_ what: String, atMostZero: Bool) throws(ArpaError) -> [Float] {
         let at = offset
-        let values = try array(UInt32.self, CompactLanguageModel.levels, what).map(Float.init(bitPattern:))
+        let count = Int(try scalar(UInt32.self, "size of the \(what)"))
+        guard (1...CompactLanguageModel.levels).contains(count) else {
+            throw ArpaError(path: name, line: 0, reason: "\(what) at byte \(at) number \(count), not 1 to \(CompactLanguageModel.levels)")
+        }
+        let values = try array(UInt32.self, count, what).map(Float.init(bitPattern:))
         guard values.allSatisfy({ atMostZero ? ($0 <= 0) : $0.isFinite }) else {
             throw ArpaError(path: name, line: 0, reason: "\(what) at byte \(at) hold a NaN\(atMostZero ? " or a log above 0" : " or an infinity")")
         }
         return values
+    }
+
+    /// `count` 16-bit codes, each an index into a table of `values` entries.
+    mutating func codes(_ count: Int, below values: Int, _ what: String) throws(ArpaError) -> [UInt16] {
+        let at = offset
+        let codes = try array(UInt16.self, count, what)
+        if let i = codes.firstIndex(where: { Int($0) >= values }) {
+            throw ArpaError(path: name, line: 0, reason: "\(what) at byte \(at): entry \(i + 1) has code \(codes[i]), past the \(values) values")
+        }
+        return codes
     }
 
     mutating func align() { offset = (offset + 3) & ~3 }

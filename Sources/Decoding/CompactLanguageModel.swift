@@ -1,25 +1,26 @@
 import Foundation
 
-/// A back-off n-gram model in Hark's compact binary form (`.harklm`): the same scores as the ARPA
-/// file it was compiled from (`hark lm compile`), in about a fifth of the bytes, loaded without
-/// parsing text.
+/// A back-off n-gram model in Hark's compact binary form (`.harklm`): the scores of the ARPA
+/// file it was compiled from (`hark lm compile`), in a third of the bytes, loaded without parsing text.
 ///
 /// Layout, in the spirit of KenLM's trie: the n-grams of each order are one sorted table, and an
 /// entry of order n < N points at the range of its continuations in the table of order n + 1, kept
 /// sorted by word id, so a lookup is one binary search per word of context. Each table is stored as
 /// parallel arrays (next word id, quantized ln-probability, quantized back-off, first child).
-/// Probabilities and back-offs are 8-bit indices into a table of 256 values per order: exact when
-/// an order has at most 256 distinct values, otherwise the mean of the values in each of 256 equal-
-/// population bins (MODEL.md measures what that costs in perplexity).
+/// Probabilities and back-offs are 16-bit indices into a table of at most 65 536 values per order:
+/// exact when an order has no more distinct values, otherwise the mean of the values in each of
+/// 65 536 equal-population bins (MODEL.md measures what that costs in perplexity; 8 bits cost 15%).
 ///
-/// File (little-endian): magic "HARKLM01"; UInt32 order N; UInt32 count[1...N]; Float32 probability
-/// values[N][256]; Float32 back-off values[N−1][256]; UInt32 vocabulary byte count and the words
-/// in id order, each ended by "\n", padded to 4 bytes; then per order n: UInt32 word[count[n]]
-/// (n ≥ 2; a unigram's word is its index), UInt8 probability[count[n]], and for n < N UInt8
-/// back-off[count[n]] and UInt32 firstChild[count[n] + 1]; each order padded to 4 bytes.
+/// File (little-endian): magic "HARKLM02"; UInt32 order N; UInt32 count[1...N]; per order its
+/// probability values (UInt32 k, Float32 value[k]), then per order below N its back-off values
+/// (the same); UInt32 vocabulary byte count and the words in id order, each ended by "\n", padded
+/// to 4 bytes; then per order n: UInt32 word[count[n]] (n ≥ 2; a unigram's word is its index),
+/// UInt16 probability[count[n]], and for n < N UInt16 back-off[count[n]] (padded to 4 bytes) and
+/// UInt32 firstChild[count[n] + 1]; each order padded to 4 bytes.
 public struct CompactLanguageModel: WordLanguageModel {
-    public static let magic: [UInt8] = Array("HARKLM01".utf8)
-    public static let levels = 256
+    public static let magic: [UInt8] = Array("HARKLM02".utf8)
+    /// Most values per order and kind: codes are 16 bits.
+    public static let levels = 65_536
 
     public let order: Int
     /// Words in id order.
@@ -36,9 +37,9 @@ public struct CompactLanguageModel: WordLanguageModel {
     struct Table: Sendable {
         /// The last word of each n-gram; empty for unigrams (the index is the word).
         var word: [Int32]
-        var prob: [UInt8]
+        var prob: [UInt16]
         /// Empty in the highest order.
-        var backoff: [UInt8]
+        var backoff: [UInt16]
         /// `count + 1` entries in orders below the highest: continuations of entry i are
         /// `firstChild[i] ..< firstChild[i + 1]` in the next table.
         var firstChild: [UInt32]

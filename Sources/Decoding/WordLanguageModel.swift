@@ -16,14 +16,15 @@ public protocol WordLanguageModel: Sendable {
 extension ArpaLanguageModel: WordLanguageModel {}
 
 public enum LanguageModelFile {
-    /// Opens `path` as Hark's compact form when it starts with that format's magic, else as ARPA text.
+    /// Opens `path` as Hark's compact form when it starts with "HARKLM", else as ARPA text.
     public static func load(path: String) throws(ArpaError) -> any WordLanguageModel {
         guard let handle = FileHandle(forReadingAtPath: path) else {
             return try ArpaLanguageModel(path: path)               // names the problem (missing, a folder, unreadable)
         }
-        let head = (try? handle.read(upToCount: CompactLanguageModel.magic.count)) ?? nil
+        let head = (try? handle.read(upToCount: 6)) ?? nil
         try? handle.close()
-        if let head, Array(head) == CompactLanguageModel.magic { return try CompactLanguageModel(path: path) }
+        // Any version of the compact form goes to its reader, which names a version it cannot read.
+        if let head, Array(head) == Array(CompactLanguageModel.magic.prefix(6)) { return try CompactLanguageModel(path: path) }
         return try ArpaLanguageModel(path: path)
     }
 }

@@ -16,7 +16,7 @@ public func fuzzLanguageModel(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt
         for w in ids { _ = lm.logProb(w, context: ids[...]) }
         // Whatever ARPA loads compiles, reads back, and scores as the ARPA model does.
         let compact = try! CompactLanguageModel(bytes: CompactLanguageModel(arpa: lm).serialized(), name: "compiled")
-        for w in ids where compact.counts.allSatisfy({ $0 <= 256 }) {
+        for w in ids where compact.counts.allSatisfy({ $0 <= CompactLanguageModel.levels }) {
             precondition(compact.logProb(w, context: ids[...]) == lm.logProb(w, context: ids[...]), "compact and ARPA scores differ")
         }
         if let lexicon = try? Lexicon(entries: lm.vocabulary.keys.filter { !$0.hasPrefix("<") }, tokens: .english), !lexicon.isEmpty {

@@ -12,8 +12,8 @@ struct LmCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Turn an ARPA language model into Hark's compact form (.harklm), same scores.",
             discussion: """
-            Probabilities and back-off weights are stored as 8-bit codes into 256 values per order: \
-            exact when an order has at most 256 distinct values, else bin means (see MODEL.md).
+            Probabilities and back-off weights are stored as 16-bit codes into at most 65 536 values \
+            per order: exact when an order has no more distinct values, else bin means (see MODEL.md).
             """)
 
         @Argument(help: ArgumentHelp("An ARPA language model.", valueName: "arpa"))

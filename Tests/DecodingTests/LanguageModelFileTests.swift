@@ -83,19 +83,24 @@ struct LanguageModelFileTests {
         #expect(try LanguageModelFile.load(path: arpaPath) is ArpaLanguageModel)
     }
 
-    @Test("over 256 distinct values an order is quantized to the nearest of 256 bin means")
+    @Test("more distinct values than codes: each goes to the nearest of the equal-population bin means")
     func quantization() throws {
         var rng = SystemRandomNumberGenerator()
-        var lines = ["\\data\\", "ngram 1=2000", "", "\\1-grams:"]
-        for i in 0..<2000 { lines.append("\(-Float.random(in: 1...6, using: &rng))\tw\(i)") }
-        lines += ["", "\\end\\"]
-        let arpa = try ArpaLanguageModel(text: lines.joined(separator: "\n"), name: "many.arpa")
-        let compact = try CompactLanguageModel(bytes: CompactLanguageModel(arpa: arpa).serialized(), name: "many.harklm")
+        let data = (0..<2000).map { _ in -Float.random(in: 1...6, using: &rng) }
+        let q = Quantizer(data, levels: 256)
+        #expect(q.values.count == 256)
         var worst: Float = 0
-        for id in 0..<Int32(2000) { worst = max(worst, abs(arpa.logProb(id, context: []) - compact.logProb(id, context: []))) }
-        // 2000 values over 5 decades in 256 bins of 7 or 8 values: each within half a bin width.
-        #expect(worst > 0)
-        #expect(worst < 0.05 * Float(M_LN10))
+        for x in data {
+            let c = Int(q.code(x))
+            // Nearest: no other value is closer.
+            #expect(q.values.allSatisfy { abs($0 - x) >= abs(q.values[c] - x) }, "\(x) → \(q.values[c])")
+            worst = max(worst, abs(q.values[c] - x))
+        }
+        // 2000 values over 5 in 256 bins of 7 or 8 values: within about one bin width.
+        #expect(worst > 0 && worst < 0.1)
+        let few = Quantizer([-1, -0.5, -1, -2.25], levels: 256)
+        #expect(few.values == [-2.25, -1, -0.5])
+        #expect([-1, -0.5, -2.25].map { few.values[Int(few.code($0))] } == [-1, -0.5, -2.25])
     }
 
     @Test("a damaged compact file is an error naming the file and where it breaks")
@@ -115,12 +120,16 @@ struct LanguageModelFileTests {
         expectError(good + Data([0, 0, 0, 0]), "4 bytes after the last table")
         // The first trigram's word id (the last table) pointed past the vocabulary.
         var wrongWord = good
-        let trigramWords = good.count - 4 * 3 - 4          // 3 UInt32 words, 3 prob bytes padded to 4
+        let trigramWords = good.count - 4 * 3 - 8          // 3 UInt32 words, 3 UInt16 probabilities padded to 8 bytes
         wrongWord.replaceSubrange(trigramWords..<trigramWords + 4, with: [200, 0, 0, 0])
         expectError(wrongWord, "3-gram 1 has word id 200")
         var badOrder = good
         badOrder.replaceSubrange(8..<12, with: [0, 0, 0, 0])
         expectError(badOrder, "order 0")
+        // The last trigram's probability code past the 3 trigram probability values.
+        var badCode = good
+        badCode.replaceSubrange(good.count - 4..<good.count - 2, with: [9, 0])
+        expectError(badCode, "3-gram probabilities", "entry 3 has code 9, past the 3 values")
         #expect { _ = try LanguageModelFile.load(path: Self.dir.appendingPathComponent("absent.harklm").path) } throws: {
             "\($0)".contains("does not exist")
         }
