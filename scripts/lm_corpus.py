@@ -16,17 +16,24 @@ A sentence is kept when it has at least 3 words and no digit (a number would be 
 which this text does not say), and at most 1 word in 10 outside wordfreq's 150 000 most frequent
 spellable words (this drops code, tables and pronunciation keys from the documentation sources).
 Sentences seen before (fortune files repeat each other) are dropped, so held-out text does not
-also sit in the training text.
+also sit in the training text. A fortune sentence that holds a piece which scripts/synth.py holds
+out for its spoken dev and test sets (synth.py's own split and hash; it reads the fortunes and the
+licences) is dropped from the training text too, so the language model has never read a sentence
+the recognizer is measured on.
 """
 import glob
 import gzip
 import html
+import os
 import re
 import subprocess
 import sys
 import unicodedata
 
 from wordfreq import top_n_list
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from synth import held_out as synth_held_out, normalize as synth_normalize   # noqa: E402
 
 HOLD_OUT_EVERY = 20
 WORD = re.compile(r"[a-z]+(?:'[a-z]+)*")
@@ -41,6 +48,16 @@ def fold(text):
     """Lowercase, curly apostrophes straight, accents stripped (café → cafe)."""
     text = text.replace("\u2019", "'").replace("\u2018", "'").lower()
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+
+
+def spoken_in_tests(raw):
+    """Whether `raw` holds a sentence scripts/synth.py may speak in dev or test: its pieces are cut
+    at the same marks (punctuation or a line end before white space) and kept by the same rule."""
+    for piece in re.split(r"[.!?;:\n]\s", raw):
+        piece = synth_normalize(piece)
+        if 3 <= len(piece.split()) <= 14 and len(piece) <= 90 and synth_held_out(piece):
+            return True
+    return False
 
 
 def words_of(sentence):
@@ -126,10 +143,12 @@ def main():
     seen = set()
     with open(f"{out_dir}/train.txt", "w") as train, open(f"{out_dir}/heldout.txt", "w") as held, \
          open(f"{out_dir}/sources.tsv", "w") as report:
-        report.write("source\tpackage\tdocuments\tsentences_train\twords_train\tsentences_heldout\twords_heldout\n")
+        report.write("source\tpackage\tdocuments\tsentences_train\twords_train\tsentences_heldout\twords_heldout"
+                     "\tsentences_dropped_as_speech_tests\n")
         for name, package, read in SOURCES:
             docs = 0
             counts = {False: [0, 0], True: [0, 0]}
+            dropped = 0
             for i, doc in enumerate(read()):
                 docs += 1
                 heldout = i % HOLD_OUT_EVERY == HOLD_OUT_EVERY - 1
@@ -143,14 +162,17 @@ def main():
                     if key in seen:
                         continue
                     seen.add(key)
+                    if name == "fortunes" and not heldout and spoken_in_tests(sentence):
+                        dropped += 1
+                        continue
                     line = " ".join(w if w in in_vocab else "<unk>" for w in words)
                     (held if heldout else train).write(line + "\n")
                     counts[heldout][0] += 1
                     counts[heldout][1] += len(words)
             report.write(f"{name}\t{package}\t{docs}\t{counts[False][0]}\t{counts[False][1]}\t"
-                         f"{counts[True][0]}\t{counts[True][1]}\n")
+                         f"{counts[True][0]}\t{counts[True][1]}\t{dropped}\n")
             print(f"lm_corpus: {name}: {docs} documents, {counts[False][1]} words train, "
-                  f"{counts[True][1]} held out", file=sys.stderr)
+                  f"{counts[True][1]} held out, {dropped} sentences dropped as speech test text", file=sys.stderr)
 
 
 if __name__ == "__main__":
