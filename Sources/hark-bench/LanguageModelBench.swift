@@ -44,7 +44,32 @@ enum LanguageModelBench {
         print(String(format: "| all three | %.1f ms / %.1f ms |", median(total), median(cpuTotal)))
         print(String(format: "| all three, first load in the process | %.1f ms / %.1f ms |", total[0] * 1000, cpuTotal[0] * 1000))
         print(String(format: "| resident memory added by one loaded copy | %.1f MB |", Double(rssAfter - rssBefore) / 1024))
+        if let lm = kept.last as? any WordLanguageModel { queries(lm) }
         withExtendedLifetime(kept) {}
+    }
+
+    /// Cost of one `logProb` with a two-word context, as a word decoder asks at each word end:
+    /// contexts and words drawn from the model's vocabulary by a fixed generator, so most
+    /// contexts are unseen and back off (the slow path), pinned to one core.
+    static func queries(_ lm: some WordLanguageModel, count: Int = 1_000_000) {
+        Measure.pinToOneCore()
+        var ids: [Int32] = []
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        let words = Int32((lm as? CompactLanguageModel)?.vocabularySize ?? 1000)
+        for _ in 0..<(count + 2) {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            // Word ids follow the ARPA file, where IRSTLM lists words as they first appear in its
+            // text (frequent words early): squaring a uniform draw favours them, as text does.
+            let u = Double(state >> 11) / Double(1 << 53)
+            ids.append(Int32(u * u * Double(words)))
+        }
+        var sum: Float = 0
+        let a0 = Measure.allocations, t0 = Measure.threadCPU
+        for i in 0..<count { sum += lm.logProb(ids[i + 2], context: ids[i..<(i + 2)]) }
+        let t1 = Measure.threadCPU, a1 = Measure.allocations
+        print(String(format: "| one trigram query (`logProb`, 2 words of context; one core, CPU time) | %.0f ns; %.2f heap allocations |",
+                     (t1 - t0) / Double(count) * 1e9, Double(a1 - a0) / Double(count)))
+        if sum == 42 { print("") }                 // keeps the loop from being optimized away
     }
 
     /// VmRSS of this process, from /proc/self/status.
