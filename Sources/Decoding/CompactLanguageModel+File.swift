@@ -25,6 +25,14 @@ extension CompactLanguageModel {
         var counts: [Int] = []
         for n in 1...order { counts.append(Int(try r.scalar(UInt32.self, "\(n)-gram count"))) }
         guard counts[0] > 0 else { throw r.fail("declares no unigrams") }
+        // The tables alone need this many bytes; checked before anything is sized by the counts.
+        let tableBytes = (1...order).reduce(0) { sum, n in
+            let c = counts[n - 1], pad = { (x: Int) in (x + 3) & ~3 }
+            return sum + (n > 1 ? 4 * c : 0) + (n < order ? pad(2 * c + 2 * c) + 4 * (c + 1) : pad(2 * c))
+        }
+        guard tableBytes <= data.count else {
+            throw r.fail("declares \(counts.map(String.init).joined(separator: " / ")) n-grams, more than its \(data.count) bytes hold: truncated?")
+        }
         var probValues: [[Float]] = [], backoffValues: [[Float]] = []
         for n in 1...order { probValues.append(try r.floats("\(n)-gram probability values", atMostZero: true)) }
         for n in 1..<order { backoffValues.append(try r.floats("\(n)-gram back-off values", atMostZero: false)) }

@@ -123,6 +123,10 @@ struct LanguageModelFileTests {
         let trigramWords = good.count - 4 * 3 - 8          // 3 UInt32 words, 3 UInt16 probabilities padded to 8 bytes
         wrongWord.replaceSubrange(trigramWords..<trigramWords + 4, with: [200, 0, 0, 0])
         expectError(wrongWord, "3-gram 1 has word id 200")
+        // A count no file of this size could hold (found by fuzzing: it once sized an array by it).
+        var huge = good
+        huge.replaceSubrange(12..<16, with: [0x4A, 0, 0, 0x80])
+        expectError(huge, "declares 2147483722 / 7 / 3 n-grams, more than its", "truncated")
         var badOrder = good
         badOrder.replaceSubrange(8..<12, with: [0, 0, 0, 0])
         expectError(badOrder, "order 0")
