@@ -8,7 +8,8 @@ public struct ArpaLanguageModel: Sendable {
     public let order: Int
     /// Word → id; `<s>`, `</s>` and `<unk>` are ordinary entries when the file lists them.
     public let vocabulary: [String: Int32]
-    private let grams: [[Int32]: (logProb: Float, backoff: Float)]
+    /// Every n-gram by its word ids (read by `CompactLanguageModel(arpa:)`).
+    let grams: [[Int32]: (logProb: Float, backoff: Float)]
     public let sentenceStart: Int32?
     public let sentenceEnd: Int32?
     private let unknown: Int32?

@@ -7,6 +7,8 @@ public struct TokenSet: Equatable, Sendable {
     /// The model's token strings, as stored in its file; `tokens[0]` is the blank.
     public let tokens: [String]
     private let index: [Character: Int]
+    /// `index` for the ASCII characters (-1: not a token), so spelling plain words skips Character.
+    private let ascii: [Int16]
 
     /// Hark's English characters after the blank: space, apostrophe, a–z.
     static let englishCharacters = " 'abcdefghijklmnopqrstuvwxyz"
@@ -23,6 +25,9 @@ public struct TokenSet: Equatable, Sendable {
         }
         self.tokens = tokens
         self.index = index
+        var ascii = [Int16](repeating: -1, count: 128)
+        for (c, i) in index where c.isASCII { ascii[Int(c.asciiValue!)] = Int16(i) }
+        self.ascii = ascii
     }
 
     public var count: Int { tokens.count }
@@ -32,8 +37,15 @@ public struct TokenSet: Equatable, Sendable {
 
     /// Labels for `text` after normalization (lowercase, runs of whitespace as one space, trimmed).
     public func encode(_ text: String) throws(TokenError) -> [Int] {
+        let normal = Self.normalize(text)
         var labels: [Int] = []
-        for c in Self.normalize(text) {
+        labels.reserveCapacity(normal.utf8.count)
+        for b in normal.utf8 {
+            guard b < 128, ascii[Int(b)] >= 0 else { labels.removeAll(); break }
+            labels.append(Int(ascii[Int(b)]))
+        }
+        if labels.count == normal.utf8.count { return labels }
+        for c in normal {
             guard let i = index[c] else { throw .cannotSpell(character: c, text: text, known: String(tokens.dropFirst().joined())) }
             labels.append(i)
         }
@@ -45,7 +57,10 @@ public struct TokenSet: Equatable, Sendable {
     }
 
     public static func normalize(_ text: String) -> String {
-        text.lowercased().split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        // Text already in normal form (ASCII without capitals or whitespace) is returned as is:
+        // vocabularies of 64 000 words pass through here twice per word at load.
+        if text.utf8.allSatisfy({ $0 > 32 && $0 < 127 && !(65...90).contains($0) }) { return text }
+        return text.lowercased().split(whereSeparator: \.isWhitespace).joined(separator: " ")
     }
 }
 

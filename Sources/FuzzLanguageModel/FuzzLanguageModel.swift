@@ -7,9 +7,18 @@ import Foundation
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzLanguageModel(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let text = String(decoding: UnsafeBufferPointer(start: data, count: size), as: UTF8.self)
+    // The compact reader must reject any bytes with its own error, never crash.
+    if let compact = try? CompactLanguageModel(bytes: Data(bytes: data, count: size), name: "fuzz-input") {
+        for w in 0..<Int32(min(compact.vocabularySize, 4)) { _ = compact.logProb(w, context: [w, 0, -1]) }
+    }
     if let lm = try? ArpaLanguageModel(text: text, name: "fuzz-input") {
         let ids = Array(lm.vocabulary.values.prefix(4))
         for w in ids { _ = lm.logProb(w, context: ids[...]) }
+        // Whatever ARPA loads compiles, reads back, and scores as the ARPA model does.
+        let compact = try! CompactLanguageModel(bytes: CompactLanguageModel(arpa: lm).serialized(), name: "compiled")
+        for w in ids where compact.counts.allSatisfy({ $0 <= CompactLanguageModel.levels }) {
+            precondition(compact.logProb(w, context: ids[...]) == lm.logProb(w, context: ids[...]), "compact and ARPA scores differ")
+        }
         if let lexicon = try? Lexicon(entries: lm.vocabulary.keys.filter { !$0.hasPrefix("<") }, tokens: .english), !lexicon.isEmpty {
             decode(CTCBeamSearch(tokens: .english, grammar: .words(lexicon), languageModel: lm))
         }

@@ -1,6 +1,6 @@
 // hark-bench: the measurements behind BENCHMARKS.md. Run through scripts/bench (release build).
 //   hark-bench features | capture-idle DEVICE | capture-live DEVICE | cells | training [SHAPE] | blas | recognizer MODEL RECORDING WORDS
-//            | paced MODEL RECORDING | hour MODEL RECORDING | soak ... | first-frame DEVICE
+//            | paced MODEL RECORDING | hour MODEL RECORDING | soak ... | first-frame DEVICE | lm-load VOCABULARY LM [REPEATS]
 import CBenchSupport
 import Glibc
 import Decoding
@@ -59,6 +59,12 @@ case "hour":
         try RecognizerBench.hour(model: try RecognitionModel(path: rest[0]), recording: rest[1],
                                  keywords: [Keyword("okay robot"), Keyword("play music")])
     } catch { print("error: \(error)"); exit(1) }
+case "lm-load":
+    let rest = Array(args.dropFirst())
+    guard rest.count == 2 || rest.count == 3, let repeats = Int(rest.count == 3 ? rest[2] : "7"), repeats > 0 else {
+        print("usage: hark-bench lm-load VOCABULARY LM [REPEATS]"); exit(2)
+    }
+    do { try LanguageModelBench.run(vocabulary: rest[0], languageModel: rest[1], repeats: repeats) } catch { print("error: \(error)"); exit(1) }
 case "first-frame":
     do { try RecognizerBench.firstFrame(device: args.dropFirst().first ?? "vmicfile:IN=/dev/zero") } catch { print("error: \(error)"); exit(1) }
 default:

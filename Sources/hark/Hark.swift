@@ -15,7 +15,7 @@ struct Hark: ParsableCommand {
         """,
         subcommands: [ListenCommand.self, SpotCommand.self, TranscribeCommand.self, DevicesCommand.self, RecordCommand.self,
                       FeaturesCommand.self, ModelCommand.self, TrainCommand.self, EvalCommand.self, LatencyCommand.self,
-                      EnrollCommand.self, AdaptCommand.self]
+                      EnrollCommand.self, AdaptCommand.self, LmCommand.self]
     )
 
     static func main() {
