@@ -38,6 +38,9 @@ public final class Recognizer: @unchecked Sendable {
     /// `completion` gets nil or the source's error.
     public func start(source: AudioSource, handler: @escaping @Sendable (RecognitionEvent) -> Void,
                       completion: @escaping @Sendable (Error?) -> Void = { _ in }) throws {
+        guard source.sampleRate == model.features.sampleRate else {
+            throw StreamError.sampleRate(source: source.sampleRate, model: model.features.sampleRate)
+        }
         let core = try StreamingRecognizer(model: model, config: config)
         lock.lock()
         precondition(thread == nil, "a Recognizer runs one source at a time")
@@ -46,7 +49,9 @@ public final class Recognizer: @unchecked Sendable {
         let owned = Owned(core: core, source: source)        // handed to the thread, used only there
         let t = Thread { [self] in
             let error = run(owned.core, owned.source, handler)
-            lock.lock(); failure = error; lastStats = owned.core.stats; lock.unlock()
+            var stats = owned.core.stats
+            stats.overruns = owned.source.losses.overruns
+            lock.lock(); failure = error; lastStats = stats; lock.unlock()
             completion(error)
             done.signal()
         }
@@ -61,24 +66,28 @@ public final class Recognizer: @unchecked Sendable {
         var cpuStart = timespec()
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpuStart)
         var nextStats = Date().addingTimeInterval(statsInterval ?? .infinity)
-        let error = source.forEachBlock(size: 1600) { block in
-            core.noteLosses(source.losses, emit: handler)
-            core.accept(samples: block, emit: handler)
-            if let interval = statsInterval, Date() >= nextStats {
-                nextStats = Date().addingTimeInterval(interval)
-                handler(.stats(stats(core, cpuStart)))
+        let error: Error?
+        do {
+            error = try source.forEachBlock(size: 1600) { block in
+                try core.accept(block, emit: handler)
+                if let interval = statsInterval, Date() >= nextStats {
+                    nextStats = Date().addingTimeInterval(interval)
+                    handler(.stats(stats(core, source, cpuStart)))
+                }
             }
+        } catch let refused {
+            error = refused                         // the rate was checked at start; the clock went backwards
         }
-        core.noteLosses(source.losses, emit: handler)
-        core.finish(emit: handler)
-        if statsInterval != nil { handler(.stats(stats(core, cpuStart))) }
+        core.finish(endingAt: source.position, emit: handler)
+        if statsInterval != nil { handler(.stats(stats(core, source, cpuStart))) }
         return error
     }
 
-    private func stats(_ core: StreamingRecognizer, _ cpuStart: timespec) -> RecognizerStats {
+    private func stats(_ core: StreamingRecognizer, _ source: AudioSource, _ cpuStart: timespec) -> RecognizerStats {
         var now = timespec()
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now)
         var s = core.stats
+        s.overruns = source.losses.overruns
         s.cpuSeconds = Double(now.tv_sec - cpuStart.tv_sec) + Double(now.tv_nsec - cpuStart.tv_nsec) / 1e9
         return s
     }

@@ -45,6 +45,22 @@ public struct RecognizerConfig: Sendable {
     }
 }
 
+/// What a stream refuses to accept.
+public enum StreamError: Error, Equatable, CustomStringConvertible {
+    /// Audio at another rate than the model was trained on (Kaldi's and sherpa-onnx's
+    /// `AcceptWaveform(sampling_rate, …)` refuse it the same way).
+    case sampleRate(source: Int, model: Int)
+    /// A block that starts before the previous one ended: the clock went backwards.
+    case overlap(start: Int64, expected: Int64)
+
+    public var description: String {
+        switch self {
+        case let .sampleRate(source, model): "audio at \(source) Hz, but the model takes \(model) Hz"
+        case let .overlap(start, expected): "a block starts at sample \(start), before the end of the previous one (\(expected))"
+        }
+    }
+}
+
 /// The recognizer's per-stream state and its synchronous step: samples in, events out.
 ///
 /// samples → `FeatureStream` → `NetworkStream` (LSTM state carried frame to frame) → beam search,
@@ -84,6 +100,8 @@ public final class StreamingRecognizer {
     private var utteranceSteps = 0
     private var lastPartial = ""
     private var lastPartialPrefix: Int32 = -1
+    /// Absolute index (losses included) where the next block must start to follow the last one.
+    private var nextSample: Int64 = 0
 
     public init(model: RecognitionModel, config: RecognizerConfig = RecognizerConfig()) throws {
         try config.validate()
@@ -120,6 +138,8 @@ public final class StreamingRecognizer {
         let c = model.network.config
         let lastFrame = utteranceFrame + s * c.stride + c.stack - 1
         return features.geometry.endSample(ofFrame: lastFrame) + stats.samplesLost   // lost audio counts in stream time
+        // (every frame made after a gap ends in audio after it: the frames before were stepped as
+        // their block arrived, and the utterance ended at the gap)
     }
 
     /// A CTC network emits a word's first character some time after the word's sound begins
@@ -134,17 +154,32 @@ public final class StreamingRecognizer {
     /// Stream time (seconds) of the end of utterance step `s`.
     private func time(ofStep s: Int) -> Double { Double(endSample(ofStep: s)) / rate }
 
-    /// Tells the recognizer how many samples its source has lost so far (overruns, ring drops, a
-    /// device that went away). New losses break the audio: the utterance in progress is finalized
-    /// first, with the times it had, and the next one starts from a clean state after the gap.
-    public func noteLosses(_ losses: CaptureLosses, emit: (RecognitionEvent) -> Void) {
-        if losses.totalSamplesLost != stats.samplesLost { endUtterance(emit: emit) }   // resets the spotter too
-        stats.overruns = losses.overruns
-        stats.samplesLost = losses.totalSamplesLost
+    /// Feeds a block read from a source (`AudioSource.forEachBlock`); calls `emit` for every event
+    /// it produces, in order. The block's rate must be the model's, and it must not start before
+    /// the previous block ended. A block that starts later follows lost audio: the utterance in
+    /// progress is finalized first, with the times it had, `.audioLost` says where and how much,
+    /// and the next utterance starts from a clean state after the gap, its times counted from the
+    /// block's own start.
+    public func accept(_ block: AudioBlock, emit: (RecognitionEvent) -> Void) throws(StreamError) {
+        guard block.sampleRate == model.features.sampleRate else {
+            throw .sampleRate(source: block.sampleRate, model: model.features.sampleRate)
+        }
+        guard block.start >= nextSample else { throw .overlap(start: block.start, expected: nextSample) }
+        if block.start > nextSample {
+            let lost = block.start - nextSample
+            endUtterance(emit: emit)                         // resets the spotter too
+            emit(.audioLost(AudioLoss(start: Double(nextSample) / rate, samples: lost, sampleRate: block.sampleRate)))
+            stats.samplesLost += lost
+            stats.gaps += 1
+            nextSample = block.start
+        }
+        accept(samples: block.samples, emit: emit)
     }
 
-    /// Feeds samples; calls `emit` for every event they produce, in order.
+    /// Feeds samples at the model's rate that follow the last ones directly (a whole file, a
+    /// synthetic signal); calls `emit` for every event they produce, in order.
     public func accept(samples: UnsafeBufferPointer<Float>, emit: (RecognitionEvent) -> Void) {
+        nextSample += Int64(samples.count)
         var t = MonotonicClock.now()
         features.accept(samples: samples)
         let afterFeatures = MonotonicClock.now()
@@ -172,8 +207,18 @@ public final class StreamingRecognizer {
         samples.withUnsafeBufferPointer { accept(samples: $0, emit: emit) }
     }
 
-    /// End of the stream: the pending utterance becomes final (when it has any words).
-    public func finish(emit: (RecognitionEvent) -> Void) {
+    /// End of the stream: the pending utterance becomes final (when it has any words). `position`
+    /// is where the stream ended on its clock (`AudioSource.position`): audio the source lost after
+    /// the last block (a ring that overflowed until capture stopped) is reported as `.audioLost`.
+    public func finish(endingAt position: Int64? = nil, emit: (RecognitionEvent) -> Void) {
+        let lostAtEnd = (position ?? nextSample) - nextSample, lostFrom = nextSample
+        defer {
+            if lostAtEnd > 0 {
+                emit(.audioLost(AudioLoss(start: Double(lostFrom) / rate, samples: lostAtEnd, sampleRate: model.features.sampleRate)))
+                stats.samplesLost += lostAtEnd
+                stats.gaps += 1
+            }
+        }
         if endpointer.inSpeech {
             let pad = [Float](repeating: 0, count: Int(config.tailPadding * rate))
             let seconds = stats.audioSeconds

@@ -40,7 +40,7 @@ struct FeaturesCommand: ParsableCommand {
         var inLine = 0
         Terminal.note("log-mel frames from \(source.name): 25 ms windows every 10 ms, \(bands) bands")
         let failure = source.forEachBlock(size: 160, until: { signals.received }) { block in
-            stream.accept(samples: block)
+            stream.accept(samples: block.samples)
             while stream.firstHeldFrame < stream.framesReady {
                 let i = stream.firstHeldFrame
                 frame.withUnsafeMutableBufferPointer { stream.frame(i, into: $0) }

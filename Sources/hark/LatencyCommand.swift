@@ -177,7 +177,7 @@ struct LatencyCommand: ParsableCommand {
         var capture = CaptureConfig(device: device)
         capture.periodSize = period
         capture.maxSamples = Int64(played.count)
-        capture.periodObserver = { written, time in captureLog.append(Int64(written), time) }
+        capture.periodObserver = { position, time in captureLog.append(Int64(position), time) }
         let source: AlsaCapture
         do { source = try AlsaCapture(capture) } catch {
             throw InputError("--device \(device): \(error)")
@@ -243,8 +243,10 @@ struct LatencyCommand: ParsableCommand {
         // (partial or final) shows it with that text and end.
         var hits: [(text: String, end: Double, emitted: Double)] = []
         var shown = Set<String>()
-        let readError = source.forEachBlock(size: period) { block in
-            recognizer.accept(samples: block) { event in
+        let readerStall = InputOptions.injectedReaderStall()
+        let readError = try source.forEachBlock(size: period) { block in
+            readerStall?.tick(MonotonicClock.now())
+            try recognizer.accept(block) { event in
                 switch event {
                 case let .keyword(k): hits.append((k.keyword, k.end, MonotonicClock.now()))
                 case let .partial(t), let .final(t):
@@ -322,7 +324,7 @@ struct LatencyCommand: ParsableCommand {
             "network_per_step_us": row("network", network, scale: 1000),
             "decoder_per_step_us": row("decoder", decoder, scale: 1000),
         ]
-        let stats = recognizer.stats
+        let losses = source.losses                       // what the device and the ring lost (times count it in)
         if json {
             let e = JSONEncoder()
             e.outputFormatting = [.sortedKeys, .prettyPrinted]
@@ -332,7 +334,8 @@ struct LatencyCommand: ParsableCommand {
             top["detected"] = AnyEncodable(used.count)
             top["other_outputs"] = AnyEncodable(falseHits)
             top["algorithmic_ms"] = AnyEncodable(algorithmic)
-            top["overruns"] = AnyEncodable(stats.overruns)
+            top["overruns"] = AnyEncodable(losses.overruns)
+            top["samples_lost"] = AnyEncodable(losses.totalSamplesLost)
             top["truth"] = AnyEncodable(aligned ? "alignment" : "synthesis")
             if let agreement {
                 top["alignment_minus_synthesis_ms"] = AnyEncodable(["mean": agreement.mean * 1000, "largest": agreement.largest * 1000])
@@ -342,7 +345,8 @@ struct LatencyCommand: ParsableCommand {
         }
         let what = measure == .keywords ? "keyword out, \(used.count) of \(truth.count) phrases detected (\(missed) missed, \(falseHits) other hits)"
             : "word shown, \(used.count) of \(truth.count) words recognized (\(missed) missed, \(falseHits) other words shown)"
-        print("sound in → \(what), device \(device), \(stats.overruns) overruns; "
+        print("sound in → \(what), device \(device), \(losses.overruns) overruns, "
+              + "\(losses.totalSamplesLost) samples lost (\(String(format: "%.2f", Double(losses.totalSamplesLost) / Double(rate))) s); "
               + (aligned ? "\(measure == .words ? "word" : "phrase") ends from the model's forced alignment" : "phrase ends from the synthesis (.times)")
               + (loopback ? "; loopback through \(playDevice!): sound-in times estimated from snd_pcm_delay" : ""))
         if let agreement {

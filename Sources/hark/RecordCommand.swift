@@ -26,12 +26,12 @@ struct RecordCommand: ParsableCommand {
         Terminal.note("recording from \(source.name) into \(output)" + (input.seconds.map { " for \($0) s" } ?? "; Ctrl-C stops"))
         // A capture error keeps what was recorded: the file is finished first, then the error reported.
         let captureError = try source.forEachBlock(size: 1_600, until: { signals.received }) { block in
-            try writer.write(block)
+            try writer.write(block.samples)
             if showMeter {
                 var sum: Float = 0, peak: Float = 0
-                for s in block { sum += s * s; peak = max(peak, abs(s)) }
+                for s in block.samples { sum += s * s; peak = max(peak, abs(s)) }
                 let seconds = Double(writer.samplesWritten) / 16_000
-                Terminal.write(stderrLine: "\r\(Terminal.meter(rms: (sum / Float(block.count)).squareRoot(), peak: peak)) \(Int(seconds)) s ")
+                Terminal.write(stderrLine: "\r\(Terminal.meter(rms: (sum / Float(block.samples.count)).squareRoot(), peak: peak)) \(Int(seconds)) s ")
             }
         }
         if showMeter { Terminal.write(stderrLine: "\n") }

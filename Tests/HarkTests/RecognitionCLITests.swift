@@ -138,6 +138,24 @@ struct RecognitionCLITests {
         }
     }
 
+    @Test("listen on a file-fed device without --wait-for-reader: the loss is said on stderr at once and in total; words keep their times")
+    func listenSaysWhatWasLost() throws {
+        let truth = try Self.truth("digits")
+        let input = try Self.raw("digits")
+        // The file device runs ahead of any reader: the 2 s ring fills and the rest is dropped.
+        let r = try CLITests.run(["listen", "--device", "vmicfile:IN=\(input.path)", "--seconds", String(input.seconds),
+                                  "--words", Self.digitWords, "--json"], env: CLITests.alsaEnv)
+        #expect(r.status == 0, "\(r.err)")
+        let first = r.err.split(separator: "\n").first { $0.contains("hark listen: lost ") } ?? ""
+        #expect(first.contains(" s of audio at ") && first.contains("--wait-for-reader"), "\(r.err)")
+        let summary = r.err.split(separator: "\n").first { $0.contains("of audio lost in") } ?? ""
+        #expect(summary.contains("% of \(String(format: "%.2f", input.seconds)) s"), "\(r.err)")
+        // What was heard keeps its true time: the first phrase lies within the ring's 2 s.
+        let finals = r.out.split(separator: "\n").map(Self.json).filter { $0["type"] as? String == "final" }
+        let s = finals.first?["start"] as? Double ?? -1
+        #expect(finals.first?["text"] as? String == truth[0].0 && abs(s - truth[0].1) < 0.25, "\(r.out)")
+    }
+
     @Test("spot through the ALSA file device: hits start within 100 ms of the truth and end near it, --exec gets the details")
     func spotFromDevice() throws {
         let truth = try Self.truth("keyword")

@@ -16,6 +16,7 @@ func readmeExample(_ makeSource: () throws -> AudioSource) async throws {
         case let .partial(t): print("…", t.text)
         case let .final(t): print(t.text, t.words.map { "\($0.text)@\($0.start)" })
         case let .keyword(k): print("heard", k.keyword, k.score)
+        case let .audioLost(l): print("lost", l.seconds, "s at", l.start)
         case .stats: break
         }
     }

@@ -83,7 +83,7 @@ struct RecognizerTests {
             case let .final(t): finals.append(t)
             case .partial: partials += 1
             case let .keyword(k): keywords.append(k)
-            case .stats: break
+            case .stats, .audioLost: break
             }
         }
         #expect(finals.map(\.text) == ["four two seven one", "nine zero three"])
