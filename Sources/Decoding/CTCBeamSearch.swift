@@ -60,6 +60,13 @@ public struct DecodedWord: Equatable, Sendable {
     public var firstStep: Int
     public var lastStep: Int
     public var confidence: Float
+
+    public init(text: String, firstStep: Int, lastStep: Int, confidence: Float) {
+        self.text = text
+        self.firstStep = firstStep
+        self.lastStep = lastStep
+        self.confidence = confidence
+    }
 }
 
 public struct Hypothesis: Equatable, Sendable {
@@ -72,6 +79,13 @@ public struct Hypothesis: Equatable, Sendable {
     public var score: Float
 
     public static let empty = Hypothesis(text: "", words: [], stableCharacters: 0, score: 0)
+
+    public init(text: String, words: [DecodedWord], stableCharacters: Int, score: Float) {
+        self.text = text
+        self.words = words
+        self.stableCharacters = stableCharacters
+        self.score = score
+    }
 }
 
 /// Streaming CTC prefix beam search (Hannun et al. 2014), constrained by a `Grammar` and scored
@@ -113,6 +127,11 @@ public final class CTCBeamSearch {
     /// The utterance's posteriors, kept for phrase grammars: `finish()` scores every phrase exactly.
     private var rows: [Float] = []
     private let phraseLabels: [[Int]]
+    /// As a `StepDecoder`: the absolute number of the utterance's first step, and the partial last
+    /// reported (its node, and its text: a new node can spell the same text).
+    private var firstIndex = 0
+    private var shownNode: Int32 = -1
+    private var shownText = ""
 
     public init(tokens: TokenSet, grammar: Grammar = .open, languageModel: ArpaLanguageModel? = nil,
                 config: BeamSearchConfig = BeamSearchConfig()) {
@@ -143,6 +162,8 @@ public final class CTCBeamSearch {
         beams = [Beam(node: 0, blank: 0, nonBlank: -.infinity)]
         step = 0
         rows.removeAll(keepingCapacity: true)
+        shownNode = -1
+        shownText = ""
     }
 
     /// Steps accepted since the last reset.
@@ -409,3 +430,35 @@ public final class CTCBeamSearch {
         return Hypothesis(text: text, words: words, stableCharacters: 0, score: score)
     }
 }
+
+extension CTCBeamSearch: StepDecoder {
+    /// Reads a step; reports the best hypothesis as `.partial` when its text changed.
+    public func accept(_ s: DecoderStep, emit: (DecoderOutput) -> Void) {
+        if step == 0 { firstIndex = s.index }
+        accept(logProbs: s.logProbs)
+        // The best hypothesis can change at any step, also where the greedy label is the blank (a
+        // character that never wins a step outright still extends the best beam); it is built
+        // only when its node changed.
+        guard let p = partial(ifChangedFrom: &shownNode), p.text != shownText else { return }
+        shownText = p.text
+        emit(.partial(absolute(p)))
+    }
+
+    /// Reports the utterance's final hypothesis (empty when nothing was said) and starts afresh.
+    public func endUtterance(emit: (DecoderOutput) -> Void) {
+        let first = firstIndex
+        emit(.final(absolute(finish(), from: first)))
+    }
+
+    /// Word steps counted from the utterance's first step → absolute step numbers.
+    private func absolute(_ h: Hypothesis, from first: Int? = nil) -> Hypothesis {
+        var h = h
+        let offset = first ?? firstIndex
+        for i in h.words.indices {
+            h.words[i].firstStep += offset
+            h.words[i].lastStep += offset
+        }
+        return h
+    }
+}
+

@@ -5,6 +5,7 @@ import Testing
 import TestSupport
 @testable import Recognizer
 @testable import Stream
+import Decoding
 
 /// Samples carry their clock: audio a source lost keeps its place in stream time, so words on both
 /// sides of a loss keep their true times (issue 18).
@@ -151,4 +152,51 @@ struct LossTimingTests {
 
 private extension Float {
     func clamped(_ lo: Float, _ hi: Float) -> Float { Swift.min(Swift.max(self, lo), hi) }
+}
+
+/// A transcript decoder written in a test plugs into the recognizer through its configuration,
+/// with no edit to the recognizer, the search or the other decoders (issue 18, 1).
+@Suite("A decoder plugged in")
+struct PluggedDecoderTests {
+    /// Greedy decoding in a few lines, knowing only `StepDecoder`: the best label at each step,
+    /// runs merged, blanks dropped; the utterance's text when it ends.
+    struct Argmax: StepDecoder {
+        let tokens: TokenSet
+        var labels: [Int] = [], steps: [Int] = [], previous = 0
+        mutating func accept(_ step: DecoderStep, emit: (DecoderOutput) -> Void) {
+            var best = 0
+            for k in step.logProbs.indices where step.logProbs[k] > step.logProbs[best] { best = k }
+            if best != 0 && best != previous { labels.append(best); steps.append(step.index) }
+            previous = best
+        }
+        mutating func endUtterance(emit: (DecoderOutput) -> Void) {
+            let text = tokens.decode(labels).trimmingCharacters(in: .whitespaces)
+            let words = text.isEmpty ? [] : [DecodedWord(text: text, firstStep: steps.first!, lastStep: steps.last!, confidence: 1)]
+            emit(.final(Hypothesis(text: text, words: words, stableCharacters: text.count, score: 0)))
+            reset()
+        }
+        mutating func reset() { labels = []; steps = []; previous = 0 }
+    }
+
+    static func finals(_ transcriber: @escaping @Sendable (RecognitionModel) -> any StepDecoder) throws -> [Transcript] {
+        var config = RecognizerConfig()
+        config.transcriber = transcriber
+        let r = try StreamingRecognizer(model: RecognizerTests.model, config: config)
+        var finals: [Transcript] = []
+        r.accept(samples: RecognizerTests.digits) { if case let .final(t) = $0 { finals.append(t) } }
+        r.finish { if case let .final(t) = $0 { finals.append(t) } }
+        return finals
+    }
+
+    @Test("a greedy decoder written in the test gives the library's greedy text, ended at the same endpoints, timed in stream seconds")
+    func argmaxPlugsIn() throws {
+        let mine = try Self.finals { Argmax(tokens: $0.tokens) }
+        let library = try Self.finals { GreedyTranscriber(tokens: $0.tokens) }
+        #expect(mine.count == 2, "the endpointer ends the two phrases: \(mine.map(\.text))")
+        #expect(mine.map(\.text) == library.map(\.text))
+        let truth = [(0.5, 1.733), (3.233, 4.319)]                    // digits.times
+        for (t, (start, end)) in zip(mine, truth) {
+            #expect(abs(t.start - start) < 0.25 && abs(t.end - end) < 0.25, "'\(t.text)': \(t.start)–\(t.end)")
+        }
+    }
 }
