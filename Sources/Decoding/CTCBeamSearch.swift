@@ -140,14 +140,8 @@ public final class CTCBeamSearch {
         self.languageModel = languageModel
         self.config = config
         space = Int32(tokens.space ?? -1)
-        if case let .words(lexicon) = grammar, let lm = languageModel {
-            wordIDs = lexicon.entries.map { lm.id(of: $0) }
-        }
-        if case let .phrases(lexicon) = grammar {
-            phraseLabels = lexicon.entries.map { (try? tokens.encode($0)) ?? [] }
-        } else {
-            phraseLabels = []
-        }
+        if let lm = languageModel { wordIDs = grammar.rules.words.map { lm.id(of: $0) } }
+        phraseLabels = grammar.rules.phrases.map { (try? tokens.encode($0)) ?? [] }
         reset()
     }
 
@@ -193,25 +187,12 @@ public final class CTCBeamSearch {
         let key = Int64(p) << 8 | Int64(label)
         if let c = children[key] { return c }
         let node = nodes[Int(p)]
-        var trie = node.trie, context = node.context, bonus = node.bonus
-        switch grammar {
-        case .open:
-            if label == space && (node.label == space || node.label < 0) { return nil }
-        case let .words(lexicon):
-            if label == space {
-                let entry = lexicon.nodes[Int(trie)].entry
-                guard trie != 0, entry >= 0 else { return nil }
-                let (s, c) = wordScore(entry: entry, context: context)
-                bonus += s
-                context = c
-                trie = 0
-            } else {
-                guard let t = lexicon.child(trie, label) else { return nil }
-                trie = t
-            }
-        case let .phrases(lexicon):
-            guard let t = lexicon.child(trie, label) else { return nil }
-            trie = t
+        guard let (trie, completed) = grammar.rules.extend(node.trie, label: label, previous: node.label, space: space) else { return nil }
+        var context = node.context, bonus = node.bonus
+        if let entry = completed {
+            let (s, c) = wordScore(entry: entry, context: context)
+            bonus += s
+            context = c
         }
         nodes.append(Node(parent: p, label: label, depth: node.depth + 1, step: Int32(step), logProb: logProb,
                           trie: trie, context: context, bonus: bonus))
@@ -297,7 +278,7 @@ public final class CTCBeamSearch {
     /// blank dominates), and without this the partial would show them only with the final.
     private func partialChoice() -> (node: Int32, score: Float)? {
         guard let best = beams.max(by: { rank($0) < rank($1) }) else { return nil }
-        if case .open = grammar { return (best.node, rank(best)) }
+        if grammar.rules.everyPrefixEnds { return (best.node, rank(best)) }
         guard completionScore(best.node) == nil else { return (best.node, rank(best)) }
         let depth = nodes[Int(best.node)].depth
         var completed: (node: Int32, score: Float)?
@@ -358,25 +339,20 @@ public final class CTCBeamSearch {
     /// The bonus a prefix earns by ending here, or nil when the grammar does not allow it to end.
     private func completionScore(_ id: Int32) -> Float? {
         let node = nodes[Int(id)]
-        switch grammar {
-        case .open:
-            return node.bonus
-        case let .words(lexicon):
-            var bonus = node.bonus, context = node.context
-            if node.trie != 0 {
-                let entry = lexicon.nodes[Int(node.trie)].entry
-                guard entry >= 0 else { return nil }
-                let (s, c) = wordScore(entry: entry, context: context)
-                bonus += s
-                context = c
-            }
-            if let lm = languageModel, let end = lm.sentenceEnd, node.depth > 0 {
-                bonus += config.lmWeight * lm.logProb(end, context: contexts[Int(context)][...])
-            }
-            return bonus
-        case let .phrases(lexicon):
-            return node.trie == 0 || lexicon.nodes[Int(node.trie)].entry >= 0 ? node.bonus : nil
+        var bonus = node.bonus, context = node.context
+        switch grammar.rules.ending(node.trie) {
+        case .forbidden: return nil
+        case .complete: break
+        case let .completes(entry):
+            let (s, c) = wordScore(entry: entry, context: context)
+            bonus += s
+            context = c
         }
+        // Sentence end, where a language model scores the grammar's words.
+        if let lm = languageModel, !wordIDs.isEmpty, let end = lm.sentenceEnd, node.depth > 0 {
+            bonus += config.lmWeight * lm.logProb(end, context: contexts[Int(context)][...])
+        }
+        return bonus
     }
 
     /// The deepest node that every beam descends from.
@@ -399,8 +375,7 @@ public final class CTCBeamSearch {
         var n = id
         while n > 0 { path.append(nodes[Int(n)]); n = nodes[Int(n)].parent }
         path.reverse()
-        if complete, case let .words(lexicon) = grammar, let last = path.last, last.trie != 0,
-           lexicon.nodes[Int(last.trie)].entry < 0 {
+        if complete, let last = path.last, grammar.rules.ending(last.trie) == .forbidden {
             while let l = path.last, l.label != space { path.removeLast() }
         }
         return hypothesis(path.map { Emission(label: $0.label, step: Int($0.step), logProb: $0.logProb) }, score: score)

@@ -81,4 +81,36 @@ struct FanOutTests {
         #expect(final?.words.first?.firstStep == 8)              // 'o' at step 1 of the utterance, numbered from 7
         #expect(partials.last == "one two" && partials.count == "one two".count)
     }
+
+    /// A grammar written here as a state machine, with no lexicon: "yes" or "no", nothing else.
+    struct YesNo: GrammarRules {
+        let tokens: TokenSet
+        func extend(_ state: Int32, label: Int32, previous: Int32, space: Int32) -> (state: Int32, completes: Int32?)? {
+            let c = tokens.tokens[Int(label)]
+            switch (state, c) {
+            case (0, "y"): return (1, nil)
+            case (1, "e"): return (2, nil)
+            case (2, "s"): return (3, nil)
+            case (0, "n"): return (4, nil)
+            case (4, "o"): return (5, nil)
+            default: return nil
+            }
+        }
+        func ending(_ state: Int32) -> GrammarEnding { state == 0 || state == 3 || state == 5 ? .complete : .forbidden }
+        var words: [String] { [] }
+        var phrases: [String] { [] }
+        var everyPrefixEnds: Bool { false }
+    }
+
+    @Test("a grammar written in a test is a value the search is given: it follows its rules")
+    func grammarPlugsIn() {
+        let tokens = TokenSet.english
+        func best(_ text: String) -> String {
+            decode(CTCBeamSearch(tokens: tokens, grammar: Grammar(YesNo(tokens: tokens))), posteriors(spell(text))).text
+        }
+        #expect(best("yes") == "yes")
+        #expect(best("no") == "no")
+        #expect(best("ye") == "yes" || best("ye") == "", "an unfinished word is never the result: '\(best("ye"))'")
+        #expect(["yes", "no", ""].contains(best("yak")))
+    }
 }
