@@ -5,7 +5,7 @@ import Stream
 /// feeds a `StreamingRecognizer`, and delivers events through a callback or an `AsyncSequence`.
 ///
 /// ```swift
-/// let model = try RecognitionModel(path: RecognitionModel.defaultPath())
+/// let model = try RecognitionModel.shipped()
 /// let recognizer = try Recognizer(model: model)
 /// let mic = try AlsaCapture(CaptureConfig(device: "default"))
 /// for try await event in recognizer.events(from: mic) {
@@ -30,7 +30,7 @@ public final class Recognizer: @unchecked Sendable {
     public init(model: RecognitionModel, config: RecognizerConfig = RecognizerConfig()) throws {
         self.model = model
         self.config = config
-        _ = try StreamingRecognizer(model: model, config: config)       // surface config errors (keywords) now
+        _ = try model.makeStream(config)              // surface config errors (keywords, ranges) now
     }
 
     /// Starts reading `source` on a new thread; `handler` gets every event on that thread. When the
@@ -41,7 +41,7 @@ public final class Recognizer: @unchecked Sendable {
         guard source.sampleRate == model.features.sampleRate else {
             throw StreamError.sampleRate(source: source.sampleRate, model: model.features.sampleRate)
         }
-        let core = try StreamingRecognizer(model: model, config: config)
+        let core = try model.makeStream(config)
         lock.lock()
         precondition(thread == nil, "a Recognizer runs one source at a time")
         self.source = source

@@ -29,6 +29,13 @@ public struct RecognizerConfig: Sendable {
 
     public init() {}
 
+    /// The defaults of `hark listen` with these keywords (`RecognitionModel.keyword` gives each its
+    /// tuned threshold); dictation too unless `transcribe` is false.
+    public init(keywords: [Keyword], transcribe: Bool = true) {
+        self.keywords = keywords
+        self.transcribe = transcribe
+    }
+
     /// Every setting in its range, so that a library user gets the same named error as the
     /// command line: the search's and the endpointer's own ranges, each keyword's threshold in
     /// (0, 1] (a threshold above 1 can never fire), a refractory time of at most an hour.
@@ -103,11 +110,13 @@ public final class StreamingRecognizer {
     /// Absolute index (losses included) where the next block must start to follow the last one.
     private var nextSample: Int64 = 0
 
+    /// A stream of `model` (`model.makeStream(config)` says the same): `config` is validated here,
+    /// and a setting out of its range is a `DecoderConfigError` that names it.
     public init(model: RecognitionModel, config: RecognizerConfig = RecognizerConfig()) throws {
         try config.validate()
         self.model = model
         self.config = config
-        features = try LogMelSpectrogram(model.features).makeStream()
+        features = model.frontEnd.makeStream()
         network = NetworkStream(model.network, int8: config.weights == .int8 ? model.int8Weights : nil)
         var decoders: [any StepDecoder] = []
         if !config.keywords.isEmpty {
@@ -284,3 +293,14 @@ public final class StreamingRecognizer {
                           confidence: confidence)
     }
 }
+
+extension RecognitionModel {
+    /// A new recognition stream of this model: the one place where streams are made and their
+    /// configuration validated (a beam width of 0, a keyword threshold outside (0, 1], a NaN
+    /// weight: a `DecoderConfigError` naming the setting, the same one the command line reports),
+    /// as sherpa-onnx's `OnlineRecognizerConfig::Validate()` does.
+    public func makeStream(_ config: RecognizerConfig = RecognizerConfig()) throws -> StreamingRecognizer {
+        try StreamingRecognizer(model: self, config: config)
+    }
+}
+

@@ -162,7 +162,7 @@ struct LatencyCommand: ParsableCommand {
         } else {
             try decoder.apply(to: &config, tokens: model.tokens)
         }
-        let recognizer = try StreamingRecognizer(model: model, config: config)
+        let recognizer = try model.makeStream(config)
         var network = Histogram<UInt64>(numberOfSignificantValueDigits: .three)
         var decoder = Histogram<UInt64>(numberOfSignificantValueDigits: .three)
         var features = Histogram<UInt64>(numberOfSignificantValueDigits: .three)

@@ -67,7 +67,7 @@ struct TranscribeCommand: ParsableCommand {
                 continue
             }
             reading.set(source)
-            let recognizer = try StreamingRecognizer(model: model, config: config)
+            let recognizer = try model.makeStream(config)
             var segments: [Segment] = []
             let losses = LossReport(command: "transcribe", source: files.count > 1 ? file : nil)
             let collect: (RecognitionEvent) -> Void = { event in

@@ -181,6 +181,26 @@ struct RecognizerTests {
         #expect(recognizer.finalStats.audioSeconds < 1)
     }
 
+    @Test("model.makeStream is where a configuration is validated: a named DecoderConfigError, not silent empty transcripts")
+    func makeStreamValidates() throws {
+        let cases: [(DecoderConfigError, (inout RecognizerConfig) -> Void)] = [
+            (.outOfRange("beamWidth", "0", "1...256"), { $0.beam.beamWidth = 0 }),
+            (.outOfRange("threshold of 'nine zero'", "0.0", "(0, 1]"), { $0.keywords = [Keyword("nine zero", threshold: 0)] }),
+            (.outOfRange("threshold of 'nine zero'", "1.5", "(0, 1]"), { $0.keywords = [Keyword("nine zero", threshold: 1.5)] }),
+        ]
+        for (error, change) in cases {
+            var c = try Self.config()
+            change(&c)
+            #expect(throws: error) { _ = try Self.model.makeStream(c) }
+        }
+        var nan = try Self.config()
+        nan.beam.wordBonus = .nan
+        #expect { _ = try Self.model.makeStream(nan) } throws: { "\($0)".contains("'wordBonus'") && "\($0)".contains("nan") }
+        // The model's front end is made once, at load, and every stream shares it.
+        let a = try Self.model.makeStream(), b = try Self.model.makeStream()
+        #expect(a.model.frontEnd === b.model.frontEnd)
+    }
+
     @Test("a recognizer refuses settings out of their ranges with an error naming the setting")
     func configRanges() throws {
         let changes: [(String, (inout RecognizerConfig) -> Void)] = [
