@@ -6,7 +6,7 @@ import TestSupport
 /// breakdown) and a null sink's monitor as a cable for --play-device (total only).
 @Suite("latency", .serialized)
 struct LatencyTests {
-    @Test("pipe source: every phrase detected, percentiles, the breakdown and the algorithmic latency")
+    @Test("pipe source: every phrase detected, percentiles, the breakdown and the algorithmic latency", .tags(.shippedModelTranscript))
     func pipe() throws {
         let pulse = try PulseServer()
         defer { pulse.stop() }
@@ -23,7 +23,7 @@ struct LatencyTests {
         #expect((p99.flatMap { $0.count >= 3 ? Double($0[2]) : nil } ?? 999) <= 65, "\(r.out)")
     }
 
-    @Test("audio lost on the way (a reader stalled longer than the ring): reported, and phrases after it still matched at their true times")
+    @Test("audio lost on the way (a reader stalled longer than the ring): reported, and phrases after it still matched at their true times", .tags(.shippedModelTranscript))
     func losses() throws {
         let pulse = try PulseServer()
         defer { pulse.stop() }
@@ -41,7 +41,7 @@ struct LatencyTests {
         #expect(text.out.contains(", 0 overruns, 0 samples lost (0.00 s)"), "\(text.out)")
     }
 
-    @Test("--measure words: every word of the dictation timed, word ends from the forced alignment; --text and --align")
+    @Test("--measure words: every word of the dictation timed, word ends from the forced alignment; --text and --align", .tags(.shippedModelTranscript))
     func words() throws {
         let pulse = try PulseServer()
         defer { pulse.stop() }
@@ -69,7 +69,7 @@ struct LatencyTests {
         #expect(bad.status != 0 && bad.err.contains("--text"), "\(bad.err)")
     }
 
-    @Test("--play-device through a virtual cable: phrases matched by time, total latency reported")
+    @Test("--play-device through a virtual cable: phrases matched by time, total latency reported", .tags(.shippedModelTranscript))
     func loopback() throws {
         let pulse = try PulseServer()
         defer { pulse.stop() }

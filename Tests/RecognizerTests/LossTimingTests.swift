@@ -37,7 +37,7 @@ struct LossTimingTests {
         }
     }
 
-    @Test("a gap between blocks: the utterance before it ends, .audioLost says where, later words keep their true times")
+    @Test("a gap between blocks: the utterance before it ends, .audioLost says where, later words keep their true times", .tags(.shippedModelTranscript))
     func gapBetweenBlocks() throws {
         let reference = try Self.lossless()
         let r = try StreamingRecognizer(model: Self.model, config: RecognizerTests.config())
@@ -82,7 +82,7 @@ struct LossTimingTests {
         #expect(throws: StreamError.sampleRate(source: 8_000, model: 16_000)) { try recognizer.start(source: slow, handler: { _ in }) }
     }
 
-    @Test("a ring overflow in the middle of an utterance on the ALSA file device: earlier and later words at their true times (±30 ms)")
+    @Test("a ring overflow in the middle of an utterance on the ALSA file device: earlier and later words at their true times (±30 ms)", .tags(.shippedModelTranscript))
     func ringOverflowOnFileDevice() throws {
         let reference = try Self.lossless()
         let folder = testFolder("hark-loss-timing")
@@ -188,7 +188,7 @@ struct PluggedDecoderTests {
         return finals
     }
 
-    @Test("a greedy decoder written in the test gives the library's greedy text, ended at the same endpoints, timed in stream seconds")
+    @Test("a greedy decoder written in the test gives the library's greedy text, ended at the same endpoints, timed in stream seconds", .tags(.shippedModelTranscript))
     func argmaxPlugsIn() throws {
         let mine = try Self.finals { Argmax(tokens: $0.tokens) }
         let library = try Self.finals { GreedyTranscriber(tokens: $0.tokens) }

@@ -73,7 +73,7 @@ struct RecognizerTests {
         }
     }
 
-    @Test("the async sequence delivers partials, finals and keywords in stream order, then ends")
+    @Test("the async sequence delivers partials, finals and keywords in stream order, then ends", .tags(.shippedModelTranscript))
     func asyncSequence() async throws {
         let recognizer = try Recognizer(model: Self.model, config: Self.config())
         let source = try AudioFileSource(path: Self.repo.appendingPathComponent("Tests/HarkTests/Fixtures/digits.wav").path)
@@ -93,7 +93,7 @@ struct RecognizerTests {
         #expect(try Self.events(chunks: [4096]).filter { if case .final = $0 { true } else { false } }.count == 2)
     }
 
-    @Test("dictation shows every word in a partial before the utterance ends, not only in the final")
+    @Test("dictation shows every word in a partial before the utterance ends, not only in the final", .tags(.shippedModelTranscript))
     func partialsKeepUp() throws {
         // "okay robot", "play music": the last letters of "robot" never win a step outright (the
         // blank does), yet they extend the best beam; the partial must show them then, not 0.8 s
@@ -119,7 +119,7 @@ struct RecognizerTests {
         #expect(finals == ["okay robot", "play music"])
     }
 
-    @Test("forced alignment puts each phrase's end near the synthesis's, and refuses what it cannot align")
+    @Test("forced alignment puts each phrase's end near the synthesis's, and refuses what it cannot align", .tags(.shippedModelTranscript))
     func wordAlignment() throws {
         let path = Self.repo.appendingPathComponent("Tests/HarkTests/Fixtures/digits").path
         let times = try String(contentsOfFile: path + ".times", encoding: .utf8).split(separator: "\n").map { $0.split(separator: "\t") }
@@ -138,7 +138,7 @@ struct RecognizerTests {
         #expect { try WordAlignment.wordEnds(samples: Self.digits, phrases: ["naïve"], model: Self.model) } throws: { "\($0)".contains("'ï'") }
     }
 
-    @Test("stop() ends a live stream: the pending utterance is finalized and the thread finishes")
+    @Test("stop() ends a live stream: the pending utterance is finalized and the thread finishes", .tags(.shippedModelTranscript))
     func stop() throws {
         // An endless source: the digits fixture, then silence forever.
         final class Endless: AudioSource {
