@@ -169,6 +169,25 @@ public struct Evaluation {
         return out
     }
 
+    /// From each utterance's peak score: the lowest threshold (on a 0.01 grid) whose false alarms
+    /// (utterances without the keyword whose peak reaches it) stay within `target` per hour, and the
+    /// recall there (utterances with the keyword whose peak reaches it).
+    public static func recall(atFalseAlarms target: Double, peaks: [Float], entries: [ManifestEntry], seconds: [Double],
+                       keyword: String) -> (recall: Double, threshold: Float, falseAlarms: Int, hours: Double) {
+        let present = entries.map { Evaluation.contains($0.text, keyword: keyword) > 0 }
+        let hours = zip(present, seconds).filter { !$0.0 }.reduce(0) { $0 + $1.1 } / 3600
+        let positives = present.filter { $0 }.count
+        for step in 1...100 {
+            let t = Float(step) / 100
+            let alarms = zip(present, peaks).filter { !$0.0 && $0.1 >= t }.count
+            if hours > 0 && Double(alarms) / hours <= target {
+                let hits = zip(present, peaks).filter { $0.0 && $0.1 >= t }.count
+                return (positives > 0 ? Double(hits) / Double(positives) : 0, t, alarms, hours)
+            }
+        }
+        return (0, 1, 0, hours)
+    }
+
     /// Whole-word containment: "hey hark" is in "well hey hark go" but not in "they harken".
     public static func contains(_ text: String, keyword: String) -> Int {
         let words = TokenSet.normalize(text).split(separator: " "), k = keyword.split(separator: " ")

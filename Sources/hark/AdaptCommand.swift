@@ -88,7 +88,7 @@ struct AdaptCommand: ParsableCommand {
                 Terminal.note(String(format: "keyword '%@': %@ threshold %.2f catches %d/%d takes, fires on %d/%d other utterances",
                                      t.keyword.text, t.keyword.scoring.rawValue, t.keyword.threshold, t.caught, t.positive.count, t.alarms, t.negative.count))
             }
-            try KeywordOptions.store(tuned.map(\.keyword), model: adapted, to: out)
+            try adapted.savingTunedKeywords(tuned.map(\.keyword), to: out)
         }
         print(String(format: "adapted model: %@ (%.0f s)", out, Date().timeIntervalSince(started)))
     }

@@ -63,6 +63,23 @@ struct RecognizerTests {
         #expect { try RecognitionModel(path: badPath) } throws: { "\($0)".contains(badPath) && "\($0)".contains("keyword_scoring") }
     }
 
+    @Test("tuned keywords are saved where the model reads them; the rest of the file is kept")
+    func savingTunedKeywords() throws {
+        let dir = testFolder("hark-recognizer")
+        let first = dir.appendingPathComponent("tuned-1.safetensors").path
+        try Self.model.savingTunedKeywords([Keyword("okay robot", threshold: 0.31, scoring: .posterior)], to: first)
+        let once = try RecognitionModel(path: first)
+        #expect(once.keyword("okay robot") == Keyword("okay robot", threshold: 0.31, scoring: .posterior))
+        // A second keyword joins the first; tuning the first again replaces it.
+        let second = dir.appendingPathComponent("tuned-2.safetensors").path
+        try once.savingTunedKeywords([Keyword("play music", threshold: 0.4), Keyword("okay robot", threshold: 0.25)], to: second)
+        let twice = try RecognitionModel(path: second)
+        #expect(twice.keywordThresholds == ["okay robot": 0.25, "play music": 0.4])
+        #expect(twice.keyword("okay robot").scoring == .ratio && twice.keyword("play music").scoring == .ratio)
+        #expect(try ModelFile.load(path: second).network.config == ModelFile.load(path: Self.model.path).network.config)
+        #expect(twice.features == Self.model.features && twice.tokens.tokens == Self.model.tokens.tokens)
+    }
+
     @Test("events do not depend on how the audio is chunked")
     func chunking() throws {
         let whole = try Self.events(chunks: [Self.digits.count])
