@@ -59,6 +59,9 @@ let package = Package(
         // Recognizer: audio source → features → network → decoders, on its own thread, as events.
         .target(name: "Recognizer", dependencies: ["Stream", "Cells", "Decoding"]),
         .target(name: "ModelTraining", dependencies: ["Stream", "Cells", "Decoding", "Recognizer"]),
+        // `hark latency`'s measurement harness: play, capture, recognize, match, report.
+        .target(name: "LatencyHarness", dependencies: ["Stream", "Recognizer",
+                                                       .product(name: "Histogram", package: "hdrhistogram-swift")]),
         .target(name: "Cells", dependencies: ["CKernels", "CBLAS"],
                 swiftSettings: hotLoops + [.unsafeFlags(["-O"] + cpuFlags, .when(configuration: .debug))]),
         // The 8-bit matrix-vector product of the streaming step, in C because it needs vector
@@ -67,9 +70,8 @@ let package = Package(
         .executableTarget(
             name: "hark",
             dependencies: [
-                "Stream", "Cells", "Decoding", "Recognizer", "ModelTraining",
+                "Stream", "Cells", "Decoding", "Recognizer", "ModelTraining", "LatencyHarness",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
 
@@ -96,6 +98,7 @@ let package = Package(
         .testTarget(name: "DecodingTests", dependencies: ["Decoding"]),
         .testTarget(name: "RecognizerTests", dependencies: ["Recognizer", "Stream", "Decoding", "Cells", "TestSupport"]),
         .testTarget(name: "ModelTrainingTests", dependencies: ["ModelTraining", "Stream", "Cells", "TestSupport"]),
+        .testTarget(name: "LatencyHarnessTests", dependencies: ["LatencyHarness"]),
         // Runs the built `hark` binary as a user would.
         .testTarget(name: "HarkTests", dependencies: ["hark", "Stream", "TestSupport"], exclude: ["Fixtures"]),
     ]
