@@ -44,7 +44,7 @@ public struct LatencyHarness {
     }
 
     /// Samples per second of everything the harness plays and captures (the models' rate).
-    public static let rate = 16_000
+    public static let rate = AudioDefaults.sampleRate
 
     public var device: String
     public var player: Player

@@ -131,7 +131,7 @@ public struct Evaluation {
             }
             let peaks = fanOut.first(KeywordPeaks.self)?.peaks ?? []
             fanOut.endUtterance(emit: collect)
-            decoded.append(Decoded(entry: u.entry, seconds: Double(u.frameCount) / 100 - tailPadding, greedy: greedy,
+            decoded.append(Decoded(entry: u.entry, seconds: Double(u.frameCount) / features.framesPerSecond - tailPadding, greedy: greedy,
                                    constrained: constrained, hits: hits, peaks: peaks))
         }
         let compute = Date().timeIntervalSince(clock)

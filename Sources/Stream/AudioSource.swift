@@ -36,6 +36,13 @@ public protocol AudioSource: AnyObject {
     func requestStop()
 }
 
+/// The rate Hark's audio runs at unless told otherwise: what every source delivers by default
+/// (files are resampled to it), what the capture asks the device for, and what the front end of a
+/// model file without settings assumes. A model's own rate is `LogMelConfig.sampleRate`.
+public enum AudioDefaults {
+    public static let sampleRate = 16_000
+}
+
 /// A stop request, set from any thread (a signal handler's queue) and read by the one that reads
 /// the source.
 public final class StopFlag: Sendable {

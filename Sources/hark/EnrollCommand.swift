@@ -64,7 +64,8 @@ struct EnrollCommand: ParsableCommand {
         let signals = StopSignals(stopping: source)
         defer { _ = signals }
         let interactive = isatty(STDIN_FILENO) == 1 && input.file == nil
-        let perTake = Int(takeSeconds * 16_000)
+        let rate = Double(source.sampleRate)
+        let perTake = Int(takeSeconds * rate)
         var saved = 0, failed = 0
         take: for i in 0..<takes {
             let text = texts[i % texts.count]
@@ -95,13 +96,13 @@ struct EnrollCommand: ParsableCommand {
                     try speech.withUnsafeBufferPointer { try writer.write($0) }
                     try writer.finish()
                     let category = TakeCheck.category(of: text, keyword: keyword != nil)
-                    let line = JSONLines.line(Take(audio: name, text: text, category: category, seconds: roundTo(Double(speech.count) / 16_000)))
+                    let line = JSONLines.line(Take(audio: name, text: text, category: category, seconds: roundTo(Double(speech.count) / rate)))
                     let handle = try FileHandle(forWritingTo: manifest.path, creating: true)
                     try handle.seekToEnd()
                     try handle.write(contentsOf: Data((line + "\n").utf8))
                     try handle.close()
                     saved += 1
-                    Terminal.note(String(format: "  kept %@ (%.1f s of speech)", name, Double(speech.count) / 16_000))
+                    Terminal.note(String(format: "  kept %@ (%.1f s of speech)", name, Double(speech.count) / rate))
                     continue take
                 }
             }

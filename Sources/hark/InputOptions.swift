@@ -40,7 +40,7 @@ struct InputOptions: ParsableArguments {
         throw InputError("\(file == "-" ? "stdin" : file): contains no audio")
     }
 
-    var maxSamples: Int64? { seconds.map { Int64(($0 * 16_000).rounded()) } }
+    var maxSamples: Int64? { seconds.map { Int64(($0 * Double(AudioDefaults.sampleRate)).rounded()) } }
 
     private func limited(_ source: AudioSource) -> AudioSource {
         maxSamples.map { LimitedSource(source, samples: $0) } ?? source

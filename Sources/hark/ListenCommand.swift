@@ -60,7 +60,7 @@ struct ListenCommand: ParsableCommand {
         defer { _ = signals }
         defer { losses.summarize(recognizer.finalStats) }
         try recognizer.wait()            // a device error is thrown after the last final line
-        try input.requireAudio(samples: Int64((recognizer.finalStats.audioSeconds * 16_000).rounded()), stopped: signals.received)
+        try input.requireAudio(samples: Int64((recognizer.finalStats.audioSeconds * Double(model.features.sampleRate)).rounded()), stopped: signals.received)
     }
 
     static func line(_ type: String, _ t: Transcript) -> Line {

@@ -30,7 +30,7 @@ struct RecordCommand: ParsableCommand {
             if showMeter {
                 var sum: Float = 0, peak: Float = 0
                 for s in block.samples { sum += s * s; peak = max(peak, abs(s)) }
-                let seconds = Double(writer.samplesWritten) / 16_000
+                let seconds = Double(writer.samplesWritten) / Double(source.sampleRate)
                 Terminal.write(stderrLine: "\r\(Terminal.meter(rms: (sum / Float(block.samples.count)).squareRoot(), peak: peak)) \(Int(seconds)) s ")
             }
         }
@@ -45,7 +45,7 @@ struct RecordCommand: ParsableCommand {
         }
         try writer.finish()
         let losses = source.losses
-        var summary = "wrote \(output): \(Double(writer.samplesWritten) / 16_000) s"
+        var summary = "wrote \(output): \(Double(writer.samplesWritten) / Double(source.sampleRate)) s"
         if captureError != nil { summary += ", what was recorded before the input failed" }
         if losses.totalSamplesLost > 0 {
             summary += "; \(losses.overruns) overruns, \(losses.totalSamplesLost) samples lost"

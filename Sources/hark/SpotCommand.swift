@@ -93,7 +93,7 @@ struct SpotCommand: ParsableCommand {
         })
         defer { losses.summarize(recognizer.finalStats) }
         try recognizer.wait()
-        try input.requireAudio(samples: Int64((recognizer.finalStats.audioSeconds * 16_000).rounded()), stopped: signals.received)
+        try input.requireAudio(samples: Int64((recognizer.finalStats.audioSeconds * Double(model.features.sampleRate)).rounded()), stopped: signals.received)
     }
 
     /// Runs the hook without waiting for it (a slow hook must not stall recognition); its exit is

@@ -14,7 +14,7 @@ public enum CaptureFormat: String, Sendable {
 public struct CaptureConfig: Sendable {
     /// ALSA PCM name: "default", "pulse", "plughw:1", "vmicfile:IN=/path/in.raw", ...
     public var device: String = "default"
-    public var sampleRate: Int = 16_000
+    public var sampleRate: Int = AudioDefaults.sampleRate
     /// Samples per period: how often the device wakes the capture thread (160 = 10 ms).
     public var periodSize: Int = 160
     /// Periods in the device buffer; the buffer time bounds how long a stall may last

@@ -24,7 +24,7 @@ public final class ReconnectingSource: AudioSource, @unchecked Sendable {
     private let stopRequested = Atomic<Bool>(false)
 
     /// `open` makes a new device source; `report` gets one line per loss and recovery.
-    public init(name: String, sampleRate: Int = 16_000, open: @escaping () throws -> AudioSource,
+    public init(name: String, sampleRate: Int = AudioDefaults.sampleRate, open: @escaping () throws -> AudioSource,
                 report: @escaping (String) -> Void) throws {
         self.name = name
         self.sampleRate = sampleRate

@@ -20,7 +20,7 @@ public final class SyntheticSource: AudioSource {
 
     public func requestStop() { stop.set() }
 
-    public init(_ signal: Signal, seconds: Double, sampleRate: Int = 16_000) {
+    public init(_ signal: Signal, seconds: Double, sampleRate: Int = AudioDefaults.sampleRate) {
         self.signal = signal
         self.sampleRate = sampleRate
         length = Int64((seconds * Double(sampleRate)).rounded())
