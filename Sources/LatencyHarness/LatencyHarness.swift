@@ -1,3 +1,4 @@
+import HarkSupport
 import Dispatch
 import Foundation
 import Glibc
@@ -132,7 +133,7 @@ public struct LatencyHarness {
         }
         let playLog = TimeLog(capacity: chunks)
         let playerDone = DispatchSemaphore(value: 0)
-        let output = HandedOver((speaker, fd, source))           // used by the player thread alone until it signals
+        let output = UncheckedSendable((speaker, fd, source))           // used by the player thread alone until it signals
         let thread = Thread { [period] in
             let (speaker, fd, source) = output.value
             Self.play(played, period: period, speaker: speaker, fd: fd, log: playLog)
@@ -251,10 +252,3 @@ public final class TimeLog: @unchecked Sendable {
         return lo < count ? times[lo] : nil
     }
 }
-
-/// A value handed to another thread, which alone uses it until it signals back.
-private struct HandedOver<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
-}
-

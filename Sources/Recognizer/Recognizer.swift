@@ -1,3 +1,4 @@
+import HarkSupport
 import Foundation
 import Stream
 
@@ -46,11 +47,11 @@ public final class Recognizer: @unchecked Sendable {
         precondition(thread == nil, "a Recognizer runs one source at a time")
         self.source = source
         if stopRequested { source.requestStop() }
-        let owned = Owned(core: core, source: source)        // handed to the thread, used only there
+        let owned = UncheckedSendable((core: core, source: source))   // handed to the thread, used only there
         let t = Thread { [self] in
-            let error = run(owned.core, owned.source, handler)
-            var stats = owned.core.stats
-            stats.overruns = owned.source.losses.overruns
+            let error = run(owned.value.core, owned.value.source, handler)
+            var stats = owned.value.core.stats
+            stats.overruns = owned.value.source.losses.overruns
             lock.lock(); failure = error; lastStats = stats; lock.unlock()
             completion(error)
             done.signal()
@@ -125,10 +126,4 @@ public final class Recognizer: @unchecked Sendable {
             continuation.onTermination = { [weak self] _ in self?.stop() }
         }
     }
-}
-
-/// The recognizer core and its source move to the recognition thread and stay there.
-private struct Owned: @unchecked Sendable {
-    let core: StreamingRecognizer
-    let source: AudioSource
 }

@@ -1,3 +1,4 @@
+import HarkSupport
 import ArgumentParser
 import Decoding
 import Foundation
