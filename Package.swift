@@ -56,7 +56,7 @@ let package = Package(
         // Cells is optimized in debug builds too: `swift test` trains small networks, which
         // would take minutes unoptimized. Debug info is kept.
         // Decoding: network outputs → tokens and text (token set, greedy CTC, error rates).
-        .target(name: "Decoding"),
+        .target(name: "Decoding", dependencies: ["HarkSupport"]),
         // Training recipes: manifests → features → CTC training with dev evaluation and checkpoints.
         // Recognizer: audio source → features → network → decoders, on its own thread, as events.
         .target(name: "Recognizer", dependencies: ["Stream", "Cells", "Decoding", "HarkSupport"]),

@@ -1,3 +1,4 @@
+import HarkSupport
 import Glibc
 
 /// Settings of the prefix beam search, with the defaults measured on the dev set (MODEL.md).
