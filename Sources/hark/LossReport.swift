@@ -26,9 +26,9 @@ final class LossReport: @unchecked Sendable {
         lostSeconds += loss.seconds
         guard gaps == 1 else { return }
         Terminal.note(prefix + "lost \(Self.seconds(loss.seconds)) of audio at \(Self.seconds(loss.start)) into the stream "
-                      + "(\(loss.samples) samples; recognition fell behind the device or the device overran). "
+                      + "(\(loss.samples) samples: recognition fell behind the device, or the device overran). "
                       + "Words there were not heard; times after it stay true. "
-                      + "A file-fed device needs --wait-for-reader.")
+                      + "A device fed from a file needs --wait-for-reader.")
     }
 
     /// The total, when anything was lost.
