@@ -46,20 +46,25 @@ let package = Package(
         // BENCHMARKS.md "BLAS for training"). No pkg-config file: see the shim.
         .systemLibrary(name: "CBLAS", providers: [.apt(["libblis-dev"])]),
 
+        // The few things every module shares: one SplitMix64, one @unchecked Sendable box.
+        .target(name: "HarkSupport"),
         .target(
             name: "Stream",
-            dependencies: ["CAlsa", "CFFTW", "CSndFile", "CSoxr"],
+            dependencies: ["CAlsa", "CFFTW", "CSndFile", "CSoxr", "HarkSupport"],
             swiftSettings: hotLoops
         ),
         // Cells is optimized in debug builds too: `swift test` trains small networks, which
         // would take minutes unoptimized. Debug info is kept.
         // Decoding: network outputs → tokens and text (token set, greedy CTC, error rates).
-        .target(name: "Decoding"),
+        .target(name: "Decoding", dependencies: ["HarkSupport"]),
         // Training recipes: manifests → features → CTC training with dev evaluation and checkpoints.
         // Recognizer: audio source → features → network → decoders, on its own thread, as events.
-        .target(name: "Recognizer", dependencies: ["Stream", "Cells", "Decoding"]),
-        .target(name: "ModelTraining", dependencies: ["Stream", "Cells", "Decoding", "Recognizer"]),
-        .target(name: "Cells", dependencies: ["CKernels", "CBLAS"],
+        .target(name: "Recognizer", dependencies: ["Stream", "Cells", "Decoding", "HarkSupport"]),
+        .target(name: "ModelTraining", dependencies: ["Stream", "Cells", "Decoding", "Recognizer", "HarkSupport"]),
+        // `hark latency`'s measurement harness: play, capture, recognize, match, report.
+        .target(name: "LatencyHarness", dependencies: ["Stream", "Recognizer", "HarkSupport",
+                                                       .product(name: "Histogram", package: "hdrhistogram-swift")]),
+        .target(name: "Cells", dependencies: ["CKernels", "CBLAS", "HarkSupport"],
                 swiftSettings: hotLoops + [.unsafeFlags(["-O"] + cpuFlags, .when(configuration: .debug))]),
         // The 8-bit matrix-vector product of the streaming step, in C because it needs vector
         // int8 → float widening that Swift's SIMD types do not emit (see its header).
@@ -67,9 +72,8 @@ let package = Package(
         .executableTarget(
             name: "hark",
             dependencies: [
-                "Stream", "Cells", "Decoding", "Recognizer", "ModelTraining",
+                "Stream", "Cells", "Decoding", "Recognizer", "ModelTraining", "LatencyHarness", "HarkSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
 
@@ -93,9 +97,10 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/Support"),
         .testTarget(name: "StreamTests", dependencies: ["Stream", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CellsTests", dependencies: ["Cells", "TestSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "DecodingTests", dependencies: ["Decoding"]),
+        .testTarget(name: "DecodingTests", dependencies: ["Decoding", "HarkSupport"]),
         .testTarget(name: "RecognizerTests", dependencies: ["Recognizer", "Stream", "Decoding", "Cells", "TestSupport"]),
         .testTarget(name: "ModelTrainingTests", dependencies: ["ModelTraining", "Stream", "Cells", "TestSupport"]),
+        .testTarget(name: "LatencyHarnessTests", dependencies: ["LatencyHarness"]),
         // Runs the built `hark` binary as a user would.
         .testTarget(name: "HarkTests", dependencies: ["hark", "Stream", "TestSupport"], exclude: ["Fixtures"]),
     ]

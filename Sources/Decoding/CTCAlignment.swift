@@ -1,4 +1,5 @@
 import Glibc
+import HarkSupport
 
 /// Scores and aligns one label sequence against a whole utterance of CTC posteriors: the exact
 /// answer a phrase grammar needs at the end of an utterance, where a beam may have pruned the
@@ -47,12 +48,4 @@ public enum CTCAlignment {
         }
         return (total, steps)
     }
-}
-
-/// ln(eᵃ + eᵇ), exact for −∞ on either side: how CTC sums the probabilities of two paths.
-@inline(__always)
-func logAdd(_ a: Float, _ b: Float) -> Float {
-    if a == -.infinity { return b }
-    if b == -.infinity { return a }
-    return max(a, b) + log1pf(expf(-abs(a - b)))
 }

@@ -1,3 +1,4 @@
+import HarkSupport
 import Glibc
 
 /// Settings of the prefix beam search, with the defaults measured on the dev set (MODEL.md).
@@ -60,6 +61,13 @@ public struct DecodedWord: Equatable, Sendable {
     public var firstStep: Int
     public var lastStep: Int
     public var confidence: Float
+
+    public init(text: String, firstStep: Int, lastStep: Int, confidence: Float) {
+        self.text = text
+        self.firstStep = firstStep
+        self.lastStep = lastStep
+        self.confidence = confidence
+    }
 }
 
 public struct Hypothesis: Equatable, Sendable {
@@ -72,6 +80,13 @@ public struct Hypothesis: Equatable, Sendable {
     public var score: Float
 
     public static let empty = Hypothesis(text: "", words: [], stableCharacters: 0, score: 0)
+
+    public init(text: String, words: [DecodedWord], stableCharacters: Int, score: Float) {
+        self.text = text
+        self.words = words
+        self.stableCharacters = stableCharacters
+        self.score = score
+    }
 }
 
 /// Streaming CTC prefix beam search (Hannun et al. 2014), constrained by a `Grammar` and scored
@@ -113,6 +128,11 @@ public final class CTCBeamSearch {
     /// The utterance's posteriors, kept for phrase grammars: `finish()` scores every phrase exactly.
     private var rows: [Float] = []
     private let phraseLabels: [[Int]]
+    /// As a `StepDecoder`: the absolute number of the utterance's first step, and the partial last
+    /// reported (its node, and its text: a new node can spell the same text).
+    private var firstIndex = 0
+    private var shownNode: Int32 = -1
+    private var shownText = ""
 
     public init(tokens: TokenSet, grammar: Grammar = .open, languageModel: ArpaLanguageModel? = nil,
                 config: BeamSearchConfig = BeamSearchConfig()) {
@@ -121,14 +141,8 @@ public final class CTCBeamSearch {
         self.languageModel = languageModel
         self.config = config
         space = Int32(tokens.space ?? -1)
-        if case let .words(lexicon) = grammar, let lm = languageModel {
-            wordIDs = lexicon.entries.map { lm.id(of: $0) }
-        }
-        if case let .phrases(lexicon) = grammar {
-            phraseLabels = lexicon.entries.map { (try? tokens.encode($0)) ?? [] }
-        } else {
-            phraseLabels = []
-        }
+        if let lm = languageModel { wordIDs = grammar.rules.words.map { lm.id(of: $0) } }
+        phraseLabels = grammar.rules.phrases.map { (try? tokens.encode($0)) ?? [] }
         reset()
     }
 
@@ -143,6 +157,8 @@ public final class CTCBeamSearch {
         beams = [Beam(node: 0, blank: 0, nonBlank: -.infinity)]
         step = 0
         rows.removeAll(keepingCapacity: true)
+        shownNode = -1
+        shownText = ""
     }
 
     /// Steps accepted since the last reset.
@@ -172,25 +188,12 @@ public final class CTCBeamSearch {
         let key = Int64(p) << 8 | Int64(label)
         if let c = children[key] { return c }
         let node = nodes[Int(p)]
-        var trie = node.trie, context = node.context, bonus = node.bonus
-        switch grammar {
-        case .open:
-            if label == space && (node.label == space || node.label < 0) { return nil }
-        case let .words(lexicon):
-            if label == space {
-                let entry = lexicon.nodes[Int(trie)].entry
-                guard trie != 0, entry >= 0 else { return nil }
-                let (s, c) = wordScore(entry: entry, context: context)
-                bonus += s
-                context = c
-                trie = 0
-            } else {
-                guard let t = lexicon.child(trie, label) else { return nil }
-                trie = t
-            }
-        case let .phrases(lexicon):
-            guard let t = lexicon.child(trie, label) else { return nil }
-            trie = t
+        guard let (trie, completed) = grammar.rules.extend(node.trie, label: label, previous: node.label, space: space) else { return nil }
+        var context = node.context, bonus = node.bonus
+        if let entry = completed {
+            let (s, c) = wordScore(entry: entry, context: context)
+            bonus += s
+            context = c
         }
         nodes.append(Node(parent: p, label: label, depth: node.depth + 1, step: Int32(step), logProb: logProb,
                           trie: trie, context: context, bonus: bonus))
@@ -276,7 +279,7 @@ public final class CTCBeamSearch {
     /// blank dominates), and without this the partial would show them only with the final.
     private func partialChoice() -> (node: Int32, score: Float)? {
         guard let best = beams.max(by: { rank($0) < rank($1) }) else { return nil }
-        if case .open = grammar { return (best.node, rank(best)) }
+        if grammar.rules.everyPrefixEnds { return (best.node, rank(best)) }
         guard completionScore(best.node) == nil else { return (best.node, rank(best)) }
         let depth = nodes[Int(best.node)].depth
         var completed: (node: Int32, score: Float)?
@@ -337,25 +340,20 @@ public final class CTCBeamSearch {
     /// The bonus a prefix earns by ending here, or nil when the grammar does not allow it to end.
     private func completionScore(_ id: Int32) -> Float? {
         let node = nodes[Int(id)]
-        switch grammar {
-        case .open:
-            return node.bonus
-        case let .words(lexicon):
-            var bonus = node.bonus, context = node.context
-            if node.trie != 0 {
-                let entry = lexicon.nodes[Int(node.trie)].entry
-                guard entry >= 0 else { return nil }
-                let (s, c) = wordScore(entry: entry, context: context)
-                bonus += s
-                context = c
-            }
-            if let lm = languageModel, let end = lm.sentenceEnd, node.depth > 0 {
-                bonus += config.lmWeight * lm.logProb(end, context: contexts[Int(context)][...])
-            }
-            return bonus
-        case let .phrases(lexicon):
-            return node.trie == 0 || lexicon.nodes[Int(node.trie)].entry >= 0 ? node.bonus : nil
+        var bonus = node.bonus, context = node.context
+        switch grammar.rules.ending(node.trie) {
+        case .forbidden: return nil
+        case .complete: break
+        case let .completes(entry):
+            let (s, c) = wordScore(entry: entry, context: context)
+            bonus += s
+            context = c
         }
+        // Sentence end, where a language model scores the grammar's words.
+        if let lm = languageModel, !wordIDs.isEmpty, let end = lm.sentenceEnd, node.depth > 0 {
+            bonus += config.lmWeight * lm.logProb(end, context: contexts[Int(context)][...])
+        }
+        return bonus
     }
 
     /// The deepest node that every beam descends from.
@@ -378,8 +376,7 @@ public final class CTCBeamSearch {
         var n = id
         while n > 0 { path.append(nodes[Int(n)]); n = nodes[Int(n)].parent }
         path.reverse()
-        if complete, case let .words(lexicon) = grammar, let last = path.last, last.trie != 0,
-           lexicon.nodes[Int(last.trie)].entry < 0 {
+        if complete, let last = path.last, grammar.rules.ending(last.trie) == .forbidden {
             while let l = path.last, l.label != space { path.removeLast() }
         }
         return hypothesis(path.map { Emission(label: $0.label, step: Int($0.step), logProb: $0.logProb) }, score: score)
@@ -409,3 +406,35 @@ public final class CTCBeamSearch {
         return Hypothesis(text: text, words: words, stableCharacters: 0, score: score)
     }
 }
+
+extension CTCBeamSearch: StepDecoder {
+    /// Reads a step; reports the best hypothesis as `.partial` when its text changed.
+    public func accept(_ s: DecoderStep, emit: (DecoderOutput) -> Void) {
+        if step == 0 { firstIndex = s.index }
+        accept(logProbs: s.logProbs)
+        // The best hypothesis can change at any step, also where the greedy label is the blank (a
+        // character that never wins a step outright still extends the best beam); it is built
+        // only when its node changed.
+        guard let p = partial(ifChangedFrom: &shownNode), p.text != shownText else { return }
+        shownText = p.text
+        emit(.partial(absolute(p)))
+    }
+
+    /// Reports the utterance's final hypothesis (empty when nothing was said) and starts afresh.
+    public func endUtterance(emit: (DecoderOutput) -> Void) {
+        let first = firstIndex
+        emit(.final(absolute(finish(), from: first)))
+    }
+
+    /// Word steps counted from the utterance's first step → absolute step numbers.
+    private func absolute(_ h: Hypothesis, from first: Int? = nil) -> Hypothesis {
+        var h = h
+        let offset = first ?? firstIndex
+        for i in h.words.indices {
+            h.words[i].firstStep += offset
+            h.words[i].lastStep += offset
+        }
+        return h
+    }
+}
+

@@ -41,10 +41,14 @@ public struct Endpointer: Sendable {
     private var stepsInUtterance = 0
     private var silentSteps = 0
     private var heardSpeech = false
+    /// The space token, which counts as silence when fed steps (`StepDecoder`); -1 for none.
+    private let space: Int
 
-    public init(config: EndpointConfig = EndpointConfig(), stepSeconds: Double) {
+    /// `space`: the token set's space label, for reading network steps.
+    public init(config: EndpointConfig = EndpointConfig(), stepSeconds: Double, space: Int? = nil) {
         self.config = config
         self.stepSeconds = stepSeconds
+        self.space = space ?? -1
     }
 
     /// One step: `speech` when its best label is a character other than space.
@@ -58,9 +62,33 @@ public struct Endpointer: Sendable {
         } else {
             decision = silence >= config.idleReset ? .idleReset : .none
         }
-        if decision != .none { stepsInUtterance = 0; silentSteps = 0; heardSpeech = false }
+        if decision != .none { reset() }
         return decision
+    }
+
+    /// Starts counting afresh (a new utterance).
+    public mutating func reset() {
+        stepsInUtterance = 0
+        silentSteps = 0
+        heardSpeech = false
     }
 
     public var inSpeech: Bool { heardSpeech }
 }
+
+extension Endpointer: StepDecoder {
+    /// A step is speech when its best label is a character other than the blank and the space.
+    public mutating func accept(_ step: DecoderStep, emit: (DecoderOutput) -> Void) {
+        let row = step.logProbs
+        var best = 0
+        for k in 1..<row.count where row[k] > row[best] { best = k }
+        switch accept(speech: best != 0 && best != space) {
+        case .none: break
+        case .endpoint: emit(.endpoint)
+        case .idleReset: emit(.idleReset)
+        }
+    }
+
+    public mutating func endUtterance(emit: (DecoderOutput) -> Void) { reset() }
+}
+

@@ -196,3 +196,15 @@ public struct KeywordSpotter: Sendable {
         }
     }
 }
+
+extension KeywordSpotter: StepDecoder {
+    /// Reads a step under its absolute number (hits and the refractory time count in those).
+    public mutating func accept(_ s: DecoderStep, emit: (DecoderOutput) -> Void) {
+        step = s.index
+        accept(logProbs: s.logProbs) { emit(.keyword($0)) }
+    }
+
+    /// A keyword does not span utterances: partial alignments are forgotten.
+    public mutating func endUtterance(emit: (DecoderOutput) -> Void) { reset() }
+}
+

@@ -52,16 +52,7 @@ public struct Lexicon: Sendable {
     public var isEmpty: Bool { entries.isEmpty }
 }
 
-/// What the beam search may produce.
-public enum Grammar: Sendable {
-    /// Any character sequence (no doubled or leading spaces).
-    case open
-    /// Words of the lexicon separated by spaces, any number, in any order (digit strings,
-    /// dictation over a known vocabulary). Words may be scored by an n-gram language model.
-    case words(Lexicon)
-    /// Exactly one entry of the lexicon: a list of commands or phrases.
-    case phrases(Lexicon)
-
+extension Grammar {
     /// Reads a word or phrase list: one entry per line; `#` starts a comment; blank lines skipped.
     /// Errors name the file and line.
     public static func readList(path: String, tokens: TokenSet) throws -> Lexicon {

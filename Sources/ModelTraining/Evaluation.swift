@@ -106,22 +106,33 @@ public struct Evaluation {
         let peakTemplate = try KeywordSpotter(keywords: keywords.map { Keyword($0.text, threshold: 2, scoring: $0.scoring) }, tokens: tokens, config: spotter)
         var decoded: [Decoded] = []
         let clock = Date()
+        let c = network.config, geometry = features.geometry
         set.forEachOutput(of: network) { u, steps, row in
-            var greedy = GreedyCTCDecoder()
-            var spot = spotterTemplate, peakSpot = peakTemplate
-            var hits: [KeywordHit] = []
-            var peaks = [Float](repeating: 0, count: keywords.count)
+            // The same fan-out as the live recognizer, one utterance at a time (no endpointer:
+            // an entry is one utterance): greedy, the constrained search when the category has a
+            // vocabulary, the spotter, and the never-firing spotter that tracks peak scores.
             let vocabulary = vocabularies[u.entry.category] ?? vocabularies["*"]
-            let search = vocabulary.map { CTCBeamSearch(tokens: tokens, grammar: $0.grammar, languageModel: languageModel, config: beam) }
-            for s in 0..<steps {
-                greedy.accept(logProbs: row(s))
-                search?.accept(logProbs: row(s))
-                spot.accept(logProbs: row(s)) { hits.append($0) }
-                peakSpot.accept(logProbs: row(s)) { _ in }
-                for k in peaks.indices { peaks[k] = max(peaks[k], peakSpot.currentScores[k]) }
+            var list: [any StepDecoder] = [GreedyTranscriber(tokens: tokens), spotterTemplate, KeywordPeaks(peakTemplate)]
+            if let vocabulary {
+                list.append(CTCBeamSearch(tokens: tokens, grammar: vocabulary.grammar, languageModel: languageModel, config: beam))
             }
-            decoded.append(Decoded(entry: u.entry, seconds: Double(u.frameCount) / 100 - tailPadding, greedy: tokens.decode(greedy.labels),
-                                   constrained: search?.finish().text, hits: hits, peaks: peaks))
+            var fanOut = DecoderFanOut(list)
+            var greedy = "", constrained: String?, hits: [KeywordHit] = []
+            let collect: DecoderFanOut.Emit = { output, decoder in
+                switch output {
+                case let .final(h) where decoder == 0: greedy = h.text
+                case let .final(h): constrained = h.text
+                case let .keyword(hit): hits.append(hit)
+                default: break
+                }
+            }
+            for s in 0..<steps {
+                fanOut.accept(logProbs: row(s), endSample: geometry.endSample(ofFrame: s * c.stride + c.stack - 1), emit: collect)
+            }
+            let peaks = fanOut.first(KeywordPeaks.self)?.peaks ?? []
+            fanOut.endUtterance(emit: collect)
+            decoded.append(Decoded(entry: u.entry, seconds: Double(u.frameCount) / features.framesPerSecond - tailPadding, greedy: greedy,
+                                   constrained: constrained, hits: hits, peaks: peaks))
         }
         let compute = Date().timeIntervalSince(clock)
         let hours = decoded.reduce(0) { $0 + $1.seconds } / 3600
@@ -158,6 +169,25 @@ public struct Evaluation {
         return out
     }
 
+    /// From each utterance's peak score: the lowest threshold (on a 0.01 grid) whose false alarms
+    /// (utterances without the keyword whose peak reaches it) stay within `target` per hour, and the
+    /// recall there (utterances with the keyword whose peak reaches it).
+    public static func recall(atFalseAlarms target: Double, peaks: [Float], entries: [ManifestEntry], seconds: [Double],
+                       keyword: String) -> (recall: Double, threshold: Float, falseAlarms: Int, hours: Double) {
+        let present = entries.map { Evaluation.contains($0.text, keyword: keyword) > 0 }
+        let hours = zip(present, seconds).filter { !$0.0 }.reduce(0) { $0 + $1.1 } / 3600
+        let positives = present.filter { $0 }.count
+        for step in 1...100 {
+            let t = Float(step) / 100
+            let alarms = zip(present, peaks).filter { !$0.0 && $0.1 >= t }.count
+            if hours > 0 && Double(alarms) / hours <= target {
+                let hits = zip(present, peaks).filter { $0.0 && $0.1 >= t }.count
+                return (positives > 0 ? Double(hits) / Double(positives) : 0, t, alarms, hours)
+            }
+        }
+        return (0, 1, 0, hours)
+    }
+
     /// Whole-word containment: "hey hark" is in "well hey hark go" but not in "they harken".
     public static func contains(_ text: String, keyword: String) -> Int {
         let words = TokenSet.normalize(text).split(separator: " "), k = keyword.split(separator: " ")
@@ -192,3 +222,28 @@ public struct Evaluation {
         }
     }
 }
+
+/// Each keyword's highest score over an utterance, from a spotter that never fires (a hit would
+/// reset its alignments and hide a higher score later in the utterance).
+struct KeywordPeaks: StepDecoder {
+    private var spotter: KeywordSpotter
+    private(set) var peaks: [Float]
+
+    init(_ spotter: KeywordSpotter) {
+        self.spotter = spotter
+        peaks = [Float](repeating: 0, count: spotter.keywords.count)
+    }
+
+    mutating func accept(_ step: DecoderStep, emit: (DecoderOutput) -> Void) {
+        spotter.accept(step) { _ in }
+        for k in peaks.indices { peaks[k] = max(peaks[k], spotter.currentScores[k]) }
+    }
+
+    mutating func endUtterance(emit: (DecoderOutput) -> Void) { reset() }
+
+    mutating func reset() {
+        spotter.reset()
+        for k in peaks.indices { peaks[k] = 0 }
+    }
+}
+

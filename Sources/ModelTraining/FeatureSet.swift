@@ -1,3 +1,4 @@
+import HarkSupport
 import Cells
 import Decoding
 import Dispatch
@@ -33,7 +34,7 @@ public struct FeatureSet: Sendable {
         }
         let results = Results(count: entries.count)
         let done = Counter()
-        let shared = Unchecked((entries, features))
+        let shared = UncheckedSendable((entries, features))
         DispatchQueue.concurrentPerform(iterations: max(threads, 1)) { part in
             let (entries, features) = shared.value
             var i = part
@@ -102,7 +103,3 @@ private final class Counter: @unchecked Sendable {
     func increment() -> Int { lock.lock(); defer { lock.unlock() }; value += 1; return value }
 }
 
-struct Unchecked<V>: @unchecked Sendable {
-    let value: V
-    init(_ value: V) { self.value = value }
-}

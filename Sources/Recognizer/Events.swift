@@ -40,8 +40,12 @@ public struct RecognizerStats: Equatable, Sendable, Codable {
     public var audioSeconds: Double = 0
     /// CPU seconds the recognizer thread used (features, network, decoders, reading).
     public var cpuSeconds: Double = 0
+    /// Device overruns the source recovered from (its `CaptureLosses`).
     public var overruns: Int = 0
+    /// Samples lost between the blocks the recognizer was given (overruns, a full ring, a device
+    /// that went away), and in how many gaps.
     public var samplesLost: Int64 = 0
+    public var gaps: Int = 0
     public var utterances: Int = 0
     public var keywordHits: Int = 0
     /// Network state resets at endpoints and idle periods.
@@ -54,9 +58,26 @@ public struct RecognizerStats: Equatable, Sendable, Codable {
     public var realTimeFactor: Double { audioSeconds > 0 ? cpuSeconds / audioSeconds : 0 }
 }
 
+/// Audio the source lost between two blocks: the recognizer heard nothing there.
+public struct AudioLoss: Equatable, Sendable, Codable {
+    /// Stream time (seconds) where the gap begins: the end of the audio before it.
+    public var start: Double
+    public var samples: Int64
+    /// Seconds of audio lost.
+    public var seconds: Double
+
+    public init(start: Double, samples: Int64, sampleRate: Int) {
+        self.start = start
+        self.samples = samples
+        seconds = Double(samples) / Double(sampleRate)
+    }
+}
+
 public enum RecognitionEvent: Equatable, Sendable {
     case partial(Transcript)
     case final(Transcript)
     case keyword(KeywordEvent)
     case stats(RecognizerStats)
+    /// The source lost audio here; utterances around the gap are separate, their times true.
+    case audioLost(AudioLoss)
 }

@@ -10,6 +10,9 @@ public struct RecognitionModel: @unchecked Sendable {
     public let network: Network<Float>
     public let tokens: TokenSet
     public let features: LogMelConfig
+    /// The front end those settings describe, validated and planned once here (the FFT plan, the
+    /// mel matrix) and shared by every stream of this model.
+    public let frontEnd: LogMelSpectrogram
     /// Keyword thresholds tuned by `hark adapt` or `hark model threshold` (keyword text →
     /// threshold), used when none is given.
     public let keywordThresholds: [String: Float]
@@ -49,7 +52,8 @@ public struct RecognitionModel: @unchecked Sendable {
             }
         }
         let features = try metadata(file.features, "front-end settings", else: LogMelConfig())
-        do { try features.validate() } catch {
+        let frontEnd: LogMelSpectrogram
+        do { frontEnd = try LogMelSpectrogram(features) } catch {
             throw RecognizerError.badModel(path: path, reason: "front-end settings: \(error)")
         }
         guard features.melBands == file.network.config.inputSize else {
@@ -66,6 +70,7 @@ public struct RecognitionModel: @unchecked Sendable {
         int8Weights = Int8NetworkWeights(file.network)
         self.tokens = tokens
         self.features = features
+        self.frontEnd = frontEnd
     }
 
     /// A JSON metadata field's decoding failure in words: which key, what was expected.
@@ -93,6 +98,9 @@ public struct RecognitionModel: @unchecked Sendable {
     public var stepSeconds: Double {
         Double(features.hopLength * network.config.stride) / Double(features.sampleRate)
     }
+
+    /// The model at `defaultPath()`.
+    public static func shipped() throws -> RecognitionModel { try RecognitionModel(path: try defaultPath()) }
 
     /// The shipped model, found without configuration: `$HARK_MODEL` if set, else
     /// `share/model.safetensors` beside or above the running executable (a source checkout's

@@ -1,3 +1,4 @@
+import HarkSupport
 import Foundation
 import Stream
 
@@ -5,7 +6,7 @@ import Stream
 /// feeds a `StreamingRecognizer`, and delivers events through a callback or an `AsyncSequence`.
 ///
 /// ```swift
-/// let model = try RecognitionModel(path: RecognitionModel.defaultPath())
+/// let model = try RecognitionModel.shipped()
 /// let recognizer = try Recognizer(model: model)
 /// let mic = try AlsaCapture(CaptureConfig(device: "default"))
 /// for try await event in recognizer.events(from: mic) {
@@ -30,7 +31,7 @@ public final class Recognizer: @unchecked Sendable {
     public init(model: RecognitionModel, config: RecognizerConfig = RecognizerConfig()) throws {
         self.model = model
         self.config = config
-        _ = try StreamingRecognizer(model: model, config: config)       // surface config errors (keywords) now
+        _ = try model.makeStream(config)              // surface config errors (keywords, ranges) now
     }
 
     /// Starts reading `source` on a new thread; `handler` gets every event on that thread. When the
@@ -38,15 +39,20 @@ public final class Recognizer: @unchecked Sendable {
     /// `completion` gets nil or the source's error.
     public func start(source: AudioSource, handler: @escaping @Sendable (RecognitionEvent) -> Void,
                       completion: @escaping @Sendable (Error?) -> Void = { _ in }) throws {
-        let core = try StreamingRecognizer(model: model, config: config)
+        guard source.sampleRate == model.features.sampleRate else {
+            throw StreamError.sampleRate(source: source.sampleRate, model: model.features.sampleRate)
+        }
+        let core = try model.makeStream(config)
         lock.lock()
         precondition(thread == nil, "a Recognizer runs one source at a time")
         self.source = source
         if stopRequested { source.requestStop() }
-        let owned = Owned(core: core, source: source)        // handed to the thread, used only there
+        let owned = UncheckedSendable((core: core, source: source))   // handed to the thread, used only there
         let t = Thread { [self] in
-            let error = run(owned.core, owned.source, handler)
-            lock.lock(); failure = error; lastStats = owned.core.stats; lock.unlock()
+            let error = run(owned.value.core, owned.value.source, handler)
+            var stats = owned.value.core.stats
+            stats.overruns = owned.value.source.losses.overruns
+            lock.lock(); failure = error; lastStats = stats; lock.unlock()
             completion(error)
             done.signal()
         }
@@ -61,24 +67,28 @@ public final class Recognizer: @unchecked Sendable {
         var cpuStart = timespec()
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpuStart)
         var nextStats = Date().addingTimeInterval(statsInterval ?? .infinity)
-        let error = source.forEachBlock(size: 1600) { block in
-            core.noteLosses(source.losses, emit: handler)
-            core.accept(samples: block, emit: handler)
-            if let interval = statsInterval, Date() >= nextStats {
-                nextStats = Date().addingTimeInterval(interval)
-                handler(.stats(stats(core, cpuStart)))
+        let error: Error?
+        do {
+            error = try source.forEachBlock(size: 1600) { block in
+                try core.accept(block, emit: handler)
+                if let interval = statsInterval, Date() >= nextStats {
+                    nextStats = Date().addingTimeInterval(interval)
+                    handler(.stats(stats(core, source, cpuStart)))
+                }
             }
+        } catch let refused {
+            error = refused                         // the rate was checked at start; the clock went backwards
         }
-        core.noteLosses(source.losses, emit: handler)
-        core.finish(emit: handler)
-        if statsInterval != nil { handler(.stats(stats(core, cpuStart))) }
+        core.finish(endingAt: source.position, emit: handler)
+        if statsInterval != nil { handler(.stats(stats(core, source, cpuStart))) }
         return error
     }
 
-    private func stats(_ core: StreamingRecognizer, _ cpuStart: timespec) -> RecognizerStats {
+    private func stats(_ core: StreamingRecognizer, _ source: AudioSource, _ cpuStart: timespec) -> RecognizerStats {
         var now = timespec()
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now)
         var s = core.stats
+        s.overruns = source.losses.overruns
         s.cpuSeconds = Double(now.tv_sec - cpuStart.tv_sec) + Double(now.tv_nsec - cpuStart.tv_nsec) / 1e9
         return s
     }
@@ -116,10 +126,4 @@ public final class Recognizer: @unchecked Sendable {
             continuation.onTermination = { [weak self] _ in self?.stop() }
         }
     }
-}
-
-/// The recognizer core and its source move to the recognition thread and stay there.
-private struct Owned: @unchecked Sendable {
-    let core: StreamingRecognizer
-    let source: AudioSource
 }

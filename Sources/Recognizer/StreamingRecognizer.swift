@@ -11,6 +11,10 @@ public struct RecognizerConfig: Sendable {
     public var grammar: Grammar = .open
     public var languageModel: ArpaLanguageModel?
     public var beam = BeamSearchConfig()
+    /// The transcript decoder, when not the CTC beam search that `grammar`, `languageModel` and
+    /// `beam` describe: any `StepDecoder` (greedy decoding, a word search) plugs in here, fed the
+    /// same steps and ended at the same endpoints. Made once per stream.
+    public var transcriber: (@Sendable (RecognitionModel) -> any StepDecoder)?
     public var keywords: [Keyword] = []
     public var spotter = KeywordSpotter.Config()
     public var endpoint = EndpointConfig()
@@ -24,6 +28,13 @@ public struct RecognizerConfig: Sendable {
     public var weights: StepWeights = .int8
 
     public init() {}
+
+    /// The defaults of `hark listen` with these keywords (`RecognitionModel.keyword` gives each its
+    /// tuned threshold); dictation too unless `transcribe` is false.
+    public init(keywords: [Keyword], transcribe: Bool = true) {
+        self.keywords = keywords
+        self.transcribe = transcribe
+    }
 
     /// Every setting in its range, so that a library user gets the same named error as the
     /// command line: the search's and the endpointer's own ranges, each keyword's threshold in
@@ -41,6 +52,22 @@ public struct RecognizerConfig: Sendable {
         let texts = keywords.map(\.text)
         if let twice = texts.first(where: { t in texts.filter { $0 == t }.count > 1 }) {
             throw DecoderConfigError.duplicate("keyword '\(twice)'")
+        }
+    }
+}
+
+/// What a stream refuses to accept.
+public enum StreamError: Error, Equatable, CustomStringConvertible {
+    /// Audio at another rate than the model was trained on (Kaldi's and sherpa-onnx's
+    /// `AcceptWaveform(sampling_rate, …)` refuse it the same way).
+    case sampleRate(source: Int, model: Int)
+    /// A block that starts before the previous one ended: the clock went backwards.
+    case overlap(start: Int64, expected: Int64)
+
+    public var description: String {
+        switch self {
+        case let .sampleRate(source, model): "audio at \(source) Hz, but the model takes \(model) Hz"
+        case let .overlap(start, expected): "a block starts at sample \(start), before the end of the previous one (\(expected))"
         }
     }
 }
@@ -71,34 +98,38 @@ public final class StreamingRecognizer {
 
     private let features: FeatureStream
     private let network: NetworkStream<Float>
-    private let search: CTCBeamSearch?
-    private var spotter: KeywordSpotter?
-    private var endpointer: Endpointer
+    /// The keyword spotter, the beam search and the endpointer, fed every step in that order.
+    private var decoders: DecoderFanOut
     private let frame: UnsafeMutableBufferPointer<Float>
     private let output: UnsafeMutableBufferPointer<Float>
-    private let space: Int
     private var nextFrame = 0
-    /// Frame index at which the network was last reset: step s of the utterance ends at frame
-    /// utteranceFrame + s·stride + stack − 1.
+    /// Frame index at which the network was last reset, and the absolute number of the
+    /// utterance's first step: step n ends at frame utteranceFrame + (n − utteranceStep)·stride + stack − 1.
     private var utteranceFrame = 0
-    private var utteranceSteps = 0
-    private var lastPartial = ""
-    private var lastPartialPrefix: Int32 = -1
+    private var utteranceStep = 0
+    /// Absolute index (losses included) where the next block must start to follow the last one.
+    private var nextSample: Int64 = 0
 
+    /// A stream of `model` (`model.makeStream(config)` says the same): `config` is validated here,
+    /// and a setting out of its range is a `DecoderConfigError` that names it.
     public init(model: RecognitionModel, config: RecognizerConfig = RecognizerConfig()) throws {
         try config.validate()
         self.model = model
         self.config = config
-        features = try LogMelSpectrogram(model.features).makeStream()
+        features = model.frontEnd.makeStream()
         network = NetworkStream(model.network, int8: config.weights == .int8 ? model.int8Weights : nil)
-        search = config.transcribe
-            ? CTCBeamSearch(tokens: model.tokens, grammar: config.grammar, languageModel: config.languageModel, config: config.beam)
-            : nil
-        spotter = config.keywords.isEmpty ? nil : try KeywordSpotter(keywords: config.keywords, tokens: model.tokens, config: config.spotter)
-        endpointer = Endpointer(config: config.endpoint, stepSeconds: model.stepSeconds)
+        var decoders: [any StepDecoder] = []
+        if !config.keywords.isEmpty {
+            decoders.append(try KeywordSpotter(keywords: config.keywords, tokens: model.tokens, config: config.spotter))
+        }
+        if config.transcribe {
+            decoders.append(config.transcriber?(model)
+                ?? CTCBeamSearch(tokens: model.tokens, grammar: config.grammar, languageModel: config.languageModel, config: config.beam))
+        }
+        decoders.append(Endpointer(config: config.endpoint, stepSeconds: model.stepSeconds, space: model.tokens.space))
+        self.decoders = DecoderFanOut(decoders)
         frame = .allocate(capacity: model.features.melBands)
         output = .allocate(capacity: model.network.config.outputWidth)
-        space = model.tokens.space ?? -1
     }
 
     deinit {
@@ -115,11 +146,14 @@ public final class StreamingRecognizer {
 
     private var rate: Double { Double(model.features.sampleRate) }
 
-    /// Absolute sample index just after the audio of utterance step `s`.
+    /// Absolute sample index just after the audio of step `s` (an absolute step number of the
+    /// utterance in progress).
     private func endSample(ofStep s: Int) -> Int64 {
         let c = model.network.config
-        let lastFrame = utteranceFrame + s * c.stride + c.stack - 1
+        let lastFrame = utteranceFrame + (s - utteranceStep) * c.stride + c.stack - 1
         return features.geometry.endSample(ofFrame: lastFrame) + stats.samplesLost   // lost audio counts in stream time
+        // (every frame made after a gap ends in audio after it: the frames before were stepped as
+        // their block arrived, and the utterance ended at the gap)
     }
 
     /// A CTC network emits a word's first character some time after the word's sound begins
@@ -134,17 +168,32 @@ public final class StreamingRecognizer {
     /// Stream time (seconds) of the end of utterance step `s`.
     private func time(ofStep s: Int) -> Double { Double(endSample(ofStep: s)) / rate }
 
-    /// Tells the recognizer how many samples its source has lost so far (overruns, ring drops, a
-    /// device that went away). New losses break the audio: the utterance in progress is finalized
-    /// first, with the times it had, and the next one starts from a clean state after the gap.
-    public func noteLosses(_ losses: CaptureLosses, emit: (RecognitionEvent) -> Void) {
-        if losses.totalSamplesLost != stats.samplesLost { endUtterance(emit: emit) }   // resets the spotter too
-        stats.overruns = losses.overruns
-        stats.samplesLost = losses.totalSamplesLost
+    /// Feeds a block read from a source (`AudioSource.forEachBlock`); calls `emit` for every event
+    /// it produces, in order. The block's rate must be the model's, and it must not start before
+    /// the previous block ended. A block that starts later follows lost audio: the utterance in
+    /// progress is finalized first, with the times it had, `.audioLost` says where and how much,
+    /// and the next utterance starts from a clean state after the gap, its times counted from the
+    /// block's own start.
+    public func accept(_ block: AudioBlock, emit: (RecognitionEvent) -> Void) throws(StreamError) {
+        guard block.sampleRate == model.features.sampleRate else {
+            throw .sampleRate(source: block.sampleRate, model: model.features.sampleRate)
+        }
+        guard block.start >= nextSample else { throw .overlap(start: block.start, expected: nextSample) }
+        if block.start > nextSample {
+            let lost = block.start - nextSample
+            endUtterance(emit: emit)                         // resets the spotter too
+            emit(.audioLost(AudioLoss(start: Double(nextSample) / rate, samples: lost, sampleRate: block.sampleRate)))
+            stats.samplesLost += lost
+            stats.gaps += 1
+            nextSample = block.start
+        }
+        accept(samples: block.samples, emit: emit)
     }
 
-    /// Feeds samples; calls `emit` for every event they produce, in order.
+    /// Feeds samples at the model's rate that follow the last ones directly (a whole file, a
+    /// synthetic signal); calls `emit` for every event they produce, in order.
     public func accept(samples: UnsafeBufferPointer<Float>, emit: (RecognitionEvent) -> Void) {
+        nextSample += Int64(samples.count)
         var t = MonotonicClock.now()
         features.accept(samples: samples)
         let afterFeatures = MonotonicClock.now()
@@ -158,12 +207,12 @@ public final class StreamingRecognizer {
             features.discardFrames(before: nextFrame)
             guard network.accept(frame: UnsafeBufferPointer(frame), into: output) else { continue }
             let afterNetwork = MonotonicClock.now()
-            let s = utteranceSteps
-            step(UnsafeBufferPointer(output), emit: emit)
+            let end = endSample(ofStep: decoders.nextStep)     // before an endpoint moves the utterance's origin
+            step(UnsafeBufferPointer(output), endSample: end, emit: emit)
             let afterDecoder = MonotonicClock.now()
             stats.networkSeconds += afterNetwork - t
             stats.decoderSeconds += afterDecoder - afterNetwork
-            onStep?(StepTiming(endSample: endSample(ofStep: s), network: afterNetwork - t, decoder: afterDecoder - afterNetwork))
+            onStep?(StepTiming(endSample: end, network: afterNetwork - t, decoder: afterDecoder - afterNetwork))
             t = afterDecoder
         }
     }
@@ -172,9 +221,20 @@ public final class StreamingRecognizer {
         samples.withUnsafeBufferPointer { accept(samples: $0, emit: emit) }
     }
 
-    /// End of the stream: the pending utterance becomes final (when it has any words).
-    public func finish(emit: (RecognitionEvent) -> Void) {
-        if endpointer.inSpeech {
+    /// End of the stream: the pending utterance becomes final (when it has any words). `position`
+    /// is where the stream ended on its clock (`AudioSource.position`): audio the source lost after
+    /// the last block (a ring that overflowed until capture stopped) is reported as `.audioLost`.
+    public func finish(endingAt position: Int64? = nil, emit: (RecognitionEvent) -> Void) {
+        let inSpeech = decoders.first(Endpointer.self)?.inSpeech ?? false
+        let lostAtEnd = (position ?? nextSample) - nextSample, lostFrom = nextSample
+        defer {
+            if lostAtEnd > 0 {
+                emit(.audioLost(AudioLoss(start: Double(lostFrom) / rate, samples: lostAtEnd, sampleRate: model.features.sampleRate)))
+                stats.samplesLost += lostAtEnd
+                stats.gaps += 1
+            }
+        }
+        if inSpeech {
             let pad = [Float](repeating: 0, count: Int(config.tailPadding * rate))
             let seconds = stats.audioSeconds
             accept(samples: pad, emit: emit)
@@ -183,60 +243,41 @@ public final class StreamingRecognizer {
         endUtterance(emit: emit)
     }
 
-    private func step(_ row: UnsafeBufferPointer<Float>, emit: (RecognitionEvent) -> Void) {
-        let s = utteranceSteps
-        utteranceSteps += 1
-        var best = 0
-        for k in 1..<row.count where row[k] > row[best] { best = k }
+    private func step(_ row: UnsafeBufferPointer<Float>, endSample: Int64, emit: (RecognitionEvent) -> Void) {
+        switch decoders.accept(logProbs: row, endSample: endSample, emit: { output, _ in report(output, emit: emit) }) {
+        case .none: break
+        case .endpoint, .idleReset: resetUtterance()
+        }
+    }
 
-        // Mutated in place: a copy (if var) would copy its arrays on every step.
-        spotter?.accept(logProbs: row) { hit in
-            let offset = hit.lastStep - s               // the spotter counts steps across utterances
+    /// A decoder's output as a recognition event, its steps turned into stream times.
+    private func report(_ output: DecoderOutput, emit: (RecognitionEvent) -> Void) {
+        switch output {
+        case let .partial(h): emit(.partial(transcript(h)))
+        case let .final(h):
+            guard !h.text.isEmpty else { return }
+            stats.utterances += 1
+            emit(.final(transcript(h)))
+        case let .keyword(hit):
             stats.keywordHits += 1
             emit(.keyword(KeywordEvent(keyword: hit.keyword, score: Double(hit.score),
-                                       start: startTime(ofStep: hit.firstStep - offset),
-                                       end: time(ofStep: s),
+                                       start: startTime(ofStep: hit.firstStep), end: time(ofStep: hit.lastStep),
                                        wallClock: Date().timeIntervalSince1970)))
-        }
-        if let search {
-            search.accept(logProbs: row)
-            // The best hypothesis can change at any step, also where the greedy label is the blank
-            // (a character that never wins a step outright still extends the best beam); it is
-            // built only when it did change.
-            if let p = search.partial(ifChangedFrom: &lastPartialPrefix) {
-                if p.text != lastPartial {
-                    lastPartial = p.text
-                    emit(.partial(transcript(p)))
-                }
-            }
-        }
-        switch endpointer.accept(speech: best != 0 && best != space) {
-        case .none: break
-        case .endpoint: endUtterance(emit: emit)
-        case .idleReset: resetUtterance()
+        case .endpoint, .idleReset: break                 // the fan-out acts on them
         }
     }
 
     private func endUtterance(emit: (RecognitionEvent) -> Void) {
-        if let search {
-            let h = search.finish()
-            if !h.text.isEmpty {
-                stats.utterances += 1
-                emit(.final(transcript(h)))
-            }
-        }
+        decoders.endUtterance { output, _ in report(output, emit: emit) }
         resetUtterance()
     }
 
-    /// Starts the next utterance from a clean network state; audio already accepted is not re-read.
+    /// Starts the next utterance from a clean network state (the decoders have ended or reset
+    /// theirs); audio already accepted is not re-read.
     private func resetUtterance() {
         network.reset()
-        search?.reset()
-        spotter?.reset()
-        lastPartial = ""
-        lastPartialPrefix = -1
         utteranceFrame = nextFrame
-        utteranceSteps = 0
+        utteranceStep = decoders.nextStep
         stats.resets += 1
     }
 
@@ -245,10 +286,21 @@ public final class StreamingRecognizer {
             Word(text: $0.text, start: startTime(ofStep: $0.firstStep), end: time(ofStep: $0.lastStep),
                  confidence: Double($0.confidence))
         }
-        let start = words.first?.start ?? time(ofStep: 0)
+        let start = words.first?.start ?? time(ofStep: utteranceStep)
         let end = words.last?.end ?? start
         let confidence = words.isEmpty ? 0 : words.reduce(0) { $0 + $1.confidence } / Double(words.count)
         return Transcript(text: h.text, stableCharacters: h.stableCharacters, words: words, start: start, end: end,
                           confidence: confidence)
     }
 }
+
+extension RecognitionModel {
+    /// A new recognition stream of this model: the one place where streams are made and their
+    /// configuration validated (a beam width of 0, a keyword threshold outside (0, 1], a NaN
+    /// weight: a `DecoderConfigError` naming the setting, the same one the command line reports),
+    /// as sherpa-onnx's `OnlineRecognizerConfig::Validate()` does.
+    public func makeStream(_ config: RecognizerConfig = RecognizerConfig()) throws -> StreamingRecognizer {
+        try StreamingRecognizer(model: self, config: config)
+    }
+}
+

@@ -43,7 +43,7 @@ public enum WordAlignment {
         // The live path's log-posteriors, with the recognizer's tail of silence so that the last
         // word's characters are emitted.
         let padded = samples + [Float](repeating: 0, count: Int(RecognizerConfig().tailPadding * Double(model.features.sampleRate)))
-        let frames = try LogMelSpectrogram(model.features).frames(of: padded)
+        let frames = model.frontEnd.frames(of: padded)
         let stream = NetworkStream(model.network, int8: weights == .int8 ? model.int8Weights : nil)
         let v = model.network.config.outputWidth
         var out = [Float](repeating: 0, count: v), logProbs: [Float] = []

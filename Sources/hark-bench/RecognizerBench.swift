@@ -210,7 +210,7 @@ enum RecognizerBench {
         let opened = Measure.now()
         let stream = try LogMelSpectrogram().makeStream()
         var block = [Float](repeating: 0, count: 160)
-        while stream.framesReady == 0 {
+        while stream.framesReady == 0 {           // the file device loses nothing (waitForReader): no gaps
             let n = try block.withUnsafeMutableBufferPointer { try capture.read(into: $0) }
             block.withUnsafeBufferPointer { stream.accept(samples: UnsafeBufferPointer(rebasing: $0[0..<n])) }
         }

@@ -51,44 +51,24 @@ struct AdaptCommand: ParsableCommand {
             throw InputError("--samples \(samples): no takes.jsonl (record takes with `hark enroll --out \(samples)`)")
         }
         let takes = try Manifest.load(takesPath)
+        var recipe = Adaptation()
+        recipe.epochs = epochs
+        recipe.learningRate = learningRate
+        recipe.repeats = `repeat`
+        recipe.mixCount = mixCount
+        recipe.seed = seed
         var mixed: [ManifestEntry] = []
         if let mix {
-            var all = try Manifest.load(mix)
-            var rng = SeededGenerator(seed: seed)
-            all.shuffle(using: &rng)
-            mixed = Array(all.prefix(mixCount))
+            mixed = recipe.mixSample(try Manifest.load(mix))
         } else {
             Terminal.note("hark adapt: no --mix manifest; fine-tuning on the takes alone may make other speech worse")
         }
-        var settings = TrainConfig()
-        settings.epochs = epochs
-        settings.learningRate = learningRate
-        settings.batchSize = 8
-        settings.patience = epochs
-        settings.halveOnPlateau = false
-        settings.seed = seed
-        settings.tokens = base.tokens == .english ? nil : Array(base.tokens.tokens.dropFirst())   // the model's own alphabet
-        let run = try TrainingRun(config: settings, output: out)
-        run.initialNetwork = base.network
-        run.metadata = ["adapted_from": base.path, "adapted_with": samples]
-        showProgress(of: run)
-        let train = Array(repeating: takes, count: `repeat`).flatMap { $0 } + mixed
         Terminal.note("adapting \(base.path) on \(takes.count) takes × \(`repeat`) + \(mixed.count) synthetic utterances")
-        _ = try run.run(train: train, dev: nil, resume: false)
-
-        // Thresholds: every keyword among the takes, tuned on the adapted model.
-        let adapted = try RecognitionModel(path: out)
-        let keywords = Array(Set(takes.filter { $0.category == "keyword" }.map { TokenSet.normalize($0.text) })).sorted()
-        if !keywords.isEmpty {
-            var eval = Evaluation(network: try model.batchNetwork(of: adapted), tokens: adapted.tokens, features: adapted.features)
-            eval.keywords = KeywordThreshold.candidates(keywords)
-            let (report, decoded) = try eval.run(takes + mixed, modelName: out, manifestName: takesPath)
-            let tuned = KeywordThreshold.tune(keywords, report: report, decoded: decoded)
-            for t in tuned {
-                Terminal.note(String(format: "keyword '%@': %@ threshold %.2f catches %d/%d takes, fires on %d/%d other utterances",
-                                     t.keyword.text, t.keyword.scoring.rawValue, t.keyword.threshold, t.caught, t.positive.count, t.alarms, t.negative.count))
-            }
-            try KeywordOptions.store(tuned.map(\.keyword), model: adapted, to: out)
+        let tuned = try recipe.run(base: base, takes: takes, takesName: samples, mix: mixed, out: out,
+                                   measuredWith: { try model.batchNetwork(of: $0) }, prepare: showProgress(of:))
+        for t in tuned {
+            Terminal.note(String(format: "keyword '%@': %@ threshold %.2f catches %d/%d takes, fires on %d/%d other utterances",
+                                 t.keyword.text, t.keyword.scoring.rawValue, t.keyword.threshold, t.caught, t.positive.count, t.alarms, t.negative.count))
         }
         print(String(format: "adapted model: %@ (%.0f s)", out, Date().timeIntervalSince(started)))
     }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Decoding
 import Foundation
 import Glibc
+import ModelTraining
 import Stream
 
 struct EnrollCommand: ParsableCommand {
@@ -63,7 +64,8 @@ struct EnrollCommand: ParsableCommand {
         let signals = StopSignals(stopping: source)
         defer { _ = signals }
         let interactive = isatty(STDIN_FILENO) == 1 && input.file == nil
-        let perTake = Int(takeSeconds * 16_000)
+        let rate = Double(source.sampleRate)
+        let perTake = Int(takeSeconds * rate)
         var saved = 0, failed = 0
         take: for i in 0..<takes {
             let text = texts[i % texts.count]
@@ -83,7 +85,7 @@ struct EnrollCommand: ParsableCommand {
                     Terminal.note("the input ended after \(saved) takes")
                     break take
                 }
-                switch Self.check(audio) {
+                switch TakeCheck.check(audio) {
                 case let .bad(reason):
                     Terminal.note("  not kept: \(reason)")
                     failed += 1
@@ -93,15 +95,14 @@ struct EnrollCommand: ParsableCommand {
                     let writer = try WAVWriter(path: dir.appendingPathComponent(name).path)
                     try speech.withUnsafeBufferPointer { try writer.write($0) }
                     try writer.finish()
-                    let category = text.split(separator: " ").allSatisfy { Self.digitWords.contains(String($0)) } ? "digits"
-                        : (keyword != nil ? "keyword" : "commands")
-                    let line = JSONLines.line(Take(audio: name, text: text, category: category, seconds: roundTo(Double(speech.count) / 16_000)))
+                    let category = TakeCheck.category(of: text, keyword: keyword != nil)
+                    let line = JSONLines.line(Take(audio: name, text: text, category: category, seconds: roundTo(Double(speech.count) / rate)))
                     let handle = try FileHandle(forWritingTo: manifest.path, creating: true)
                     try handle.seekToEnd()
                     try handle.write(contentsOf: Data((line + "\n").utf8))
                     try handle.close()
                     saved += 1
-                    Terminal.note(String(format: "  kept %@ (%.1f s of speech)", name, Double(speech.count) / 16_000))
+                    Terminal.note(String(format: "  kept %@ (%.1f s of speech)", name, Double(speech.count) / rate))
                     continue take
                 }
             }
@@ -110,34 +111,6 @@ struct EnrollCommand: ParsableCommand {
             throw InputError("no take was kept\(failed > 0 ? " (\(failed) attempts not kept)" : ""); nothing to adapt on yet")
         }
         print("\(saved) takes in \(out)\(failed > 0 ? " (\(failed) attempts not kept)" : ""); next: hark adapt --samples \(out) --out my-model.safetensors")
-    }
-
-    static let digitWords: Set<String> = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "oh"]
-
-    enum Verdict { case good([Float]), bad(String) }
-
-    /// Trims silence (10 ms frames more than 15 dB above the take's noise floor, with 150 ms kept
-    /// on each side) and rejects clipped, silent or too quiet takes.
-    static func check(_ audio: [Float]) -> Verdict {
-        let frame = 160
-        let energies = stride(from: 0, to: audio.count - frame + 1, by: frame).map { start -> Float in
-            var e: Float = 0
-            for i in start..<(start + frame) { e += audio[i] * audio[i] }
-            return 10 * log10(e / Float(frame) + 1e-12)
-        }
-        guard !energies.isEmpty else { return .bad("no audio") }
-        let peak = audio.map(abs).max() ?? 0
-        if peak >= 0.999 { return .bad("it clipped (peak at full scale): speak softer or move back") }
-        let floor = energies.sorted()[energies.count / 5]
-        let gate = max(floor + 15, -55)
-        guard let first = energies.firstIndex(where: { $0 > gate }), let last = energies.lastIndex(where: { $0 > gate }) else {
-            return .bad("no speech heard")
-        }
-        let loudest = energies.max() ?? -120
-        if loudest < -40 { return .bad(String(format: "too quiet (loudest 10 ms at %.0f dBFS): speak up or move closer", loudest)) }
-        if last - first < 15 { return .bad("too short to be the phrase") }
-        let start = max(0, (first - 15) * frame), end = min(audio.count, (last + 16) * frame)
-        return .good(Array(audio[start..<end]))
     }
 }
 

@@ -122,7 +122,7 @@ struct EvalCommand: ParsableCommand {
         }
         if let target = falseAlarmTarget, !eval.keywords.isEmpty {
             for (k, keyword) in eval.keywords.enumerated() {
-                let r = Self.recall(atFalseAlarms: target, peaks: decoded.map { $0.peaks[k] }, entries: entries,
+                let r = Evaluation.recall(atFalseAlarms: target, peaks: decoded.map { $0.peaks[k] }, entries: entries,
                                     seconds: decoded.map(\.seconds), keyword: keyword.text)
                 print(String(format: "keyword '%@' at ≤ %.2f false alarms per hour: recall %.1f%% (%@threshold %.2f, %d false alarms in %.2f h)",
                              keyword.text, target, 100 * r.recall, keyword.scoring.label, r.threshold, r.falseAlarms, r.hours))
@@ -142,24 +142,3 @@ struct EvalCommand: ParsableCommand {
 }
 
 extension KeywordSpotter.Scoring: ExpressibleByArgument {}
-
-extension EvalCommand {
-    /// From each utterance's peak score: the lowest threshold (on a 0.01 grid) whose false alarms
-    /// (utterances without the keyword whose peak reaches it) stay within `target` per hour, and the
-    /// recall there (utterances with the keyword whose peak reaches it).
-    static func recall(atFalseAlarms target: Double, peaks: [Float], entries: [ManifestEntry], seconds: [Double],
-                       keyword: String) -> (recall: Double, threshold: Float, falseAlarms: Int, hours: Double) {
-        let present = entries.map { Evaluation.contains($0.text, keyword: keyword) > 0 }
-        let hours = zip(present, seconds).filter { !$0.0 }.reduce(0) { $0 + $1.1 } / 3600
-        let positives = present.filter { $0 }.count
-        for step in 1...100 {
-            let t = Float(step) / 100
-            let alarms = zip(present, peaks).filter { !$0.0 && $0.1 >= t }.count
-            if hours > 0 && Double(alarms) / hours <= target {
-                let hits = zip(present, peaks).filter { $0.0 && $0.1 >= t }.count
-                return (positives > 0 ? Double(hits) / Double(positives) : 0, t, alarms, hours)
-            }
-        }
-        return (0, 1, 0, hours)
-    }
-}

@@ -40,7 +40,7 @@ struct FeaturesCommand: ParsableCommand {
         var inLine = 0
         Terminal.note("log-mel frames from \(source.name): 25 ms windows every 10 ms, \(bands) bands")
         let failure = source.forEachBlock(size: 160, until: { signals.received }) { block in
-            stream.accept(samples: block)
+            stream.accept(samples: block.samples)
             while stream.firstHeldFrame < stream.framesReady {
                 let i = stream.firstHeldFrame
                 frame.withUnsafeMutableBufferPointer { stream.frame(i, into: $0) }
@@ -52,7 +52,7 @@ struct FeaturesCommand: ParsableCommand {
                 for b in 0..<bands { mean[b] += frame[b] }
                 inLine += 1
                 if inLine == every {
-                    let t = Double(stream.geometry.endSample(ofFrame: i)) / 16_000
+                    let t = Double(stream.geometry.endSample(ofFrame: i)) / Double(source.sampleRate)
                     print(picture(mean.map { $0 / Float(every) }, time: t))
                     for b in 0..<bands { mean[b] = 0 }
                     inLine = 0
@@ -61,7 +61,7 @@ struct FeaturesCommand: ParsableCommand {
         }
         stream.finish()
         let losses = source.losses
-        Terminal.note("\(stream.framesReady) frames from \(Double(stream.samplesAccepted) / 16_000) s of audio"
+        Terminal.note("\(stream.framesReady) frames from \(Double(stream.samplesAccepted) / Double(source.sampleRate)) s of audio"
                       + (losses.totalSamplesLost > 0 ? "; \(losses.overruns) overruns, \(losses.totalSamplesLost) samples lost" : ""))
         if let failure { throw failure }
         try input.requireAudio(samples: stream.samplesAccepted, stopped: signals.received)

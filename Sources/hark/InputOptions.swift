@@ -40,7 +40,7 @@ struct InputOptions: ParsableArguments {
         throw InputError("\(file == "-" ? "stdin" : file): contains no audio")
     }
 
-    var maxSamples: Int64? { seconds.map { Int64(($0 * 16_000).rounded()) } }
+    var maxSamples: Int64? { seconds.map { Int64(($0 * Double(AudioDefaults.sampleRate)).rounded()) } }
 
     private func limited(_ source: AudioSource) -> AudioSource {
         maxSamples.map { LimitedSource(source, samples: $0) } ?? source
@@ -71,12 +71,13 @@ struct InputOptions: ParsableArguments {
     /// capture thread once, AFTER seconds into the capture, for SECONDS — a capture thread
     /// descheduled by an overloaded machine, which is what makes a real device overrun.
     static func injectedStall() -> (@Sendable (Int, Double) -> Void)? {
-        guard let spec = ProcessInfo.processInfo.environment["HARK_TEST_STALL_CAPTURE"] else { return nil }
-        let parts = spec.split(separator: ":").compactMap { Double($0) }
-        guard parts.count == 2 else { return nil }
-        let state = StallState(after: parts[0], seconds: parts[1])
+        guard let state = StallState(variable: "HARK_TEST_STALL_CAPTURE") else { return nil }
         return { _, time in state.tick(time) }
     }
+
+    /// The same for the thread that reads the source (HARK_TEST_STALL_READER): a recognizer that
+    /// falls more than the ring behind, which makes the ring drop audio.
+    static func injectedReaderStall() -> StallState? { StallState(variable: "HARK_TEST_STALL_READER") }
 }
 
 /// Touched only by the capture thread.
@@ -85,6 +86,13 @@ final class StallState: @unchecked Sendable {
     var start: Double?
     var done = false
     init(after: Double, seconds: Double) { self.after = after; self.seconds = seconds }
+    /// From "AFTER:SECONDS" in the environment variable, if set.
+    convenience init?(variable: String) {
+        guard let spec = ProcessInfo.processInfo.environment[variable] else { return nil }
+        let parts = spec.split(separator: ":").compactMap { Double($0) }
+        guard parts.count == 2 else { return nil }
+        self.init(after: parts[0], seconds: parts[1])
+    }
     func tick(_ time: Double) {
         guard !done else { return }
         if start == nil { start = time }

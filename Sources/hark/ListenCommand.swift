@@ -44,8 +44,10 @@ struct ListenCommand: ParsableCommand {
         let tty = isatty(STDOUT_FILENO) == 1 && !json
         Terminal.note("listening to \(source.name) with \(model.path)" + (tty ? " (Ctrl-C to stop)" : ""))
         let json = self.json
+        let losses = LossReport(command: "listen")
         try recognizer.start(source: source, handler: { event in
             switch event {
+            case let .audioLost(loss): losses.note(loss)
             case let .partial(t) where json: emit(JSONLines.line(Self.line("partial", t)))
             case let .final(t) where json: emit(JSONLines.line(Self.line("final", t)))
             case let .partial(t) where tty:
@@ -56,8 +58,9 @@ struct ListenCommand: ParsableCommand {
             }
         })
         defer { _ = signals }
+        defer { losses.summarize(recognizer.finalStats) }
         try recognizer.wait()            // a device error is thrown after the last final line
-        try input.requireAudio(samples: Int64((recognizer.finalStats.audioSeconds * 16_000).rounded()), stopped: signals.received)
+        try input.requireAudio(samples: Int64((recognizer.finalStats.audioSeconds * Double(model.features.sampleRate)).rounded()), stopped: signals.received)
     }
 
     static func line(_ type: String, _ t: Transcript) -> Line {

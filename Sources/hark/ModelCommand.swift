@@ -90,7 +90,7 @@ struct ModelCommand: ParsableCommand {
                 print("  10th percentile where said / highest elsewhere: "
                       + t.measured.map(KeywordThreshold.describe).joined(separator: ", ") + "; kept \(t.keyword.scoring.rawValue)")
             }
-            try KeywordOptions.store(tuned, model: loaded, to: out)
+            try loaded.savingTunedKeywords(tuned, to: out)
             print("wrote \(out)")
         }
     }

@@ -138,21 +138,6 @@ struct KeywordOptions: ParsableArguments {
         do { _ = try model.tokens.encode(text) } catch { throw ValidationError("--keyword '\(k)': \(error)") }
         return text
     }
-
-    /// Writes a copy of the model file at `path` to `out` with `keywords` as its tuned keywords
-    /// (where `keywords(for:)` finds them), in place of any tuned before for the same text.
-    static func store(_ keywords: [Keyword], model: RecognitionModel, to out: String) throws {
-        var thresholds = model.keywordThresholds, scoring = model.keywordScoring
-        for k in keywords {
-            thresholds[k.text] = k.threshold
-            scoring[k.text] = k.scoring
-        }
-        let file = try ModelFile.load(path: model.path)
-        try ModelFile(network: file.network, tokens: file.tokens, features: file.features,
-                      extra: file.extra.merging(["keyword_thresholds": try ModelMetadata.json(thresholds),
-                                                 "keyword_scoring": try ModelMetadata.json(scoring.mapValues(\.rawValue))]) { $1 })
-            .save(path: out)
-    }
 }
 
 extension KeywordSpotter.Scoring {

@@ -26,12 +26,12 @@ struct RecordCommand: ParsableCommand {
         Terminal.note("recording from \(source.name) into \(output)" + (input.seconds.map { " for \($0) s" } ?? "; Ctrl-C stops"))
         // A capture error keeps what was recorded: the file is finished first, then the error reported.
         let captureError = try source.forEachBlock(size: 1_600, until: { signals.received }) { block in
-            try writer.write(block)
+            try writer.write(block.samples)
             if showMeter {
                 var sum: Float = 0, peak: Float = 0
-                for s in block { sum += s * s; peak = max(peak, abs(s)) }
-                let seconds = Double(writer.samplesWritten) / 16_000
-                Terminal.write(stderrLine: "\r\(Terminal.meter(rms: (sum / Float(block.count)).squareRoot(), peak: peak)) \(Int(seconds)) s ")
+                for s in block.samples { sum += s * s; peak = max(peak, abs(s)) }
+                let seconds = Double(writer.samplesWritten) / Double(source.sampleRate)
+                Terminal.write(stderrLine: "\r\(Terminal.meter(rms: (sum / Float(block.samples.count)).squareRoot(), peak: peak)) \(Int(seconds)) s ")
             }
         }
         if showMeter { Terminal.write(stderrLine: "\n") }
@@ -45,7 +45,7 @@ struct RecordCommand: ParsableCommand {
         }
         try writer.finish()
         let losses = source.losses
-        var summary = "wrote \(output): \(Double(writer.samplesWritten) / 16_000) s"
+        var summary = "wrote \(output): \(Double(writer.samplesWritten) / Double(source.sampleRate)) s"
         if captureError != nil { summary += ", what was recorded before the input failed" }
         if losses.totalSamplesLost > 0 {
             summary += "; \(losses.overruns) overruns, \(losses.totalSamplesLost) samples lost"

@@ -1,3 +1,4 @@
+import HarkSupport
 import ArgumentParser
 import Decoding
 import Foundation
@@ -75,8 +76,10 @@ struct SpotCommand: ParsableCommand {
         let formatter = UncheckedSendable(iso)
         Terminal.note("spotting " + config.keywords.map { "'\($0.text)' (\($0.scoring.label)≥ \($0.threshold))" }.joined(separator: ", ")
                       + " in \(device) with \(model.path)")
+        let losses = LossReport(command: "spot")
         try recognizer.start(source: source, handler: { event in
             switch event {
+            case let .audioLost(loss): losses.note(loss)
             case let .keyword(k):
                 let time = formatter.value.string(from: Date(timeIntervalSince1970: k.wallClock))
                 emit(JSONLines.line(Hit(keyword: k.keyword, score: roundTo(k.score), start: roundTo(k.start), end: roundTo(k.end),
@@ -89,8 +92,9 @@ struct SpotCommand: ParsableCommand {
             default: break
             }
         })
+        defer { losses.summarize(recognizer.finalStats) }
         try recognizer.wait()
-        try input.requireAudio(samples: Int64((recognizer.finalStats.audioSeconds * 16_000).rounded()), stopped: signals.received)
+        try input.requireAudio(samples: Int64((recognizer.finalStats.audioSeconds * Double(model.features.sampleRate)).rounded()), stopped: signals.received)
     }
 
     /// Runs the hook without waiting for it (a slow hook must not stall recognition); its exit is

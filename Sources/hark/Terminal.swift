@@ -1,3 +1,4 @@
+import HarkSupport
 import Dispatch
 import Foundation
 import Glibc
@@ -79,9 +80,3 @@ final class StopSignals: @unchecked Sendable {
     }
 }
 
-/// For handing a value to another thread where the type's own contract makes that safe
-/// (e.g. `AudioSource.requestStop`, documented as callable from any thread).
-struct UncheckedSendable<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
-}

@@ -25,7 +25,8 @@ struct TrainCommand: ParsableCommand {
         otherwise; --prepare-only builds it and stops.
         """)
 
-    @Option(help: ArgumentHelp("Training manifest (JSONL).", valueName: "path")) var train: String
+    @Option(help: ArgumentHelp("Training manifest (JSONL); give it again to train on several (their entries together; relative audio paths are each manifest's own).",
+                               valueName: "path")) var train: [String] = []
     @Option(help: ArgumentHelp("Dev manifest for evaluation and early stopping.", valueName: "path")) var dev: String?
     @Option(help: ArgumentHelp("Where the best model goes.", valueName: "path")) var out: String = "model.safetensors"
     @Option(help: ArgumentHelp("JSON file of training settings (keys as in TrainConfig); options below override it.",
@@ -48,6 +49,7 @@ struct TrainCommand: ParsableCommand {
                                valueName: "path")) var initial: String?
 
     func validate() throws {
+        guard !train.isEmpty else { throw ValidationError("give a training manifest: --train PATH (several --train for their union)") }
         try OptionRange.check("--checkpoint-minutes", checkpointMinutes, 0, 7 * 24 * 60, exclusiveLow: true, unit: "minutes")
     }
 
@@ -86,7 +88,7 @@ struct TrainCommand: ParsableCommand {
         }
         try checkOutputs(out, out + ".checkpoint")
 
-        let trainEntries = try Manifest.load(train)
+        let trainEntries = try train.flatMap { try Manifest.load($0) }
         let devEntries = try dev.map { try Manifest.load($0) }
         let run = try TrainingRun(config: settings, output: out)
         if let initial {

@@ -67,20 +67,23 @@ struct TranscribeCommand: ParsableCommand {
                 continue
             }
             reading.set(source)
-            let recognizer = try StreamingRecognizer(model: model, config: config)
+            let recognizer = try model.makeStream(config)
             var segments: [Segment] = []
+            let losses = LossReport(command: "transcribe", source: files.count > 1 ? file : nil)
             let collect: (RecognitionEvent) -> Void = { event in
+                if case let .audioLost(loss) = event { losses.note(loss) }
                 guard case let .final(t) = event else { return }
                 segments.append(Segment(text: t.text, start: roundTo(t.start), end: roundTo(t.end), confidence: roundTo(t.confidence),
                                         words: t.words.map(\.rounded)))
             }
-            let readError = source.forEachBlock(size: 4096, until: { signals.received }) { recognizer.accept(samples: $0, emit: collect) }
+            let readError = try source.forEachBlock(size: 4096, until: { signals.received }) { try recognizer.accept($0, emit: collect) }
             if readError == nil && recognizer.stats.audioSeconds == 0 {
                 Terminal.note("hark transcribe: \(file): contains no audio")
                 failed += 1
                 continue
             }
-            recognizer.finish(emit: collect)
+            recognizer.finish(endingAt: source.position, emit: collect)
+            losses.summarize(recognizer.stats)
             let text = segments.map(\.text).joined(separator: " ")
             if json {
                 emit(JSONLines.line(FileResult(file: file, duration: roundTo(recognizer.stats.audioSeconds), text: text, segments: segments)))

@@ -6,7 +6,7 @@ import TestSupport
 /// breakdown) and a null sink's monitor as a cable for --play-device (total only).
 @Suite("latency", .serialized)
 struct LatencyTests {
-    @Test("pipe source: every phrase detected, percentiles, the breakdown and the algorithmic latency")
+    @Test("pipe source: every phrase detected, percentiles, the breakdown and the algorithmic latency", .tags(.shippedModelTranscript))
     func pipe() throws {
         let pulse = try PulseServer()
         defer { pulse.stop() }
@@ -23,7 +23,25 @@ struct LatencyTests {
         #expect((p99.flatMap { $0.count >= 3 ? Double($0[2]) : nil } ?? 999) <= 65, "\(r.out)")
     }
 
-    @Test("--measure words: every word of the dictation timed, word ends from the forced alignment; --text and --align")
+    @Test("audio lost on the way (a reader stalled longer than the ring): reported, and phrases after it still matched at their true times", .tags(.shippedModelTranscript))
+    func losses() throws {
+        let pulse = try PulseServer()
+        defer { pulse.stop() }
+        // The recognizer stalls 3.5 s two seconds in; the 2 s ring drops about 1.5 s of audio.
+        let r = try CLITests.run(["latency", "--pipe", pulse.pipePath, "--device", "pulse", "--repeats", "2", "--json"],
+                                 env: pulse.environment.merging(["HARK_TEST_STALL_READER": "2.0:3.5"]) { $1 })
+        #expect(r.status == 0, "\(r.err)")
+        let report = (try? JSONSerialization.jsonObject(with: Data(r.out.utf8))) as? [String: Any] ?? [:]
+        let lost = report["samples_lost"] as? Int ?? 0
+        #expect(lost > 16_000 && lost < 40_000, "\(r.out)")
+        #expect(report["overruns"] as? Int == 0, "PulseAudio never overruns: the loss is the ring's")
+        // The second repeat (5.65 s on) comes after the gap: matched only if its times are true.
+        #expect((report["detected"] as? Int ?? 0) >= 2, "\(r.out)")
+        let text = try CLITests.run(["latency", "--pipe", pulse.pipePath, "--device", "pulse", "--repeats", "1"], env: pulse.environment)
+        #expect(text.out.contains(", 0 overruns, 0 samples lost (0.00 s)"), "\(text.out)")
+    }
+
+    @Test("--measure words: every word of the dictation timed, word ends from the forced alignment; --text and --align", .tags(.shippedModelTranscript))
     func words() throws {
         let pulse = try PulseServer()
         defer { pulse.stop() }
@@ -51,7 +69,7 @@ struct LatencyTests {
         #expect(bad.status != 0 && bad.err.contains("--text"), "\(bad.err)")
     }
 
-    @Test("--play-device through a virtual cable: phrases matched by time, total latency reported")
+    @Test("--play-device through a virtual cable: phrases matched by time, total latency reported", .tags(.shippedModelTranscript))
     func loopback() throws {
         let pulse = try PulseServer()
         defer { pulse.stop() }

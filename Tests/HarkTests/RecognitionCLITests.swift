@@ -39,7 +39,7 @@ struct RecognitionCLITests {
 
     static func keys(_ object: [String: Any]) -> Set<String> { Set(object.keys) }
 
-    @Test("transcribe: digit strings of an unseen voice, one segment per utterance, word times, JSON schema")
+    @Test("transcribe: digit strings of an unseen voice, one segment per utterance, word times, JSON schema", .tags(.shippedModelTranscript))
     func transcribeDigits() throws {
         let truth = try Self.truth("digits")
         let wav = Self.fixtures.appendingPathComponent("digits.wav").path
@@ -66,7 +66,7 @@ struct RecognitionCLITests {
         }
     }
 
-    @Test("eval: error rates per category, greedy and constrained, keyword recall; table and JSON agree")
+    @Test("eval: error rates per category, greedy and constrained, keyword recall; table and JSON agree", .tags(.shippedModelTranscript))
     func eval() throws {
         let manifest = Self.work.appendingPathComponent("eval.jsonl").path
         let entries = try ["digits", "keyword"].map { name in
@@ -115,7 +115,7 @@ struct RecognitionCLITests {
         }
     }
 
-    @Test("listen through the ALSA file device: partials that settle, two finals, JSON schema")
+    @Test("listen through the ALSA file device: partials that settle, two finals, JSON schema", .tags(.shippedModelTranscript))
     func listenFromDevice() throws {
         let truth = try Self.truth("digits")
         let input = try Self.raw("digits")
@@ -138,7 +138,25 @@ struct RecognitionCLITests {
         }
     }
 
-    @Test("spot through the ALSA file device: hits start within 100 ms of the truth and end near it, --exec gets the details")
+    @Test("listen on a file-fed device without --wait-for-reader: the loss is said on stderr at once and in total; words keep their times", .tags(.shippedModelTranscript))
+    func listenSaysWhatWasLost() throws {
+        let truth = try Self.truth("digits")
+        let input = try Self.raw("digits")
+        // The file device runs ahead of any reader: the 2 s ring fills and the rest is dropped.
+        let r = try CLITests.run(["listen", "--device", "vmicfile:IN=\(input.path)", "--seconds", String(input.seconds),
+                                  "--words", Self.digitWords, "--json"], env: CLITests.alsaEnv)
+        #expect(r.status == 0, "\(r.err)")
+        let first = r.err.split(separator: "\n").first { $0.contains("hark listen: lost ") } ?? ""
+        #expect(first.contains(" s of audio at ") && first.contains("--wait-for-reader"), "\(r.err)")
+        let summary = r.err.split(separator: "\n").first { $0.contains("of audio lost in") } ?? ""
+        #expect(summary.contains("% of \(String(format: "%.2f", input.seconds)) s"), "\(r.err)")
+        // What was heard keeps its true time: the first phrase lies within the ring's 2 s.
+        let finals = r.out.split(separator: "\n").map(Self.json).filter { $0["type"] as? String == "final" }
+        let s = finals.first?["start"] as? Double ?? -1
+        #expect(finals.first?["text"] as? String == truth[0].0 && abs(s - truth[0].1) < 0.25, "\(r.out)")
+    }
+
+    @Test("spot through the ALSA file device: hits start within 100 ms of the truth and end near it, --exec gets the details", .tags(.shippedModelTranscript))
     func spotFromDevice() throws {
         let truth = try Self.truth("keyword")
         let input = try Self.raw("keyword")
@@ -164,7 +182,7 @@ struct RecognitionCLITests {
         #expect(Set(lines.map { $0.split(separator: "|").first.map(String.init) ?? "" }) == Set(truth.map(\.0)), "\(lines)")
     }
 
-    @Test("the shipped keyword model holds its scoring and threshold, fires once on its keyword at the right time and not on digits")
+    @Test("the shipped keyword model holds its scoring and threshold, fires once on its keyword at the right time and not on digits", .tags(.shippedModelTranscript))
     func keywordModel() throws {
         let model = Self.repo.appendingPathComponent("share/okay-robot.safetensors").path
         let info = try CLITests.run(["model", "info", model])

@@ -26,6 +26,21 @@ struct TrainCacheCLITests {
         return path
     }
 
+    @Test("several --train manifests train on their union, each resolving its own relative audio paths")
+    func severalManifests() throws {
+        let train = try Self.manifest()
+        let sub = Self.work.appendingPathComponent("more")
+        try FileManager.default.createDirectory(at: sub, withIntermediateDirectories: true)
+        let more = sub.appendingPathComponent("more.jsonl").path
+        try (0..<5).map { #"{"audio": "../t\#($0).wav", "text": "a"}"# }.joined(separator: "\n").write(toFile: more, atomically: true, encoding: .utf8)
+        let out = Self.work.appendingPathComponent("union.safetensors").path
+        let r = try CLITests.run(["train", "--train", train, "--train", more, "--out", out, "--hidden", "16", "--layers", "1", "--prepare-only"])
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.err.contains("feature cache \(out).features: 25 utterances"), "\(r.err)")
+        let none = try CLITests.run(["train", "--out", out])
+        #expect(none.status == 64 && none.err.contains("--train"), "\(none.err)")
+    }
+
     @Test("--prepare-only builds the cache and trains nothing; training reuses it; SIGINT checkpoints and stops; --resume says where it continues")
     func prepareStopResume() throws {
         let train = try Self.manifest()

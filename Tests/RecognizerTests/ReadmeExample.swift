@@ -1,4 +1,3 @@
-import Decoding
 import Recognizer
 import Stream
 import Testing
@@ -7,16 +6,13 @@ import Testing
 func readmeExample(_ makeSource: () throws -> AudioSource) async throws {
     func AlsaCapture(_ c: CaptureConfig) throws -> AudioSource { try makeSource() }
     
-    let model = try RecognitionModel(path: RecognitionModel.defaultPath())
-    var config = RecognizerConfig()
-    config.keywords = [Keyword("okay robot", threshold: 0.3)]
-    let recognizer = try Recognizer(model: model, config: config)
+    let model = try RecognitionModel.shipped()
+    let recognizer = try Recognizer(model: model, config: RecognizerConfig(keywords: [model.keyword("okay robot")]))
     for try await event in recognizer.events(from: try AlsaCapture(CaptureConfig(device: "default"))) {
         switch event {
-        case let .partial(t): print("…", t.text)
         case let .final(t): print(t.text, t.words.map { "\($0.text)@\($0.start)" })
         case let .keyword(k): print("heard", k.keyword, k.score)
-        case .stats: break
+        default: break                        // partials, lost audio, stats
         }
     }
 }

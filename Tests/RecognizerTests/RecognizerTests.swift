@@ -63,6 +63,23 @@ struct RecognizerTests {
         #expect { try RecognitionModel(path: badPath) } throws: { "\($0)".contains(badPath) && "\($0)".contains("keyword_scoring") }
     }
 
+    @Test("tuned keywords are saved where the model reads them; the rest of the file is kept")
+    func savingTunedKeywords() throws {
+        let dir = testFolder("hark-recognizer")
+        let first = dir.appendingPathComponent("tuned-1.safetensors").path
+        try Self.model.savingTunedKeywords([Keyword("okay robot", threshold: 0.31, scoring: .posterior)], to: first)
+        let once = try RecognitionModel(path: first)
+        #expect(once.keyword("okay robot") == Keyword("okay robot", threshold: 0.31, scoring: .posterior))
+        // A second keyword joins the first; tuning the first again replaces it.
+        let second = dir.appendingPathComponent("tuned-2.safetensors").path
+        try once.savingTunedKeywords([Keyword("play music", threshold: 0.4), Keyword("okay robot", threshold: 0.25)], to: second)
+        let twice = try RecognitionModel(path: second)
+        #expect(twice.keywordThresholds == ["okay robot": 0.25, "play music": 0.4])
+        #expect(twice.keyword("okay robot").scoring == .ratio && twice.keyword("play music").scoring == .ratio)
+        #expect(try ModelFile.load(path: second).network.config == ModelFile.load(path: Self.model.path).network.config)
+        #expect(twice.features == Self.model.features && twice.tokens.tokens == Self.model.tokens.tokens)
+    }
+
     @Test("events do not depend on how the audio is chunked")
     func chunking() throws {
         let whole = try Self.events(chunks: [Self.digits.count])
@@ -73,7 +90,7 @@ struct RecognizerTests {
         }
     }
 
-    @Test("the async sequence delivers partials, finals and keywords in stream order, then ends")
+    @Test("the async sequence delivers partials, finals and keywords in stream order, then ends", .tags(.shippedModelTranscript))
     func asyncSequence() async throws {
         let recognizer = try Recognizer(model: Self.model, config: Self.config())
         let source = try AudioFileSource(path: Self.repo.appendingPathComponent("Tests/HarkTests/Fixtures/digits.wav").path)
@@ -83,7 +100,7 @@ struct RecognizerTests {
             case let .final(t): finals.append(t)
             case .partial: partials += 1
             case let .keyword(k): keywords.append(k)
-            case .stats: break
+            case .stats, .audioLost: break
             }
         }
         #expect(finals.map(\.text) == ["four two seven one", "nine zero three"])
@@ -93,7 +110,7 @@ struct RecognizerTests {
         #expect(try Self.events(chunks: [4096]).filter { if case .final = $0 { true } else { false } }.count == 2)
     }
 
-    @Test("dictation shows every word in a partial before the utterance ends, not only in the final")
+    @Test("dictation shows every word in a partial before the utterance ends, not only in the final", .tags(.shippedModelTranscript))
     func partialsKeepUp() throws {
         // "okay robot", "play music": the last letters of "robot" never win a step outright (the
         // blank does), yet they extend the best beam; the partial must show them then, not 0.8 s
@@ -119,7 +136,7 @@ struct RecognizerTests {
         #expect(finals == ["okay robot", "play music"])
     }
 
-    @Test("forced alignment puts each phrase's end near the synthesis's, and refuses what it cannot align")
+    @Test("forced alignment puts each phrase's end near the synthesis's, and refuses what it cannot align", .tags(.shippedModelTranscript))
     func wordAlignment() throws {
         let path = Self.repo.appendingPathComponent("Tests/HarkTests/Fixtures/digits").path
         let times = try String(contentsOfFile: path + ".times", encoding: .utf8).split(separator: "\n").map { $0.split(separator: "\t") }
@@ -138,7 +155,7 @@ struct RecognizerTests {
         #expect { try WordAlignment.wordEnds(samples: Self.digits, phrases: ["naïve"], model: Self.model) } throws: { "\($0)".contains("'ï'") }
     }
 
-    @Test("stop() ends a live stream: the pending utterance is finalized and the thread finishes")
+    @Test("stop() ends a live stream: the pending utterance is finalized and the thread finishes", .tags(.shippedModelTranscript))
     func stop() throws {
         // An endless source: the digits fixture, then silence forever.
         final class Endless: AudioSource {
@@ -179,6 +196,26 @@ struct RecognizerTests {
         try recognizer.start(source: SyntheticSource(.noise(amplitude: 0.01, seed: 3), seconds: 1e6), handler: { _ in })
         try recognizer.wait()
         #expect(recognizer.finalStats.audioSeconds < 1)
+    }
+
+    @Test("model.makeStream is where a configuration is validated: a named DecoderConfigError, not silent empty transcripts")
+    func makeStreamValidates() throws {
+        let cases: [(DecoderConfigError, (inout RecognizerConfig) -> Void)] = [
+            (.outOfRange("beamWidth", "0", "1...256"), { $0.beam.beamWidth = 0 }),
+            (.outOfRange("threshold of 'nine zero'", "0.0", "(0, 1]"), { $0.keywords = [Keyword("nine zero", threshold: 0)] }),
+            (.outOfRange("threshold of 'nine zero'", "1.5", "(0, 1]"), { $0.keywords = [Keyword("nine zero", threshold: 1.5)] }),
+        ]
+        for (error, change) in cases {
+            var c = try Self.config()
+            change(&c)
+            #expect(throws: error) { _ = try Self.model.makeStream(c) }
+        }
+        var nan = try Self.config()
+        nan.beam.wordBonus = .nan
+        #expect { _ = try Self.model.makeStream(nan) } throws: { "\($0)".contains("'wordBonus'") && "\($0)".contains("nan") }
+        // The model's front end is made once, at load, and every stream shares it.
+        let a = try Self.model.makeStream(), b = try Self.model.makeStream()
+        #expect(a.model.frontEnd === b.model.frontEnd)
     }
 
     @Test("a recognizer refuses settings out of their ranges with an error naming the setting")

@@ -133,4 +133,14 @@ struct FeatureTests {
         }
         #expect { try config.validate() } throws: { ($0 as? FeatureConfigError)?.field == field }
     }
+
+    @Test("the frame rate is the model's, not a literal: it follows the rate and the hop")
+    func framesPerSecond() {
+        var c = LogMelConfig()
+        #expect(c.sampleRate == AudioDefaults.sampleRate && c.framesPerSecond == 100)
+        c.hopLength = 320
+        #expect(c.framesPerSecond == 50)
+        c.sampleRate = 8_000
+        #expect(c.framesPerSecond == 25)
+    }
 }

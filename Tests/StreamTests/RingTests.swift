@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import Stream
 
@@ -86,5 +87,77 @@ struct RingTests {
         #expect(outOfOrder == 0)
         #expect(received + ring.dropped == total)
         #expect(ring.read == received)
+    }
+
+    @Test("losses keep their place: a span never crosses a gap and starts at its absolute position")
+    func gapsKeepPositions() {
+        let ring = SampleRing(minimumCapacity: 8)
+        func write(_ from: Int, _ count: Int) -> Int {
+            (from..<(from + count)).map(Float.init).withUnsafeBufferPointer { ring.write($0) }
+        }
+        func read(_ max: Int) -> (start: Int64, values: [Float]) {
+            var b = [Float](repeating: -1, count: max)
+            let span = b.withUnsafeMutableBufferPointer { ring.readSpan(into: $0) }
+            return (span.start, Array(b[0..<span.count]))
+        }
+        #expect(write(0, 6) == 6)
+        #expect(write(6, 5) == 2)                // full: 8, 9, 10 dropped
+        ring.recordLoss(4)                       // then the device loses 11...14
+        #expect(write(15, 3) == 0)               // still full: 15, 16, 17 dropped
+        var r = read(5)
+        #expect(r.start == 0 && r.values == [0, 1, 2, 3, 4])
+        #expect(write(18, 2) == 2)               // the gap (8...17) is logged in front of 18
+        r = read(10)
+        #expect(r.start == 5 && r.values == [5, 6, 7], "stops in front of the gap")
+        r = read(10)
+        #expect(r.start == 18 && r.values == [18, 19])
+        #expect(ring.readPosition == 20)
+        #expect(ring.dropped == 6)
+        // A loss at the very end, published when capture ends.
+        ring.recordLoss(3)
+        ring.flushLoss()
+        r = read(10)
+        #expect(r.values.isEmpty && r.start == 23 && ring.readPosition == 23)
+    }
+
+    @Test("two threads with drops: every span's samples are its own positions (the producer writes each sample's index)")
+    func concurrentSpansKeepPositions() {
+        let ring = SampleRing(minimumCapacity: 512)
+        let total = 400_000
+        let deviceLost = Atomic<Int>(0)
+        let producer = Thread {
+            var rng = SplitMix64(seed: 3)
+            var block = [Float](repeating: 0, count: 700)
+            var next = 0
+            while next < total {
+                let n = min(Int(rng.next() % 700) + 1, total - next)
+                if rng.next() % 97 == 0 {            // a device loss: these positions never reach the ring
+                    ring.recordLoss(n)
+                    deviceLost.add(n, ordering: .relaxed)
+                    next += n
+                    continue
+                }
+                for i in 0..<n { block[i] = Float(next + i) }
+                block.withUnsafeBufferPointer { _ = ring.write(UnsafeBufferPointer(rebasing: $0[0..<n])) }
+                next += n
+                if rng.next() % 64 == 0 { sched_yield() }
+            }
+            ring.flushLoss()
+        }
+        producer.stackSize = 1 << 20
+        producer.start()
+        var rng = SplitMix64(seed: 4)
+        var buffer = [Float](repeating: 0, count: 900)
+        var wrong = 0, spans = 0, received = 0
+        while ring.readPosition < Int64(total) {
+            let want = Int(rng.next() % 900) + 1
+            let span = buffer.withUnsafeMutableBufferPointer { ring.readSpan(into: UnsafeMutableBufferPointer(rebasing: $0[0..<want])) }
+            for i in 0..<span.count where buffer[i] != Float(span.start + Int64(i)) { wrong += 1 }
+            if span.count == 0 { sched_yield() } else { spans += 1 }
+            received += span.count
+        }
+        #expect(wrong == 0)
+        #expect(spans > 0 && received + ring.dropped + deviceLost.load(ordering: .relaxed) == total)
+        #expect(ring.readPosition == Int64(total))
     }
 }

@@ -1,3 +1,4 @@
+import HarkSupport
 /// A trained (or training) network: configuration, parameters and input normalization. Immutable
 /// at inference and shareable across threads; every stream's state lives in a `NetworkStream`.
 public final class Network<T: CellScalar>: @unchecked Sendable {
@@ -138,19 +139,5 @@ public enum ModelError: Error, Equatable, CustomStringConvertible, Sendable {
     }
 }
 
-/// SplitMix64, for reproducible initialization and shuffling.
-public struct SeededGenerator: RandomNumberGenerator, Sendable {
-    public var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [a, b).
-    public mutating func uniform(_ a: Double, _ b: Double) -> Double {
-        a + (b - a) * Double(next() >> 11) * (1.0 / 9_007_199_254_740_992)
-    }
-}
+/// The generator of reproducible initialization and shuffling (one SplitMix64 for all of Hark).
+public typealias SeededGenerator = SplitMix64

@@ -1,3 +1,4 @@
+import HarkSupport
 import Glibc
 
 /// Connectionist temporal classification (Graves et al. 2006): −log p(labels | outputs), summed
@@ -82,13 +83,5 @@ public struct CTCLoss<T: CellScalar>: SequenceLoss {
         return Lattice(extended: ext, alpha: alpha, beta: beta, logP: logP)
     }
 
-    @inline(__always)
-    static func logAdd(_ a: Double, _ b: Double) -> Double {
-        if a == -.infinity { return b }
-        if b == -.infinity { return a }
-        return a > b ? a + log1p(exp(b - a)) : b + log1p(exp(a - b))
-    }
-
     @inline(__always) static func exp(_ x: Double) -> Double { Glibc.exp(x) }
-    @inline(__always) static func log1p(_ x: Double) -> Double { Glibc.log1p(x) }
 }

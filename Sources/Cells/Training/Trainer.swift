@@ -1,3 +1,4 @@
+import HarkSupport
 internal import CKernels
 import Dispatch
 
@@ -75,7 +76,7 @@ public final class Trainer<T: CellScalar> {
         let chunk = (batch.count + parts - 1) / parts
         // Each part reads the shared batch and loss and writes only its own gradient store
         // and result slot.
-        let shared = Unchecked((batch, loss, results))
+        let shared = UncheckedSendable((batch, loss, results))
         DispatchQueue.concurrentPerform(iterations: parts) { part in
             let (batch, loss, results) = shared.value
             grads[part].zero()
@@ -151,9 +152,3 @@ extension Array {
     }
 }
 
-/// For handing values to worker threads where the code's structure makes it safe (each worker
-/// writes only its own slot).
-struct Unchecked<V>: @unchecked Sendable {
-    let value: V
-    init(_ value: V) { self.value = value }
-}

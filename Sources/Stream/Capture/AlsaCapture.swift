@@ -36,8 +36,9 @@ public final class AlsaCapture: AudioSource, @unchecked Sendable {
     private var thread: pthread_t?
     private var failureDelivered = false
 
-    /// Absolute position of the next sample `read` returns (the ring's read counter).
-    public var position: Int64 { Int64(ring.read) }
+    /// Absolute position (losses included) one past the last sample `read` returned: the ring's
+    /// read counter plus every loss before it.
+    public var position: Int64 { ring.readPosition }
 
     public var losses: CaptureLosses {
         var l = CaptureLosses()
@@ -98,7 +99,7 @@ public final class AlsaCapture: AudioSource, @unchecked Sendable {
 
     public func read(into buffer: UnsafeMutableBufferPointer<Float>) throws -> Int {
         while true {
-            let n = ring.read(into: buffer)
+            let n = ring.read(into: buffer)                    // stops at a loss: one stretch of the clock
             if n > 0 { return n }
             if captureEnded.load(ordering: .acquiring) {
                 // The thread's last writes happen before it sets captureEnded: drain them first.
@@ -140,10 +141,12 @@ public final class AlsaCapture: AudioSource, @unchecked Sendable {
         defer {
             raw.deallocate()
             samples.deallocate()
+            ring.flushLoss()
             captureEnded.store(true, ordering: .releasing)
             dataReady.signal()
         }
         var delivered: Int64 = 0
+        var lostInDevice = 0                        // delivered + lostInDevice: the stream position
         var lastGoodRead = MonotonicClock.now()
         var spurious = 0
         _ = pcm.start()
@@ -173,7 +176,7 @@ public final class AlsaCapture: AudioSource, @unchecked Sendable {
                     dataReady.signal()
                     delivered += Int64(n)
                     lastGoodRead = MonotonicClock.now()
-                    periodObserver?(ring.written, lastGoodRead)
+                    periodObserver?(Int(delivered) + lostInDevice, lastGoodRead)
                     spurious = 0
                     continue
                 }
@@ -189,8 +192,11 @@ public final class AlsaCapture: AudioSource, @unchecked Sendable {
             if AlsaPCM.isRecoverable(code) {
                 let gap = MonotonicClock.now() - lastGoodRead
                 if pcm.recover(code) == 0 {
+                    let lost = Int((gap * Double(sampleRate)).rounded())
                     overrunCount.add(1, ordering: .relaxed)
-                    samplesLost.add(Int((gap * Double(sampleRate)).rounded()), ordering: .relaxed)
+                    samplesLost.add(lost, ordering: .relaxed)
+                    lostInDevice += lost
+                    ring.recordLoss(lost)               // the next stored sample comes after the gap
                     lastGoodRead = MonotonicClock.now()
                     continue
                 }

@@ -14,7 +14,7 @@ public enum CaptureFormat: String, Sendable {
 public struct CaptureConfig: Sendable {
     /// ALSA PCM name: "default", "pulse", "plughw:1", "vmicfile:IN=/path/in.raw", ...
     public var device: String = "default"
-    public var sampleRate: Int = 16_000
+    public var sampleRate: Int = AudioDefaults.sampleRate
     /// Samples per period: how often the device wakes the capture thread (160 = 10 ms).
     public var periodSize: Int = 160
     /// Periods in the device buffer; the buffer time bounds how long a stall may last
@@ -33,11 +33,12 @@ public struct CaptureConfig: Sendable {
     public var ringFull: RingFullPolicy = .dropNewest
     /// Stop after this many samples (the ALSA `file` device never reports end of file).
     public var maxSamples: Int64? = nil
-    /// Called on the capture thread after each block is stored, with the ring's write position
-    /// (samples captured so far) and the `CLOCK_MONOTONIC` time the read returned. It runs in the
+    /// Called on the capture thread after each block is read from the device, with the stream
+    /// position one past its last sample (every sample captured or lost so far, the stream's
+    /// clock of `AudioSource`) and the `CLOCK_MONOTONIC` time the read returned. It runs in the
     /// real-time path: it must not allocate, lock or block — except to inject faults in tests,
     /// where sleeping here is exactly a capture thread descheduled by an overloaded system.
-    public var periodObserver: (@Sendable (_ written: Int, _ time: Double) -> Void)? = nil
+    public var periodObserver: (@Sendable (_ position: Int, _ time: Double) -> Void)? = nil
 
     public init(device: String = "default") { self.device = device }
 }

@@ -2,7 +2,7 @@
 /// works on the features it was trained on.
 public struct LogMelConfig: Equatable, Codable, Sendable {
     /// Samples per second of the input.
-    public var sampleRate: Int = 16_000
+    public var sampleRate: Int = AudioDefaults.sampleRate
     /// Window length in samples (400 = 25 ms at 16 kHz).
     public var windowLength: Int = 400
     /// Hop between frame starts in samples (160 = 10 ms).
@@ -28,6 +28,8 @@ public struct LogMelConfig: Equatable, Codable, Sendable {
 
     public var geometry: FrameGeometry { FrameGeometry(windowLength: windowLength, hopLength: hopLength) }
     public var fftBins: Int { fftSize / 2 + 1 }
+    /// Frames per second of audio (100 at 16 kHz with a 10 ms hop).
+    public var framesPerSecond: Double { Double(sampleRate) / Double(hopLength) }
 
     /// Checks the settings; the message names the field at fault.
     public func validate() throws(FeatureConfigError) {

@@ -40,7 +40,7 @@ public final class AudioFileSource: AudioSource {
             : message
     }
 
-    public init(path: String, sampleRate: Int = 16_000) throws(AudioError) {
+    public init(path: String, sampleRate: Int = AudioDefaults.sampleRate) throws(AudioError) {
         name = path
         self.sampleRate = sampleRate
         var info = SF_INFO()
@@ -174,7 +174,7 @@ public final class WAVWriter {
     private var file: OpaquePointer?
     public private(set) var samplesWritten: Int64 = 0
 
-    public init(path: String, sampleRate: Int = 16_000) throws(AudioError) {
+    public init(path: String, sampleRate: Int = AudioDefaults.sampleRate) throws(AudioError) {
         self.path = path
         self.sampleRate = sampleRate
         do { target = try OutputFile.check(path) } catch { throw .unwritableFile(path: path, message: error.reason) }

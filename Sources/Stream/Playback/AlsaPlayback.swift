@@ -11,7 +11,7 @@ public final class AlsaPlayback {
 
     /// Opens `device` for playback through ALSA's simple API (`snd_pcm_set_params`, with
     /// resampling allowed), aiming at `latency` seconds of device buffer.
-    public init(device: String, sampleRate: Int = 16_000, latency: Double = 0.04) throws(AudioError) {
+    public init(device: String, sampleRate: Int = AudioDefaults.sampleRate, latency: Double = 0.04) throws(AudioError) {
         _ = Alsa.quiet
         self.device = device
         self.sampleRate = sampleRate

@@ -14,7 +14,7 @@ public final class RawPCMSource: AudioSource {
     /// How long a read waits for input before it looks at `requestStop` again.
     static let pollMilliseconds: Int32 = 50
 
-    public init(fileDescriptor: Int32 = STDIN_FILENO, name: String = "stdin", sampleRate: Int = 16_000,
+    public init(fileDescriptor: Int32 = STDIN_FILENO, name: String = "stdin", sampleRate: Int = AudioDefaults.sampleRate,
                 blockSamples: Int = 4096) {
         fd = fileDescriptor
         self.name = name

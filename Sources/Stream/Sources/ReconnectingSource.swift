@@ -18,11 +18,13 @@ public final class ReconnectingSource: AudioSource, @unchecked Sendable {
     }
     private var earlier = CaptureLosses()       // losses of the sources before the current one
     private var gapSamples: Int64 = 0
-    private var delivered: Int64 = 0
+    /// Stream position where the current device's clock starts: the positions the devices before
+    /// it reached, plus the time without a device.
+    private var offset: Int64 = 0
     private let stopRequested = Atomic<Bool>(false)
 
     /// `open` makes a new device source; `report` gets one line per loss and recovery.
-    public init(name: String, sampleRate: Int = 16_000, open: @escaping () throws -> AudioSource,
+    public init(name: String, sampleRate: Int = AudioDefaults.sampleRate, open: @escaping () throws -> AudioSource,
                 report: @escaping (String) -> Void) throws {
         self.name = name
         self.sampleRate = sampleRate
@@ -31,7 +33,9 @@ public final class ReconnectingSource: AudioSource, @unchecked Sendable {
         guarded = try open()                     // the first open must work: a wrong name is a user error
     }
 
-    public var position: Int64 { delivered }
+    /// The current device's position on the stream's clock: a device that went away and the time
+    /// until the next one opened count as lost samples.
+    public var position: Int64 { offset + (current?.position ?? 0) }
 
     public var losses: CaptureLosses {
         var l = earlier
@@ -44,13 +48,12 @@ public final class ReconnectingSource: AudioSource, @unchecked Sendable {
         while true {
             if let c = current {
                 do {
-                    let n = try c.read(into: buffer)
-                    delivered += Int64(n)
-                    return n
+                    return try c.read(into: buffer)
                 } catch {
                     if stopRequested.load(ordering: .acquiring) { return 0 }
                     report("\(name): \(error); reconnecting")
                     earlier.add(c.losses)
+                    offset += c.position
                     current = nil
                 }
             }
@@ -68,6 +71,7 @@ public final class ReconnectingSource: AudioSource, @unchecked Sendable {
                     current = s
                     let gap = MonotonicClock.now() - lostAt
                     gapSamples += Int64(gap * Double(sampleRate))
+                    offset += Int64(gap * Double(sampleRate))
                     report("\(name): reconnected after \((gap * 10).rounded() / 10) s")
                 } catch {
                     wait = min(wait * 2, 8)

@@ -1,3 +1,4 @@
+import HarkSupport
 import Glibc
 
 /// A generated signal of fixed length, for tests and benchmarks that need no device or file.
@@ -20,7 +21,7 @@ public final class SyntheticSource: AudioSource {
 
     public func requestStop() { stop.set() }
 
-    public init(_ signal: Signal, seconds: Double, sampleRate: Int = 16_000) {
+    public init(_ signal: Signal, seconds: Double, sampleRate: Int = AudioDefaults.sampleRate) {
         self.signal = signal
         self.sampleRate = sampleRate
         length = Int64((seconds * Double(sampleRate)).rounded())
@@ -45,28 +46,5 @@ public final class SyntheticSource: AudioSource {
     }
 }
 
-/// SplitMix64: a tiny, fast, well-mixed generator. Hark uses it wherever results must be
-/// reproducible from a seed (synthetic audio, dither).
-public struct SplitMix64: RandomNumberGenerator, Sendable {
-    public var state: UInt64
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        return SplitMix64.mix(state)
-    }
-
-    /// The output function alone: a stateless hash of `z`, used for position-keyed dither.
-    @inline(__always)
-    public static func mix(_ x: UInt64) -> UInt64 {
-        var z = x
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in [-1, 1).
-    public mutating func nextSignedUnitFloat() -> Float {
-        Float(Int32(truncatingIfNeeded: next() >> 32)) * (1 / 2_147_483_648)
-    }
-}
+/// The generator of synthetic noise and dither (one SplitMix64 for all of Hark).
+public typealias SplitMix64 = HarkSupport.SplitMix64
