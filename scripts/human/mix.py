@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""The training mix: synthetic speech with a band-limited share, plus the human speech oversampled.
+
+    scripts/human/mix.py OUT.jsonl --synthetic CORPUS/train.jsonl --human HUMAN/train.jsonl
+                         [--human-times 3] [--band-limit-share 0.5] [--jobs 2] [--seed 4]
+
+The human training speech is 11 kHz audio (its bandwidth ends near 5.5 kHz), the synthetic speech is
+16 kHz. So that the network cannot tell them apart by the empty top of the spectrum, a share of the
+synthetic utterances (chosen by a hash of their path and the seed) is resampled to 11 025 Hz and back
+to 16 kHz by sox's band-limited `rate` effect, the path the game speech takes through libsoxr; the
+copies go into `<corpus>/band-limited/`, written once (atomically) and reused. The human clips appear
+`--human-times` times each (real speech is scarce: oversampling is the weight it gets in an epoch).
+
+Every audio path in OUT.jsonl is absolute, so the mix can live anywhere. Prints the hours of each part.
+"""
+import argparse
+import hashlib
+import json
+import multiprocessing as mp
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import clips  # noqa: E402
+
+BAND_LIMIT_RATE = 11025
+
+
+def read_manifest(path):
+    """Rows of a JSONL manifest with `audio` made absolute (relative paths are to the manifest's folder)."""
+    base = os.path.dirname(os.path.abspath(path))
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                audio = row["audio"]
+            except (ValueError, KeyError) as e:
+                raise SystemExit(f"mix: {path} line {n}: not a manifest row ({e})")
+            row["audio"] = audio if os.path.isabs(audio) else os.path.join(base, audio)
+            rows.append(row)
+    if not rows:
+        raise SystemExit(f"mix: {path} has no rows")
+    return rows
+
+
+def chosen(path, seed, share):
+    """True for about `share` of all paths, the same ones for the same seed on every machine."""
+    digest = hashlib.sha256(f"{seed}:{os.path.basename(path)}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < share
+
+
+def band_limit(job):
+    """Writes `dst`, `src` through 11 025 Hz and back to 16 kHz, unless it exists already."""
+    src, dst = job
+    if os.path.exists(dst):
+        return
+    tmp = dst + ".tmp.wav"
+    subprocess.run(["sox", "-V1", src, "-b", "16", tmp, "rate", "-h", str(BAND_LIMIT_RATE), "rate", "-h", "16000"],
+                   check=True)
+    os.replace(tmp, dst)
+
+
+def seconds(row):
+    return float(row.get("seconds", row.get("duration", 0.0)))
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("out")
+    p.add_argument("--synthetic", required=True)
+    p.add_argument("--human", required=True)
+    p.add_argument("--human-times", type=int, default=3)
+    p.add_argument("--band-limit-share", type=float, default=0.5)
+    p.add_argument("--jobs", type=int, default=2)
+    p.add_argument("--seed", type=int, default=4)
+    a = p.parse_args()
+    if not 0 <= a.band_limit_share <= 1:
+        raise SystemExit(f"mix: --band-limit-share must be in 0...1, not {a.band_limit_share}")
+    if not 0 <= a.human_times <= 100:
+        raise SystemExit(f"mix: --human-times must be in 0...100, not {a.human_times}")
+
+    synthetic = read_manifest(a.synthetic)
+    human = read_manifest(a.human)
+    out_dir = os.path.join(os.path.dirname(os.path.abspath(a.synthetic)), "band-limited")
+    os.makedirs(out_dir, exist_ok=True)
+    jobs = []
+    for row in synthetic:
+        if chosen(row["audio"], a.seed, a.band_limit_share):
+            dst = os.path.join(out_dir, os.path.basename(row["audio"]))
+            jobs.append((row["audio"], dst))
+            row["audio"] = dst
+            row["augment"] = (row.get("augment", "") + f" band-limit={BAND_LIMIT_RATE}").strip()
+    with mp.Pool(a.jobs) as pool:
+        for i, _ in enumerate(pool.imap_unordered(band_limit, jobs, chunksize=32), 1):
+            if i % 2000 == 0:
+                print(f"mix: band-limited {i}/{len(jobs)}", file=sys.stderr)
+    rows = synthetic + human * a.human_times
+    clips.write_jsonl(a.out, rows)
+    hs = sum(map(seconds, synthetic)) / 3600
+    hb = sum(seconds(r) for r in synthetic if "band-limit" in r.get("augment", "")) / 3600
+    hh = sum(map(seconds, human)) / 3600
+    print(f"{a.out}: {len(rows)} rows; synthetic {hs:.2f} h ({hb:.2f} h band-limited to "
+          f"{BAND_LIMIT_RATE // 2} Hz), human {hh:.2f} h × {a.human_times} = {hh * a.human_times:.2f} h")
+
+
+if __name__ == "__main__":
+    main()
