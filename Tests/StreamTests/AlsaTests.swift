@@ -276,6 +276,28 @@ struct AlsaTests {
         #expect(kind(ENOENT) == "missing" && kind(ENODEV) == "missing")
         #expect(kind(EIO) == "other")
         #expect("\(map(-EBUSY, Alsa.message(-EBUSY)))".contains("hw:1") && "\(map(-EBUSY, Alsa.message(-EBUSY)))".contains("busy"))
+        // Every error in opening sends the user to the same list; a failure in use does not.
+        for code in [ENOENT, ENODEV, ECONNREFUSED, EBUSY, EAGAIN, EIO] {
+            #expect("\(map(-code, Alsa.message(-code)))".hasSuffix(AudioError.seeDevices), "\(map(-code, Alsa.message(-code)))")
+        }
+        #expect("\(AudioError.unsupportedParameters(device: "x", detail: "mono", message: "m"))".hasSuffix(AudioError.seeDevices))
+        #expect(!"\(AudioError.deviceFailed(device: "x", operation: "capture", message: "m"))".contains("hark devices"))
+    }
+
+    @Test("the listing marks plugin types (they wrap another PCM) and cards; the defaults and a card's names are devices")
+    func listingKinds() {
+        let devices = CaptureDevice.all()
+        for name in ["lavrate", "speexrate", "samplerate", "upmix", "vdownmix", "speex"] {
+            if let d = devices.first(where: { $0.name == name }) { #expect(d.isPluginType, "\(name)") }
+        }
+        for name in ["pulse", "jack", "oss", "default"] {
+            if let d = devices.first(where: { $0.name == name }) { #expect(!d.isPluginType, "\(name)") }
+        }
+        #expect(CaptureDevice.cardArgument(of: "plughw:CARD=PCH,DEV=0") == "PCH")
+        #expect(CaptureDevice.cardArgument(of: "dsnoop:DEV=1,CARD=USB") == "USB")
+        #expect(CaptureDevice.cardArgument(of: "pulse") == nil)
+        // The JACK plugin's ENOENT with no server is a server that is not running.
+        #expect(Alsa.pcmType("jackmic") == "jack" && Alsa.pcmType("no_such_pcm_name") == nil)
     }
 
     @Test("capture devices are listed")
