@@ -102,22 +102,35 @@ public struct RecognitionModel: @unchecked Sendable {
     /// The model at `defaultPath()`.
     public static func shipped() throws -> RecognitionModel { try RecognitionModel(path: try defaultPath()) }
 
-    /// The shipped model, found without configuration: `$HARK_MODEL` if set, else
-    /// `share/model.safetensors` beside or above the running executable (a source checkout's
-    /// `.build/release/hark` finds the repository's), else `/usr/local/share/hark/model.safetensors`.
+    /// The shipped model, found without configuration: `$HARK_MODEL` if set, else, in the running
+    /// executable's folder or one above it, `share/model.safetensors` (a source checkout's
+    /// `.build/release/hark` finds the repository's) or `share/hark/model.safetensors` (an
+    /// installed `PREFIX/bin/hark` finds `PREFIX/share/hark`, see scripts/install), else
+    /// `/usr/local/share/hark/model.safetensors`.
     public static func defaultPath() throws -> String {
         if let env = ProcessInfo.processInfo.environment["HARK_MODEL"], !env.isEmpty { return env }
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        var dir = executable().deletingLastPathComponent()
         var tried: [String] = []
         for _ in 0..<6 {
-            let candidate = dir.appendingPathComponent("share/model.safetensors").path
-            if FileManager.default.fileExists(atPath: candidate) { return candidate }
-            tried.append(candidate)
+            for relative in ["share/model.safetensors", "share/hark/model.safetensors"] {
+                let candidate = dir.appendingPathComponent(relative).path
+                if FileManager.default.fileExists(atPath: candidate) { return candidate }
+                tried.append(candidate)
+            }
             dir.deleteLastPathComponent()
         }
         let system = "/usr/local/share/hark/model.safetensors"
         if FileManager.default.fileExists(atPath: system) { return system }
         throw RecognizerError.noModel(tried: tried + [system])
+    }
+
+    /// The running executable's real path. `argv[0]` is only "hark" when the shell found it on
+    /// the PATH, so Linux's /proc/self/exe comes first.
+    static func executable() -> URL {
+        if let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+            return URL(fileURLWithPath: path)
+        }
+        return URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
     }
 }
 

@@ -16,7 +16,9 @@ import Stream
 public final class Recognizer: @unchecked Sendable {
     public let model: RecognitionModel
     public let config: RecognizerConfig
-    /// Seconds of wall-clock time between `.stats` events; nil for none.
+    /// Seconds of wall-clock time between `.stats` events; nil for none. They keep coming while
+    /// the source delivers nothing (a device that is gone, a reconnect in progress), from a timer
+    /// thread; the handler is never called from two threads at once.
     public var statsInterval: Double?
 
     private let lock = NSLock()
@@ -34,9 +36,9 @@ public final class Recognizer: @unchecked Sendable {
         _ = try model.makeStream(config)              // surface config errors (keywords, ranges) now
     }
 
-    /// Starts reading `source` on a new thread; `handler` gets every event on that thread. When the
-    /// source ends, fails, or `stop()` is called, the pending utterance is finalized, then
-    /// `completion` gets nil or the source's error.
+    /// Starts reading `source` on a new thread; `handler` gets every event on that thread (the
+    /// `.stats` events excepted, see `statsInterval`). When the source ends, fails, or `stop()` is
+    /// called, the pending utterance is finalized, then `completion` gets nil or the source's error.
     public func start(source: AudioSource, handler: @escaping @Sendable (RecognitionEvent) -> Void,
                       completion: @escaping @Sendable (Error?) -> Void = { _ in }) throws {
         guard source.sampleRate == model.features.sampleRate else {
@@ -63,23 +65,25 @@ public final class Recognizer: @unchecked Sendable {
         t.start()
     }
 
-    private func run(_ core: StreamingRecognizer, _ source: AudioSource, _ handler: (RecognitionEvent) -> Void) -> Error? {
+    private func run(_ core: StreamingRecognizer, _ source: AudioSource,
+                     _ handler: @escaping @Sendable (RecognitionEvent) -> Void) -> Error? {
         var cpuStart = timespec()
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpuStart)
-        var nextStats = Date().addingTimeInterval(statsInterval ?? .infinity)
+        // The stats come from their own clock, not from the reads: a read that blocks because the
+        // device is gone must not silence them.
+        let ticker = statsInterval.map { StatsTicker(interval: $0, first: stats(core, source, cpuStart), handler: handler) }
+        let emit: (RecognitionEvent) -> Void = ticker.map { t in { t.deliver($0) } } ?? handler
         let error: Error?
         do {
             error = try source.forEachBlock(size: 1600) { block in
-                try core.accept(block, emit: handler)
-                if let interval = statsInterval, Date() >= nextStats {
-                    nextStats = Date().addingTimeInterval(interval)
-                    handler(.stats(stats(core, source, cpuStart)))
-                }
+                try core.accept(block, emit: emit)
+                ticker?.publish(stats(core, source, cpuStart))
             }
         } catch let refused {
             error = refused                         // the rate was checked at start; the clock went backwards
         }
-        core.finish(endingAt: source.position, emit: handler)
+        core.finish(endingAt: source.position, emit: emit)
+        ticker?.stop()
         if statsInterval != nil { handler(.stats(stats(core, source, cpuStart))) }
         return error
     }
@@ -127,3 +131,47 @@ public final class Recognizer: @unchecked Sendable {
         }
     }
 }
+
+/// Emits `.stats` every `interval` seconds on a thread of its own, from the counters the
+/// recognition thread last published (after every block it read), so that status lines keep
+/// coming while a read blocks. All events go through `deliver`, so the handler never runs on two
+/// threads at once.
+private final class StatsTicker: @unchecked Sendable {
+    private let handler: @Sendable (RecognitionEvent) -> Void
+    private let lock = NSLock()             // guards `latest`
+    private let handlerLock = NSLock()      // one handler call at a time
+    private var latest: RecognizerStats
+    private let stopped = DispatchSemaphore(value: 0)
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(interval: Double, first: RecognizerStats, handler: @escaping @Sendable (RecognitionEvent) -> Void) {
+        self.handler = handler
+        latest = first
+        let t = Thread { [self] in
+            while stopped.wait(timeout: .now() + interval) == .timedOut {
+                lock.lock(); let s = latest; lock.unlock()
+                deliver(.stats(s))
+            }
+            finished.signal()
+        }
+        t.name = "hark-stats"
+        t.start()
+    }
+
+    /// The recognition thread's newest counters.
+    func publish(_ stats: RecognizerStats) {
+        lock.lock(); latest = stats; lock.unlock()
+    }
+
+    func deliver(_ event: RecognitionEvent) {
+        handlerLock.lock(); defer { handlerLock.unlock() }
+        handler(event)
+    }
+
+    /// Stops the timer and waits for its thread, so no `.stats` follows the last one.
+    func stop() {
+        stopped.signal()
+        finished.wait()
+    }
+}
+

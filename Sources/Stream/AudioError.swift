@@ -20,18 +20,23 @@ public enum AudioError: Error, Equatable, CustomStringConvertible, Sendable {
     /// Samples that are not finite numbers (NaN or infinity) in an input.
     case invalidSamples(source: String, detail: String)
 
+    /// Where every error in opening a device sends the user: the list of devices that do open.
+    public static let seeDevices = "; `hark devices` lists the capture devices that open here"
+
     public var description: String {
         switch self {
         case let .noSuchDevice(device, message):
-            return "audio device '\(device)' does not exist (\(message)); run `hark devices` to list capture devices"
+            return "audio device '\(device)' does not exist (\(message))" + Self.seeDevices
         case let .serverNotRunning(device, message):
-            return "audio device '\(device)': its sound server is not running (\(message))"
+            return "audio device '\(device)': its sound server is not running (\(message))" + Self.seeDevices
         case let .deviceBusy(device, message):
-            return "audio device '\(device)' is busy: another program is using it (\(message))"
+            return "audio device '\(device)' is busy: another program is using it (\(message))" + Self.seeDevices
         case let .unsupportedParameters(device, detail, message):
-            return "audio device '\(device)' cannot capture \(detail) (\(message))"
+            return "audio device '\(device)' cannot capture \(detail) (\(message))" + Self.seeDevices
         case let .deviceFailed(device, operation, message):
-            return "audio device '\(device)' failed during \(operation) (\(message))"
+            // A device that failed while in use was the right one: no list to send the user to.
+            let inUse = operation == "capture" || operation == "playback"
+            return "audio device '\(device)' failed during \(operation) (\(message))" + (inUse ? "" : Self.seeDevices)
         case let .unreadableFile(path, message):
             return "cannot read audio file '\(path)': \(message)"
         case let .unsupportedFile(path, detail):

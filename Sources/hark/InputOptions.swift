@@ -26,10 +26,16 @@ struct InputOptions: ParsableArguments {
     @Flag(name: .long, help: "When the capture device fails or disappears, keep retrying (with back-off) and resume when it returns.")
     var reconnect = false
 
+    @Option(name: .long, parsing: .unconditional,
+            help: ArgumentHelp("Treat a capture device that delivers no audio for this long as lost, as if it had failed (0 to 3600; 0 waits for ever, for sources that pause, such as a PulseAudio pipe source).",
+                               valueName: "seconds"))
+    var deviceTimeout: Double = CaptureConfig().stallTimeout ?? 0
+
     mutating func validate() throws {
         try OptionRange.check("--seconds", seconds, 0, OptionRange.longestRun, exclusiveLow: true, unit: "seconds")
         try OptionRange.check("--period", period, 16, 16_000, unit: "samples")
         try OptionRange.check("--periods", periods, 2, 64)
+        try OptionRange.check("--device-timeout", deviceTimeout, 0, 3600, unit: "seconds")
         if reconnect && file != nil { throw ValidationError("--reconnect is for capture devices, not --file") }
     }
 
@@ -56,6 +62,7 @@ struct InputOptions: ParsableArguments {
             config.periodSize = period
             config.periods = periods
             config.ringFull = waitForReader ? .waitForReader : .dropNewest
+            config.stallTimeout = deviceTimeout > 0 ? deviceTimeout : nil
             config.periodObserver = Self.injectedStall()
             guard reconnect else {
                 config.maxSamples = maxSamples

@@ -15,10 +15,12 @@ struct ModelCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Check a model file and describe it: architecture, size, tokens, front end.")
 
-        @Argument(help: ArgumentHelp("A Hark model (.safetensors).", valueName: "model"))
-        var path: String
+        @Argument(help: ArgumentHelp("A Hark model (.safetensors); default: the one recognition uses ($HARK_MODEL, else the shipped model).",
+                                     valueName: "model"))
+        var path: String?
 
         func run() throws {
+            let path = try self.path ?? RecognitionModel.defaultPath()
             let model = try ModelFile.load(path: path)
             _ = try RecognitionModel(file: model, path: path)      // what recognition would refuse, info refuses
             let c = model.network.config

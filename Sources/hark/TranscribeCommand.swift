@@ -13,7 +13,9 @@ struct TranscribeCommand: ParsableCommand {
           {"file", "duration", "text",
            "segments": [{"text", "start", "end", "confidence",
                          "words": [{"text", "start", "end", "confidence"}]}]}
-        Times are seconds from the start of the file. '-' reads raw 16 kHz S16_LE mono from stdin.
+        Times are seconds from the start of the file. '-' reads raw 16 kHz S16_LE mono from stdin. \
+        On a terminal, a file longer than a minute shows its progress on stderr (not when stderr \
+        is a pipe or a file).
         """)
 
     @Argument(help: ArgumentHelp("Audio files (WAV, FLAC, ...; any rate, resampled) or '-'.", valueName: "file"))
@@ -76,7 +78,15 @@ struct TranscribeCommand: ParsableCommand {
                 segments.append(Segment(text: t.text, start: roundTo(t.start), end: roundTo(t.end), confidence: roundTo(t.confidence),
                                         words: t.words.map(\.rounded)))
             }
-            let readError = try source.forEachBlock(size: 4096, until: { signals.received }) { try recognizer.accept($0, emit: collect) }
+            var progress = Self.progress(for: source, file: file)
+            let readError = try source.forEachBlock(size: 4096, until: { signals.received }) { block in
+                try recognizer.accept(block, emit: collect)
+                if let line = progress?.update(doneSeconds: Double(source.position) / Double(source.sampleRate),
+                                               now: MonotonicClock.now()) {
+                    Terminal.write(stderrLine: line)
+                }
+            }
+            if let progress { Terminal.write(stderrLine: progress.clear) }
             if readError == nil && recognizer.stats.audioSeconds == 0 {
                 Terminal.note("hark transcribe: \(file): contains no audio")
                 failed += 1
@@ -96,6 +106,17 @@ struct TranscribeCommand: ParsableCommand {
             }
         }
         if failed > 0 { throw ExitCode(1) }
+    }
+}
+
+extension TranscribeCommand {
+    /// A progress line for `file` when a person is waiting at a terminal for a long one (stdin's
+    /// length is unknown: none).
+    static func progress(for source: AudioSource, file: String) -> ProgressLine? {
+        guard let f = source as? AudioFileSource, f.fileSampleRate > 0 else { return nil }
+        let total = Double(f.fileFrames) / Double(f.fileSampleRate)
+        guard ProgressLine.wanted(stderrIsTerminal: Terminal.stderrIsTTY, totalSeconds: total) else { return nil }
+        return ProgressLine(label: "hark transcribe: \(file)", totalSeconds: total, now: MonotonicClock.now())
     }
 }
 

@@ -133,7 +133,8 @@ struct CLITests {
         let p = Process()
         p.executableURL = Self.hark
         p.arguments = ["record", out, "--device", "jackmic"]
-        p.environment = ProcessInfo.processInfo.environment.merging(["ALSA_CONFIG_PATH": "/usr/share/alsa/alsa.conf:\(conf.path)"]) { $1 }
+        p.environment = ProcessInfo.processInfo.environment.merging(jack.environment) { $1 }
+            .merging(["ALSA_CONFIG_PATH": "/usr/share/alsa/alsa.conf:\(conf.path)"]) { $1 }
         let err = Pipe()
         p.standardError = err
         p.standardOutput = FileHandle.nullDevice

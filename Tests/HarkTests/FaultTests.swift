@@ -94,8 +94,8 @@ struct FaultTests {
         try "pcm.jackmic { type jack capture_ports { 0 system:capture_1 } }".write(to: conf, atomically: true, encoding: .utf8)
         // The capture thread stalls for 0.7 s one second in (more than twice the 40 ms buffer).
         let run = try CLITests.start(["spot", "--device", "jackmic", "--keyword", "okay robot", "--stats", "0.3"],
-                                 env: ["ALSA_CONFIG_PATH": "/usr/share/alsa/alsa.conf:\(conf.path)",
-                                       "HARK_TEST_STALL_CAPTURE": "1.0:0.7"])
+                                 env: jack.environment.merging(["ALSA_CONFIG_PATH": "/usr/share/alsa/alsa.conf:\(conf.path)",
+                                                                "HARK_TEST_STALL_CAPTURE": "1.0:0.7"]) { $1 })
         usleep(4_000_000)
         kill(run.process.processIdentifier, SIGTERM)
         let r = run.finish(timeout: 30)
@@ -107,6 +107,103 @@ struct FaultTests {
         // Recognition went on: audio kept coming after the first status line that shows the overrun.
         let firstAfter = stats.first { ($0["overruns"] as? Int ?? 0) >= 1 }
         #expect((last["audioSeconds"] as? Double ?? 0) > (firstAfter?["audioSeconds"] as? Double ?? .infinity), "\(r.err)")
+    }
+
+    static func statsLines(_ err: String) -> [[String: Any]] {
+        err.split(separator: "\n").compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] }
+            .filter { $0["type"] as? String == "stats" }
+    }
+
+    /// `hark spot --stats 0.25` on JACK's device; stderr is read as it comes, with the time of each line.
+    final class Daemon: @unchecked Sendable {
+        let process = Process()
+        private let lock = NSLock()
+        private var lines: [(time: Double, text: String)] = []
+        private let done = DispatchSemaphore(value: 0)
+
+        init(_ jack: JackServer, extra: [String]) throws {
+            let conf = VirtualAudio.folder.appendingPathComponent("jack.conf")
+            try "pcm.jackmic { type jack capture_ports { 0 system:capture_1 } }".write(to: conf, atomically: true, encoding: .utf8)
+            process.executableURL = CLITests.hark
+            process.arguments = ["spot", "--device", "jackmic", "--keyword", "okay robot", "--stats", "0.25"] + extra
+            process.environment = ProcessInfo.processInfo.environment
+                .merging(jack.environment.merging(["ALSA_CONFIG_PATH": "/usr/share/alsa/alsa.conf:\(conf.path)"]) { $1 }) { $1 }
+            let err = Pipe()
+            process.standardError = err
+            process.standardOutput = FileHandle.nullDevice
+            process.standardInput = FileHandle.nullDevice
+            try process.run()
+            Thread { [self] in
+                var pending = Data()
+                while case let chunk = err.fileHandleForReading.availableData, !chunk.isEmpty {
+                    pending += chunk
+                    while let nl = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                        let line = String(decoding: pending[pending.startIndex..<nl], as: UTF8.self)
+                        pending = Data(pending[(nl + 1)...])
+                        lock.withLock { lines.append((MonotonicClock.now(), line)) }
+                    }
+                }
+                done.signal()
+            }.start()
+        }
+
+        func since(_ t: Double) -> [String] { lock.withLock { lines.filter { $0.time >= t }.map(\.text) } }
+        var all: String { lock.withLock { lines.map(\.text).joined(separator: "\n") } }
+
+        /// Waits up to `timeout` for the exit; nil if still running (then it is killed).
+        func exit(within timeout: Double) -> Int32? {
+            let deadline = MonotonicClock.now() + timeout
+            while process.isRunning && MonotonicClock.now() < deadline { usleep(20_000) }
+            if process.isRunning { process.terminate(); process.waitUntilExit(); done.wait(); return nil }
+            process.waitUntilExit()
+            done.wait()
+            return process.terminationStatus
+        }
+    }
+
+    @Test("the JACK server dies under spot: status lines go on, then an error naming the device and exit 1, within seconds")
+    func jackDies() throws {
+        let jack = try JackServer(rate: 16_000, period: 320)
+        defer { jack.stop() }
+        let daemon = try Daemon(jack, extra: ["--device-timeout", "2"])
+        usleep(2_000_000)
+        #expect(Self.statsLines(daemon.all).count >= 4, "\(daemon.all)")
+        jack.kill()
+        let killed = MonotonicClock.now()
+        let status = daemon.exit(within: 2 + 4)
+        let err = daemon.all
+        #expect(status == 1, "exited \(String(describing: status)) (nil: still running \(MonotonicClock.now() - killed) s after the server died): \(err)")
+        #expect(err.contains("hark spot: audio device 'jackmic' failed during capture") && err.contains("no audio for"), "\(err)")
+        // A supervisor kept hearing from the daemon while the device was silent.
+        #expect(Self.statsLines(daemon.since(killed + 0.3).joined(separator: "\n")).count >= 4, "\(err)")
+    }
+
+    @Test("--reconnect: the JACK server dies and comes back; status lines go on throughout and audio resumes")
+    func jackReconnects() throws {
+        let jack = try JackServer(rate: 16_000, period: 320)
+        defer { jack.stop() }
+        let daemon = try Daemon(jack, extra: ["--device-timeout", "1", "--reconnect"])
+        usleep(1_500_000)
+        jack.kill()
+        let killed = MonotonicClock.now()
+        usleep(3_500_000)
+        let duringOutage = Self.statsLines(daemon.since(killed + 0.3).joined(separator: "\n"))
+        #expect(duringOutage.count >= 8, "status lines while the server was gone: \(daemon.all)")
+        #expect(daemon.all.contains("failed during capture") && daemon.all.contains("reconnecting"), "\(daemon.all)")
+        let before = duringOutage.last?["audioSeconds"] as? Double ?? .infinity
+        try jack.start()
+        // Retries come 0.5, 1, 2, 4 s apart: the next is at most 4 s away.
+        let deadline = MonotonicClock.now() + 8
+        while !daemon.all.contains("reconnected after") && MonotonicClock.now() < deadline { usleep(100_000) }
+        usleep(1_000_000)
+        kill(daemon.process.processIdentifier, SIGTERM)
+        let status = daemon.exit(within: 10)
+        let err = daemon.all
+        #expect(status == 0, "\(err)")
+        #expect(err.contains("reconnected after"), "\(err)")
+        let last = Self.statsLines(err).last ?? [:]
+        #expect((last["audioSeconds"] as? Double ?? 0) > before + 0.5, "audio came again after the reconnect: \(err)")
+        #expect((last["samplesLost"] as? Int ?? 0) > 16_000, "the outage is counted as lost audio: \(err)")
     }
 
     @Test("SIGINT in mid-sentence: the final result is flushed and the exit is 0")

@@ -189,6 +189,48 @@ struct RecognizerTests {
         #expect(recognizer.finalStats.resets >= 2)                           // endpoint, then idle resets in silence
     }
 
+    @Test("stats keep coming while the source delivers nothing (a device that is gone), one handler call at a time")
+    func statsWhileSourceBlocks() throws {
+        // Half a second of audio, then a read that blocks until stop, as on a dead device.
+        final class Stalling: AudioSource, @unchecked Sendable {
+            var position: Int64 = 0
+            let release = DispatchSemaphore(value: 0)
+            var sampleRate: Int { 16_000 }
+            var name: String { "stalling" }
+            var losses: CaptureLosses { CaptureLosses() }
+            func read(into buffer: UnsafeMutableBufferPointer<Float>) throws -> Int {
+                guard position < 8_000 else { release.wait(); return 0 }
+                let n = min(buffer.count, 8_000 - Int(position))
+                for i in 0..<n { buffer[i] = 0 }
+                position += Int64(n)
+                return n
+            }
+            func requestStop() { release.signal() }
+        }
+        let recognizer = try Recognizer(model: Self.model, config: Self.config())
+        recognizer.statsInterval = 0.1
+        let stats = Atomic<[(time: Double, audio: Double)]>([])
+        let inHandler = Atomic(false), overlapped = Atomic(false)
+        let source = Stalling()
+        try recognizer.start(source: source, handler: { event in
+            if inHandler.value { overlapped.value = true }
+            inHandler.value = true
+            if case let .stats(s) = event { stats.mutate { $0.append((MonotonicClock.now(), s.audioSeconds)) } }
+            usleep(2_000)
+            inHandler.value = false
+        })
+        usleep(300_000)
+        let blockedSince = MonotonicClock.now()
+        usleep(1_200_000)
+        recognizer.stop()
+        try recognizer.wait()
+        let whileBlocked = stats.value.filter { $0.time > blockedSince }
+        #expect(whileBlocked.count >= 8, "\(whileBlocked.count) stats events in 1.2 s of a blocked read")
+        #expect(whileBlocked.allSatisfy { $0.audio == 0.5 }, "the counters the recognizer last published")
+        #expect(!overlapped.value, "the handler ran on two threads at once")
+        #expect(recognizer.finalStats.audioSeconds == 0.5)
+    }
+
     @Test("stop() before start(): the source is stopped as it starts (a signal during setup is not lost)")
     func stopBeforeStart() throws {
         let recognizer = try Recognizer(model: Self.model, config: Self.config())

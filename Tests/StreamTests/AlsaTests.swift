@@ -138,6 +138,60 @@ struct AlsaTests {
         #expect(losses.samplesDroppedInRing == 0)
     }
 
+    @Test("JACK dies under a live capture: the samples captured before, then a device error within the stall timeout")
+    func jackServerDies() throws {
+        let jack = try JackServer(rate: 16_000, period: 320)
+        defer { jack.stop() }
+        var config = CaptureConfig(device: "jackmic")
+        config.stallTimeout = 1.5
+        let capture = try AlsaCapture(config)
+        var block = [Float](repeating: 0, count: 1_600)
+        var got = 0
+        while got < 8_000 { got += try block.withUnsafeMutableBufferPointer { try capture.read(into: $0) } }
+
+        // The plugin's device stays RUNNING and its descriptor never wakes again: without the
+        // watchdog this read blocked for ever.
+        jack.kill()
+        let killed = MonotonicClock.now()
+        let error = #expect(throws: AudioError.self) {
+            while try block.withUnsafeMutableBufferPointer({ try capture.read(into: $0) }) > 0 {}
+        }
+        let waited = MonotonicClock.now() - killed
+        #expect(waited < 1.5 + 1.5, "the loss was reported \(waited) s after the server died")
+        guard case let .deviceFailed(device, operation, message)? = error else {
+            Issue.record("expected deviceFailed, got \(String(describing: error))")
+            return
+        }
+        #expect(device == "jackmic" && operation == "capture")
+        #expect(message.contains("no audio for") && message.contains("RUNNING"), "\(message)")
+        // Ended for good: a later read returns 0, as after any failure.
+        #expect(try block.withUnsafeMutableBufferPointer { try capture.read(into: $0) } == 0)
+    }
+
+    @Test("the watchdog: what each device state calls for when a wait brings no audio")
+    func watchdogDecisions() {
+        typealias W = CaptureWatchdog
+        // Within the timeout a running device is left alone; a prepared one is started.
+        #expect(W.action(state: .running, idleSeconds: 4.9, timeout: 5) == .wait)
+        #expect(W.action(state: .prepared, idleSeconds: 0.2, timeout: 5) == .start)
+        // Overrun and suspend that did not wake the poll are recovered like the read's errors.
+        #expect(W.action(state: .xrun, idleSeconds: 0.3, timeout: 5) == .recover(overrun: true))
+        #expect(W.action(state: .suspended, idleSeconds: 60, timeout: 5) == .recover(overrun: false))
+        // Gone at once when the driver says so, whatever the timeout.
+        guard case .lost = W.action(state: .disconnected, idleSeconds: 0, timeout: nil) else {
+            Issue.record("a disconnected device must be lost"); return
+        }
+        // Silent for the whole timeout in any state that is not an error: lost, saying how long.
+        for state: W.DeviceState in [.running, .prepared, .other("PAUSED")] {
+            guard case let .lost(why) = W.action(state: state, idleSeconds: 5, timeout: 5) else {
+                Issue.record("\(state) silent for 5 s must be lost"); continue
+            }
+            #expect(why.contains("no audio for 5.0 s") && why.contains(W.name(of: state)), "\(why)")
+        }
+        // No timeout: wait for ever (a pipe source that pauses).
+        #expect(W.action(state: .running, idleSeconds: 1e6, timeout: nil) == .wait)
+    }
+
     @Test("a consumer slower than the ring: the ring drops the newest audio and counts it")
     func ringOverflowCounted() throws {
         let (url, samples) = try Self.rampFile(samples: 40_000)
@@ -222,6 +276,28 @@ struct AlsaTests {
         #expect(kind(ENOENT) == "missing" && kind(ENODEV) == "missing")
         #expect(kind(EIO) == "other")
         #expect("\(map(-EBUSY, Alsa.message(-EBUSY)))".contains("hw:1") && "\(map(-EBUSY, Alsa.message(-EBUSY)))".contains("busy"))
+        // Every error in opening sends the user to the same list; a failure in use does not.
+        for code in [ENOENT, ENODEV, ECONNREFUSED, EBUSY, EAGAIN, EIO] {
+            #expect("\(map(-code, Alsa.message(-code)))".hasSuffix(AudioError.seeDevices), "\(map(-code, Alsa.message(-code)))")
+        }
+        #expect("\(AudioError.unsupportedParameters(device: "x", detail: "mono", message: "m"))".hasSuffix(AudioError.seeDevices))
+        #expect(!"\(AudioError.deviceFailed(device: "x", operation: "capture", message: "m"))".contains("hark devices"))
+    }
+
+    @Test("the listing marks plugin types (they wrap another PCM) and cards; the defaults and a card's names are devices")
+    func listingKinds() {
+        let devices = CaptureDevice.all()
+        for name in ["lavrate", "speexrate", "samplerate", "upmix", "vdownmix", "speex"] {
+            if let d = devices.first(where: { $0.name == name }) { #expect(d.isPluginType, "\(name)") }
+        }
+        for name in ["pulse", "jack", "oss", "default"] {
+            if let d = devices.first(where: { $0.name == name }) { #expect(!d.isPluginType, "\(name)") }
+        }
+        #expect(CaptureDevice.cardArgument(of: "plughw:CARD=PCH,DEV=0") == "PCH")
+        #expect(CaptureDevice.cardArgument(of: "dsnoop:DEV=1,CARD=USB") == "USB")
+        #expect(CaptureDevice.cardArgument(of: "pulse") == nil)
+        // The JACK plugin's ENOENT with no server is a server that is not running.
+        #expect(Alsa.pcmType("jackmic") == "jack" && Alsa.pcmType("no_such_pcm_name") == nil)
     }
 
     @Test("capture devices are listed")

@@ -23,32 +23,44 @@ public enum VirtualAudio {
 }
 
 /// A JACK server with the dummy backend, for real-time capture and real overruns.
+///
+/// The server is named after this test process (`JACK_DEFAULT_SERVER`, set here for the process
+/// and every child it starts, `hark` included), so a JACK server of another program or another
+/// checkout's tests on the same machine is never touched nor confused with this one.
 public final class JackServer {
-    public let process = Process()
-    /// One server at a time per test process: every JACK server without a name is "default", so
-    /// a second one (another suite's, running in parallel) would fail to start. Held from init
-    /// to stop().
+    public private(set) var process = Process()
+    /// The server's name; ALSA's jack plugin and `jack_lsp` find it through JACK_DEFAULT_SERVER.
+    public static let name = "hark-test-\(getpid())"
+    /// What a child process needs to reach the server (also set in this process).
+    public let environment = ["JACK_DEFAULT_SERVER": JackServer.name, "JACK_NO_AUDIO_RESERVATION": "1"]
+    /// One server at a time per test process: two suites running in parallel would share the
+    /// name. Held from init to stop().
     private static let exclusive = DispatchSemaphore(value: 1)
     private var holding = true
+    private let arguments: [String]
 
     public init(rate: Int = 16_000, period: Int = 320, captureChannels: Int = 1) throws {
         Self.exclusive.wait()
-        do { try start(rate: rate, period: period, captureChannels: captureChannels) } catch {
+        arguments = ["jackd", "-n", Self.name, "--no-realtime", "-d", "dummy", "-r", "\(rate)", "-p", "\(period)",
+                     "-C", "\(captureChannels)", "-P", "1"]
+        for (k, v) in environment { setenv(k, v, 1) }
+        do { try start() } catch {
             stop()
             throw error
         }
     }
 
-    private func start(rate: Int, period: Int, captureChannels: Int) throws {
+    /// Starts the server (again, after `kill()`: same name, same ports).
+    public func start() throws {
+        process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["jackd", "--no-realtime", "-d", "dummy", "-r", "\(rate)", "-p", "\(period)",
-                             "-C", "\(captureChannels)", "-P", "1"]
-        process.environment = ProcessInfo.processInfo.environment.merging(["JACK_NO_AUDIO_RESERVATION": "1"]) { $1 }
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
         for _ in 0..<100 {
-            if try VirtualAudio.run("jack_lsp", []).output.contains("system:capture_1") { return }
+            if try VirtualAudio.run("jack_lsp", [], environment: environment).output.contains("system:capture_1") { return }
             usleep(50_000)
         }
         throw JackError.notReady
@@ -56,11 +68,26 @@ public final class JackServer {
 
     public enum JackError: Error { case notReady }
 
-    public func stop() {
+    /// Stops the server under its clients, as a crash would look to them (SIGTERM and SIGKILL
+    /// leave ALSA's jack device in the same state; SIGTERM also frees JACK's shared memory).
+    public func kill() {
         if process.isRunning {
             process.terminate()
             process.waitUntilExit()
+        }
+    }
+
+    public func stop() {
+        if process.isRunning {
+            kill()
             usleep(200_000)
+        }
+        // A client whose server died under it (the tests that kill the server) cannot remove its
+        // semaphore; they are this server's alone, by name.
+        let shm = "/dev/shm"
+        for file in (try? FileManager.default.contentsOfDirectory(atPath: shm)) ?? []
+        where file.hasPrefix("jack_sem.") && file.contains("_\(Self.name)_") {
+            try? FileManager.default.removeItem(atPath: shm + "/" + file)
         }
         if holding { holding = false; Self.exclusive.signal() }
     }

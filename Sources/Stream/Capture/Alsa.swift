@@ -28,6 +28,9 @@ enum Alsa {
     static func openError(device: String) -> (Int32, String) -> AudioError {
         { code, message in
             switch -code {
+            // JACK's plugin answers ENOENT when its server is not running: the device exists.
+            case ENOENT where pcmType(device) == "jack":
+                return .serverNotRunning(device: device, message: message)
             case ENOENT, ENODEV, ENXIO: return .noSuchDevice(device: device, message: message)
             case ECONNREFUSED, EHOSTDOWN: return .serverNotRunning(device: device, message: message)
             case EBUSY, EAGAIN: return .deviceBusy(device: device, message: message)
@@ -37,16 +40,56 @@ enum Alsa {
     }
 }
 
+extension Alsa {
+    /// The plugin type ALSA's configuration gives PCM `name` ("jack", "pulse", "hw", ...), if any.
+    static func pcmType(_ name: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: 64)
+        guard hark_alsa_pcm_type(name, &buffer, buffer.count) == 0 else { return nil }
+        return String(cString: buffer)
+    }
+}
+
 /// A capture-capable ALSA device as `snd_device_name_hint` reports it.
 public struct CaptureDevice: Equatable, Sendable {
     /// The name to pass to `--device`.
     public var name: String
     /// The human description ALSA gives, lines joined with " — ".
     public var description: String
+    /// The sound card the name picks (its `CARD=` argument), if it names one.
+    public var card: String?
+    /// An ALSA plugin type rather than a device: its definition wraps another PCM (a `slave`),
+    /// as the rate converters, channel mixers and DSP plugins do. They open, if at all, only
+    /// by opening whatever they wrap; nobody records "from" them.
+    public var isPluginType: Bool
+
+    public init(name: String, description: String, card: String? = nil, isPluginType: Bool = false) {
+        self.name = name
+        self.description = description
+        self.card = card
+        self.isPluginType = isPluginType
+    }
+}
+
+/// What opening a device for capture found: what `hark devices` lists and `--check` reports.
+public struct CaptureCheck: Equatable, Sendable {
+    public var device: String
+    /// The PCM actually opened: the device, or `plug:'device'` when ALSA converts for it.
+    public var openedName: String
+    public var format: CaptureFormat
+    public var sampleRate: Int
+    public var periodSize: Int
+    public var bufferSize: Int
+
+    /// "opens for capture through plug:'default', S16_LE, 16000 Hz mono, period 160, buffer 640 samples"
+    public var summary: String {
+        let via = openedName == device ? "" : " through \(openedName)"
+        return "opens for capture\(via), \(format.rawValue), \(sampleRate) Hz mono, period \(periodSize), buffer \(bufferSize) samples"
+    }
 }
 
 extension CaptureDevice {
-    /// Lists PCM devices that can capture (`IOID` is absent or "Input"), as `arecord -L` does.
+    /// Lists PCM devices that can capture (`IOID` is absent or "Input"), as `arecord -L` does,
+    /// each marked with its card and whether it is a plugin type.
     public static func all() -> [CaptureDevice] {
         _ = Alsa.quiet
         var hints: UnsafeMutablePointer<UnsafeMutableRawPointer?>?
@@ -65,8 +108,32 @@ extension CaptureDevice {
             let ioid = field("IOID")
             if let ioid, ioid != "Input" { continue }
             let desc = (field("DESC") ?? "").split(separator: "\n").joined(separator: " — ")
-            devices.append(CaptureDevice(name: name, description: desc))
+            let card = cardArgument(of: name)
+            // A card's names (plughw:CARD=…, dsnoop:CARD=…) and the defaults are devices even
+            // where ALSA builds them over another PCM.
+            let plugin = card == nil && !name.hasPrefix("default") && !name.hasPrefix("sysdefault")
+                && hark_alsa_pcm_has_slave(name) == 1
+            devices.append(CaptureDevice(name: name, description: desc, card: card, isPluginType: plugin))
         }
         return devices
+    }
+
+    /// The `CARD=` argument of a PCM name: "PCH" in "plughw:CARD=PCH,DEV=0".
+    static func cardArgument(of name: String) -> String? {
+        guard let colon = name.firstIndex(of: ":") else { return nil }
+        for arg in name[name.index(after: colon)...].split(separator: ",") where arg.hasPrefix("CARD=") {
+            return String(arg.dropFirst(5))
+        }
+        return nil
+    }
+
+    /// Opens `name` for capture as Hark would (16 kHz mono, `plug` conversion when needed) and
+    /// closes it again, starting nothing: what works, or the error any command would report.
+    public static func check(_ name: String, config: CaptureConfig? = nil) throws(AudioError) -> CaptureCheck {
+        var c = config ?? CaptureConfig(device: name)
+        c.device = name
+        let pcm = try AlsaPCM.open(c)
+        return CaptureCheck(device: name, openedName: pcm.openedName, format: pcm.format, sampleRate: pcm.sampleRate,
+                            periodSize: pcm.periodSize, bufferSize: pcm.bufferSize)
     }
 }

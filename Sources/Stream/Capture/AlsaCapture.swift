@@ -10,7 +10,9 @@ import Synchronization
 /// in `snd_pcm_wait` (poll) between periods, so it costs no CPU while waiting for audio. It does
 /// not allocate, log or throw. Overruns (-EPIPE) and suspends (-ESTRPIPE) are recovered with
 /// `snd_pcm_recover` and counted (`losses`); any other device error ends capture, and the consumer
-/// first receives every sample captured before it and then the error.
+/// first receives every sample captured before it and then the error. A device that stops
+/// delivering without an error (a dead JACK server) is caught by `CaptureWatchdog` after
+/// `CaptureConfig.stallTimeout` and ends capture the same way.
 public final class AlsaCapture: AudioSource, @unchecked Sendable {
     public let sampleRate: Int
     /// The device name as the user gave it.
@@ -25,6 +27,7 @@ public final class AlsaCapture: AudioSource, @unchecked Sendable {
 
     private let pcm: AlsaPCM
     private let maxSamples: Int64?
+    private let stallTimeout: Double?
     private let ringFull: RingFullPolicy
     private let periodObserver: (@Sendable (Int, Double) -> Void)?
     private let dataReady = DispatchSemaphore(value: 0)
@@ -59,6 +62,7 @@ public final class AlsaCapture: AudioSource, @unchecked Sendable {
         bufferSize = pcm.bufferSize
         sampleRate = pcm.sampleRate
         maxSamples = config.maxSamples
+        stallTimeout = config.stallTimeout
         ringFull = config.ringFull
         periodObserver = config.periodObserver
         ring = SampleRing(minimumCapacity: max(Int(config.ringSeconds * Double(config.sampleRate)),
@@ -147,7 +151,8 @@ public final class AlsaCapture: AudioSource, @unchecked Sendable {
         }
         var delivered: Int64 = 0
         var lostInDevice = 0                        // delivered + lostInDevice: the stream position
-        var lastGoodRead = MonotonicClock.now()
+        var lastGoodRead = MonotonicClock.now()     // for the loss estimate of an overrun
+        var lastAudio = lastGoodRead                // for the watchdog: reset only by audio
         var spurious = 0
         _ = pcm.start()
 
@@ -155,13 +160,20 @@ public final class AlsaCapture: AudioSource, @unchecked Sendable {
             if let maxSamples, delivered >= maxSamples { return }
             if ringFull == .waitForReader && ring.capacity - ring.available < chunk {
                 usleep(1_000)           // only file-fed devices get here; see RingFullPolicy
+                lastAudio = MonotonicClock.now()    // the reader is slow, not the device
                 continue
             }
             var code: Int32
             switch pcm.wait(milliseconds: 100) {
             case .timeout:
                 spurious = 0
-                continue
+                switch CaptureWatchdog.action(state: pcm.state(), idleSeconds: MonotonicClock.now() - lastAudio,
+                                              timeout: stallTimeout) {
+                case .wait: continue
+                case .start: _ = pcm.start(); continue
+                case .recover(let overrun): code = overrun ? hark_alsa_epipe() : hark_alsa_estrpipe()
+                case .lost(let why): return fail(why)
+                }
             case .spurious:
                 code = hark_alsa_eagain()
             case .failed(let rc):
@@ -176,6 +188,7 @@ public final class AlsaCapture: AudioSource, @unchecked Sendable {
                     dataReady.signal()
                     delivered += Int64(n)
                     lastGoodRead = MonotonicClock.now()
+                    lastAudio = lastGoodRead
                     periodObserver?(Int(delivered) + lostInDevice, lastGoodRead)
                     spurious = 0
                     continue
@@ -187,6 +200,11 @@ public final class AlsaCapture: AudioSource, @unchecked Sendable {
                 // whose descriptor stays readable. Back off half a period so that cannot spin.
                 spurious += 1
                 if spurious > 2 { usleep(useconds_t(500_000 * periodSize / sampleRate)) }
+                // Woken for ever with nothing to read is as dead as never woken.
+                if case let .lost(why) = CaptureWatchdog.action(state: pcm.state(), idleSeconds: MonotonicClock.now() - lastAudio,
+                                                                timeout: stallTimeout) {
+                    return fail(why)
+                }
                 continue
             }
             if AlsaPCM.isRecoverable(code) {
@@ -201,10 +219,13 @@ public final class AlsaCapture: AudioSource, @unchecked Sendable {
                     continue
                 }
             }
-            let message = Alsa.message(code)
-            failure.withLock { $0 = .deviceFailed(device: name, operation: "capture", message: message) }
-            return
+            return fail(Alsa.message(code))
         }
+    }
+
+    /// Records why capture ended; the consumer gets it after the samples captured before.
+    private func fail(_ message: String) {
+        failure.withLock { $0 = .deviceFailed(device: name, operation: "capture", message: message) }
     }
 
     private func convert(_ raw: UnsafeMutableRawPointer, into out: UnsafeMutablePointer<Float>, count n: Int) {

@@ -33,6 +33,11 @@ public struct CaptureConfig: Sendable {
     public var ringFull: RingFullPolicy = .dropNewest
     /// Stop after this many samples (the ALSA `file` device never reports end of file).
     public var maxSamples: Int64? = nil
+    /// Seconds a running device may deliver nothing before capture treats it as lost and fails
+    /// with `AudioError.deviceFailed` (see `CaptureWatchdog`): a JACK server that dies leaves its
+    /// ALSA device RUNNING and silent for ever. nil waits for ever, for sources that legitimately
+    /// pause, such as PulseAudio's pipe source with no writer.
+    public var stallTimeout: Double? = CaptureWatchdog.defaultTimeout
     /// Called on the capture thread after each block is read from the device, with the stream
     /// position one past its last sample (every sample captured or lost so far, the stream's
     /// clock of `AudioSource`) and the `CLOCK_MONOTONIC` time the read returned. It runs in the
@@ -192,6 +197,23 @@ final class AlsaPCM {
     }
 
     func start() -> Int32 { snd_pcm_start(handle) }
+
+    /// `snd_pcm_state`, for the capture thread's watchdog. String literals only: the capture
+    /// thread does not allocate.
+    func state() -> CaptureWatchdog.DeviceState {
+        switch snd_pcm_state(handle) {
+        case SND_PCM_STATE_RUNNING: return .running
+        case SND_PCM_STATE_PREPARED: return .prepared
+        case SND_PCM_STATE_XRUN: return .xrun
+        case SND_PCM_STATE_SUSPENDED: return .suspended
+        case SND_PCM_STATE_DISCONNECTED: return .disconnected
+        case SND_PCM_STATE_OPEN: return .other("OPEN")
+        case SND_PCM_STATE_SETUP: return .other("SETUP")
+        case SND_PCM_STATE_DRAINING: return .other("DRAINING")
+        case SND_PCM_STATE_PAUSED: return .other("PAUSED")
+        default: return .other("UNKNOWN")
+        }
+    }
 
     static func isRecoverable(_ code: Int32) -> Bool {
         code == hark_alsa_epipe() || code == hark_alsa_estrpipe()
