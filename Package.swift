@@ -46,7 +46,8 @@ let package = Package(
         // BENCHMARKS.md "BLAS for training"). No pkg-config file: see the shim.
         .systemLibrary(name: "CBLAS", providers: [.apt(["libblis-dev"])]),
 
-        // The few things every module shares: one SplitMix64, one @unchecked Sendable box.
+        // The few things every module shares: one SplitMix64, one @unchecked Sendable box, one logAdd
+        // and one CTC lattice with its forward pass (the training loss and the alignment walk it).
         .target(name: "HarkSupport"),
         .target(
             name: "Stream",
