@@ -25,6 +25,8 @@ import os
 import subprocess
 import sys
 
+from textnorm import normalize
+
 # Characters that lowercasing leaves alone (TokenSet normalizes text to lowercase), readable ones
 # first. The most frequent phonemes get the first ones.
 POOL = list("abcdefghijklmnopqrstuvwxyz") + list("æðŋɑɐɒɔəɛɜɪʊʌʃʒθɹɾʔçɣɫɬɲʎʝ") + list("0123456789")
@@ -88,10 +90,10 @@ def main():
             if not r["audio"].startswith("/"):
                 r["audio"] = os.path.join(base, r["audio"])
         manifests[m] = rows
-    lists = {l: [x.split("#")[0].strip().lower() for x in lines(l, "--list")] for l in a.list}
+    lists = {l: [normalize(x.split("#")[0]) for x in lines(l, "--list")] for l in a.list}
     lists = {l: [x for x in xs if x] for l, xs in lists.items()}
-    texts = [r["text"].lower() for rows in manifests.values() for r in rows]
-    texts += [x for xs in lists.values() for x in xs] + [k.lower() for k in a.keyword]
+    texts = [normalize(r["text"]) for rows in manifests.values() for r in rows]
+    texts += [x for xs in lists.values() for x in xs] + [normalize(k) for k in a.keyword]
     words = {w for t in texts for w in t.split()}
     lexicon = pronounce(words)
 
@@ -100,7 +102,7 @@ def main():
     # set phonemized later matches a model trained on an earlier run.
     counts = collections.Counter()
     for r in manifests[a.manifest[0]] if a.manifest else []:
-        for w in r["text"].lower().split():
+        for w in normalize(r["text"]).split():
             counts.update(lexicon[w])
     symbols = [s for s, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
     symbols += sorted({s for t in texts for w in t.split() for s in lexicon[w]} - set(symbols))
@@ -117,7 +119,7 @@ def main():
     char = {r[0]: r[1] for r in mapped} if a.mapping else dict(zip(symbols, POOL))
 
     def spell(text):  # a "word" espeak does not pronounce (a lone apostrophe) is dropped
-        return " ".join("".join(char[s] for s in lexicon[w]) for w in text.lower().split() if lexicon[w])
+        return " ".join("".join(char[s] for s in lexicon[w]) for w in normalize(text).split() if lexicon[w])
 
     for m, rows in manifests.items():
         with open(os.path.join(a.out, os.path.basename(m)), "w") as f:

@@ -39,6 +39,8 @@ import wave
 
 import numpy as np
 
+import textnorm
+
 RATE = 16000
 DIGITS = "zero one two three four five six seven eight nine".split()
 COMMANDS = [
@@ -61,11 +63,20 @@ def held_out(text):
     return int(hashlib.sha1(text.encode()).hexdigest(), 16) % 10 == 0
 
 
+def spell_digits(text):
+    """Each digit as its word, between spaces: the voices read "101" as "one zero one"."""
+    return re.sub(r"\d", lambda m: " " + DIGITS[int(m.group())] + " ", text)
+
+
+def letters_only(text):
+    """Lowercase, ’ as ', and every run of anything but a–z and ' as one space: the characters the
+    corpus's English models are trained on. (Lowercases first: "É" is dropped, "K" (Kelvin) kept.)"""
+    return re.sub(r"[^a-z' ]+", " ", text.lower().replace("’", "'"))
+
+
 def normalize(text):
-    text = text.lower().replace("’", "'")
-    text = re.sub(r"\d", lambda m: " " + DIGITS[int(m.group())] + " ", text)
-    text = re.sub(r"[^a-z' ]+", " ", text)
-    return re.sub(r" +", " ", text).strip()
+    """Corpus text: digits spelled, only letters and apostrophes, then Hark's normalization."""
+    return textnorm.normalize(letters_only(spell_digits(text)))
 
 
 def load_texts():

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import struct
+import sys
 import warnings
 
 import numpy as np
@@ -27,9 +28,12 @@ BLANK = "<blank>"
 ENGLISH = [BLANK, " ", "'"] + [chr(c) for c in range(ord("a"), ord("z") + 1)]
 
 
-def normalize_text(text: str) -> str:
-    """TokenSet.normalize: lowercase, runs of whitespace as one space, trimmed."""
-    return " ".join(text.lower().split())
+# TokenSet.normalize, from Hark's one Python copy of it (scripts/textnorm.py, checked against
+# Swift by scripts/test_textnorm.py). The torch path's own files are self-contained in what they
+# install (textnorm needs only the standard library), not in where they live: they run from a Hark
+# checkout, so they share the rule rather than keep a second copy that could drift.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from textnorm import normalize as normalize_text  # noqa: E402
 
 
 class TokenSet:

@@ -14,8 +14,9 @@ import Glibc
 ///     β[t][s] = Σ over s′ ∈ {s, s+1, s+2 (same rule)} of β[t+1][s′] · yₜ₊₁(l′ₛ′)
 ///     p = α[T−1][S−1] + α[T−1][S−2];  ∂(−log p)/∂ log yₜ(k) = −Σ_{s: l′ₛ = k} α[t][s] β[t][s] / p
 ///
-/// all in log space (α includes step t's emission, β does not). A sequence too short for its
-/// labels has p = 0: it contributes zero loss and zero gradient and is not counted (PyTorch's
+/// all in log space (α includes step t's emission, β does not). The lattice and its forward pass
+/// are HarkSupport's `CTCLattice`, shared with the decoders' alignment; the backward pass is here.
+/// A sequence too short for its labels has p = 0: it contributes zero loss and zero gradient and is not counted (PyTorch's
 /// `zero_infinity`). The loss is per sequence (count 1).
 public struct CTCLoss<T: CellScalar>: SequenceLoss {
     public var blank: Int
@@ -48,27 +49,16 @@ public struct CTCLoss<T: CellScalar>: SequenceLoss {
     }
 
     static func forwardBackward(_ y: SequenceRows<T>, labels: [Int], blank: Int) -> Lattice {
-        var ext = [blank]
-        for l in labels { ext.append(l); ext.append(blank) }
+        let lattice = CTCLattice(labels: labels, blank: blank)
+        let ext = lattice.extended
         let S = ext.count, steps = y.steps
         var alpha = [Double](repeating: -.infinity, count: max(steps, 1) * S)
         var beta = alpha
         guard steps > 0 else { return Lattice(extended: ext, alpha: alpha, beta: beta, logP: labels.isEmpty ? 0 : -.infinity) }
         @inline(__always) func lp(_ t: Int, _ k: Int) -> Double { Double(y.row(t)[k]) }
-        @inline(__always) func skipAllowed(_ s: Int) -> Bool { s >= 2 && ext[s] != blank && ext[s] != ext[s - 2] }
 
-        alpha[0] = lp(0, ext[0])
-        if S > 1 { alpha[1] = lp(0, ext[1]) }
-        for t in 1..<steps {
-            for s in 0..<S {
-                var a = alpha[(t - 1) * S + s]
-                if s >= 1 { a = logAdd(a, alpha[(t - 1) * S + s - 1]) }
-                if skipAllowed(s) { a = logAdd(a, alpha[(t - 1) * S + s - 2]) }
-                alpha[t * S + s] = a == -.infinity ? a : a + lp(t, ext[s])
-            }
-        }
+        let logP = alpha.withUnsafeMutableBufferPointer { lattice.forward(steps: steps, alpha: $0, emission: lp) }
         let last = (steps - 1) * S
-        let logP = S > 1 ? logAdd(alpha[last + S - 1], alpha[last + S - 2]) : alpha[last]
 
         beta[last + S - 1] = 0
         if S > 1 { beta[last + S - 2] = 0 }
@@ -76,7 +66,7 @@ public struct CTCLoss<T: CellScalar>: SequenceLoss {
             for s in 0..<S {
                 var b = beta[(t + 1) * S + s] + lp(t + 1, ext[s])
                 if s + 1 < S { b = logAdd(b, beta[(t + 1) * S + s + 1] + lp(t + 1, ext[s + 1])) }
-                if s + 2 < S && skipAllowed(s + 2) { b = logAdd(b, beta[(t + 1) * S + s + 2] + lp(t + 1, ext[s + 2])) }
+                if s + 2 < S && lattice.canSkip(to: s + 2) { b = logAdd(b, beta[(t + 1) * S + s + 2] + lp(t + 1, ext[s + 2])) }
                 beta[t * S + s] = b
             }
         }
