@@ -135,9 +135,10 @@ def telephone(x, rate=RATE, low=300.0, high=3400.0):
 
 # ---------------------------------------------------------------- codecs
 
-# name: (ffmpeg encoder arguments, container format, the rate the codec runs at)
+# name: (ffmpeg encoder arguments, container format, the rate the codec runs at); GSM goes through sox,
+# whose own GSM 06.10 codec starts in milliseconds where ffmpeg takes ~0.3 s of CPU to start
 CODECS = {
-    "gsm": (["-c:a", "libgsm"], "gsm", 8000),
+    "gsm": (None, "gsm", 8000),
     "g722": (["-c:a", "g722"], "g722", 16000),
     "opus6k": (["-c:a", "libopus", "-b:a", "6k", "-application", "voip"], "ogg", 16000),
     "opus12k": (["-c:a", "libopus", "-b:a", "12k", "-application", "voip"], "ogg", 16000),
@@ -147,7 +148,7 @@ CODECS = {
 
 
 def codec(x, name, rate=RATE):
-    """`x` encoded with codec `name` (CODECS) by ffmpeg and decoded back to `rate`, trimmed or padded
+    """`x` encoded with codec `name` (CODECS) by ffmpeg (GSM: sox) and decoded back to `rate`, trimmed or padded
     to the input's length after removing the codec's delay (found by cross-correlation, ≤ 50 ms)."""
     if name not in CODECS:
         raise ValueError(f"unknown codec {name!r} (one of {', '.join(CODECS)})")
@@ -156,10 +157,15 @@ def codec(x, name, rate=RATE):
     with tempfile.TemporaryDirectory() as tmp:
         coded = os.path.join(tmp, "coded." + fmt)
         base = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-y"]
-        subprocess.run(base + ["-f", "s16le", "-ar", str(rate), "-ac", "1", "-i", "pipe:0", "-ar", str(codec_rate)]
-                       + enc + ["-f", fmt, coded], input=pcm, check=True, capture_output=True)
-        out = subprocess.run(base + ["-i", coded, "-f", "s16le", "-ar", str(rate), "-ac", "1", "pipe:1"],
-                             check=True, capture_output=True).stdout
+        if enc is None:
+            raw = ["-t", "s16", "-r", str(rate), "-c", "1"]
+            subprocess.run(["sox", *raw, "-", "-r", str(codec_rate), coded], input=pcm, check=True, capture_output=True)
+            out = subprocess.run(["sox", coded, *raw, "-"], check=True, capture_output=True).stdout
+        else:
+            subprocess.run(base + ["-f", "s16le", "-ar", str(rate), "-ac", "1", "-i", "pipe:0", "-ar", str(codec_rate)]
+                           + enc + ["-f", fmt, coded], input=pcm, check=True, capture_output=True)
+            out = subprocess.run(base + ["-i", coded, "-f", "s16le", "-ar", str(rate), "-ac", "1", "pipe:1"],
+                                 check=True, capture_output=True).stdout
     y = np.frombuffer(out, dtype="<i2").astype(np.float64) / 32768
     lag = _delay(x, y, int(0.05 * rate))
     y = y[lag:]
@@ -178,14 +184,15 @@ def _delay(x, y, max_lag):
 # ---------------------------------------------------------------- level and bandwidth
 
 def level(x, rng):
-    """A speaking level from whisper-quiet to clipped: RMS drawn from -55 to -12 dBFS, and in 8% of
-    utterances driven 3-15 dB past full scale and hard-clipped. Returns samples and a description."""
+    """A speaking level from whisper-quiet to clipped: RMS from -55 to -12 dBFS (triangular, most
+    likely -28), or in 8% of utterances driven 3-15 dB past full scale and hard-clipped. Returns
+    samples and a description."""
     rms = np.sqrt(np.mean(np.square(x)) + 1e-20)
     if rng.random() < 0.08:
         peak = np.max(np.abs(x)) + 1e-12
         over = rng.uniform(3, 15)
         return np.clip(x / peak * 10 ** (over / 20), -1, 1), f"clipped=+{over:.0f}dB"
-    target = rng.uniform(-55, -12)
+    target = rng.triangular(-55, -12, -28)       # most near a normal -28 dBFS, tails to both ends
     y = x * (10 ** (target / 20) / rms)
     peak = np.max(np.abs(y))
     if peak > 1:            # a loud target on a peaky signal: keep it below full scale
