@@ -274,8 +274,8 @@ def people_worker(job, rng, raw, tmp, out_dir):
     row = {"audio": job["audio"], "text": job["text"], "category": job["category"], "engine": job["engine"],
            "voice": job["voice"] + (f"/{job['accent']}" if job.get("accent") else ""), "group": job["group"]}
     row["speaker"] = f"{job['engine']}:{row['voice']}" + (f"|{conversion}" if conversion else "")
-    if job.get("check_wer") is not None:
-        import check
+    import check
+    if job.get("check_wer") is not None and check.applies(job["text"]):
         wer, heard = check.score(samples, job["text"])
         row["checker_wer"] = round(wer, 3)
         if wer > job["check_wer"]:
@@ -448,7 +448,8 @@ def main():
     ap.add_argument("--lowpass-share", type=float, default=0.3,
                     help="--mix people: share of utterances low-passed through 11 025 Hz like the human speech")
     ap.add_argument("--check-wer", type=float, metavar="T",
-                    help="--mix people: drop utterances whose Whisper tiny.en WER exceeds T (costs ~0.3 s CPU each)")
+                    help="--mix people: drop utterances of 2+ words whose Whisper tiny.en WER exceeds T "
+                         "(costs ~0.55 s of CPU per checked utterance)")
     ap.add_argument("--cache", default=os.environ.get("HARK_AUGMENT_CACHE", "/work/data/augment"),
                     help="--mix people: where the room and noise banks are built once and kept")
     ap.add_argument("--chunk", type=int, default=500,

