@@ -355,6 +355,17 @@ class VoicePick(unittest.TestCase):
         self.assertTrue(np.all(weights > 0))
 
 
+class CheckerText(unittest.TestCase):
+    def test_digits_are_words_one_by_one(self):
+        import check
+        self.assertEqual(check.normalize("0397"), "zero three nine seven")
+        self.assertEqual(check.normalize("62,797."), "six two seven nine seven")
+        self.assertEqual(check.normalize("Open the door, 3 times!"), "open the door three times")
+        self.assertEqual(check.normalize("It\u2019s 4"), "it's four")
+        self.assertTrue(check.applies("three seven"))
+        self.assertFalse(check.applies("heir"))
+
+
 CACHE = os.environ.get("HARK_AUGMENT_CACHE", "/work/data/augment")
 HAVE_BANKS = os.path.exists(os.path.join(CACHE, "rirs-300x4-seed1.npz")) and os.path.exists(
     os.path.join(CACHE, "noise-bank.json"))
