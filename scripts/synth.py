@@ -507,8 +507,10 @@ def main():
                                     other_texts)
             else:
                 jobs = plan(set_name, count, a.seed, words, sentences, people if set_name == "train" else None)
-            options = {"seed": a.seed, "mix": a.mix if set_name == "train" else "clean", "keyword": a.keyword,
-                       "negative_text": a.negative_text, "chunk": a.chunk}
+            options = {"seed": a.seed, "mix": a.mix if set_name == "train" else "clean", "chunk": a.chunk}
+            if set_name.startswith("kw-"):
+                options.update(keyword=a.keyword, negative_text=a.negative_text,
+                               negative_hours=a.negative_hours, keyword_utterances=a.keyword_utterances)
             if set_name == "train" and people:
                 options.update(convert_share=a.convert_share, lowpass_share=a.lowpass_share, check_wer=a.check_wer,
                                weights=dict(zip(people["names"], people["weights"].tolist())))
@@ -545,10 +547,12 @@ def run_set(set_name, jobs, out, noises, n_jobs, chunk, options, tmp):
     with mp.Pool(n_jobs) as pool:
         for c in range(0, len(jobs), chunk):
             part = os.path.join(parts, f"{c // chunk:05d}.jsonl")
-            if os.path.exists(part):
-                results += [json.loads(line) for line in open(part)]
-                continue
             batch = jobs[c:c + chunk]
+            if os.path.exists(part):
+                done = [json.loads(line) for line in open(part)]
+                if [r["audio"] for r in done] == [j["audio"] for j in batch]:
+                    results += done
+                    continue                # else: the last chunk of a smaller run; made again whole
             fest = [j for j in batch if j["engine"] == "festival"]
             if fest:
                 festival_batch(fest, tmp)

@@ -366,6 +366,25 @@ class CheckerText(unittest.TestCase):
         self.assertFalse(check.applies("heir"))
 
 
+@unittest.skipUnless(shutil.which("espeak-ng") and shutil.which("flite") and shutil.which("sox"),
+                     "scripts/setup --corpus")
+class SynthChunks(unittest.TestCase):
+    """A larger run in the same OUT makes the missing utterances, including the rest of a last chunk."""
+
+    def test_grow(self):
+        tmp = tempfile.mkdtemp()
+        try:
+            synth = [sys.executable, os.path.join(os.path.dirname(HERE), "synth.py"), os.path.join(tmp, "c"), "--only",
+                     "train", "--chunk", "4", "--jobs", "1", "--seed", "2"]
+            for hours, n in [("0.004", 6), ("0.008", 13)]:
+                r = subprocess.run(synth + ["--hours", hours], capture_output=True, text=True)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                rows = [json.loads(line) for line in open(os.path.join(tmp, "c", "train.jsonl"))]
+                self.assertEqual([row["audio"] for row in rows], [f"train/{i:06d}.wav" for i in range(n)])
+        finally:
+            shutil.rmtree(tmp)
+
+
 CACHE = os.environ.get("HARK_AUGMENT_CACHE", "/work/data/augment")
 HAVE_BANKS = os.path.exists(os.path.join(CACHE, "rirs-300x4-seed1.npz")) and os.path.exists(
     os.path.join(CACHE, "noise-bank.json"))
