@@ -6,6 +6,8 @@
 # every clip. Each system's keyword threshold is chosen on dev (the lowest with at most 1 false alarm
 # per hour there) and applied to test unchanged. PocketSphinx's language-model mode costs about a
 # second of CPU per second of audio; HARK_PS_LM_EVERY=N runs it on every Nth clip only (default 1).
+# HARK_PS=0 leaves PocketSphinx out, to compare checkpoints of one run; figures that are reported
+# beside PocketSphinx come from a whole run of this script.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 model=${1:-share/model.safetensors}; dir=${2:-/work/data/human}/devtest
@@ -31,6 +33,7 @@ if [[ -n "$threshold" ]]; then
     done
 fi
 echo '```'
+[[ "${HARK_PS:-1}" == 0 ]] && exit 0
 echo "### PocketSphinx 5, the same clips"
 echo '```'
 for half in dev test; do
