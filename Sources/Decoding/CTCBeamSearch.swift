@@ -422,17 +422,15 @@ extension CTCBeamSearch: StepDecoder {
 
     /// Reports the utterance's final hypothesis (empty when nothing was said) and starts afresh.
     public func endUtterance(emit: (DecoderOutput) -> Void) {
-        let first = firstIndex
-        emit(.final(absolute(finish(), from: first)))
+        emit(.final(absolute(finish())))                  // `finish` resets the beams, not `firstIndex`
     }
 
     /// Word steps counted from the utterance's first step → absolute step numbers.
-    private func absolute(_ h: Hypothesis, from first: Int? = nil) -> Hypothesis {
+    private func absolute(_ h: Hypothesis) -> Hypothesis {
         var h = h
-        let offset = first ?? firstIndex
         for i in h.words.indices {
-            h.words[i].firstStep += offset
-            h.words[i].lastStep += offset
+            h.words[i].firstStep += firstIndex
+            h.words[i].lastStep += firstIndex
         }
         return h
     }

@@ -56,13 +56,9 @@ extension Grammar {
     /// Reads a word or phrase list: one entry per line; `#` starts a comment; blank lines skipped.
     /// Errors name the file and line.
     public static func readList(path: String, tokens: TokenSet) throws -> Lexicon {
-        let file: [TextFile.Line]
-        do { file = try TextFile.lines(path: path, tabs: false) } catch {
-            throw ListError(path: error.path, line: error.line, reason: error.reason)
-        }
         var lines: [String] = []
-        for raw in file {
-            let line = raw.text.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+        for raw in try ListError.uncommentedLines(path: path) {
+            let line = raw.text
             guard !line.trimmingCharacters(in: .whitespaces).isEmpty else { continue }
             do { _ = try tokens.encode(line) } catch {
                 throw ListError(path: path, line: raw.number, reason: "\(error)")
@@ -79,4 +75,17 @@ public struct ListError: Error, CustomStringConvertible, Equatable, Sendable {
     public var line: Int
     public var reason: String
     public var description: String { line > 0 ? "\(path):\(line): \(reason)" : "\(path): \(reason)" }
+
+    /// The lines of a word or phrase list (`TextFile`'s rules, no tabs) with everything from `#`
+    /// on cut off; blank lines are kept, so each keeps its number. Errors name the file and line.
+    static func uncommentedLines(path: String) throws(ListError) -> [TextFile.Line] {
+        let file: [TextFile.Line]
+        do { file = try TextFile.lines(path: path, tabs: false) } catch {
+            throw ListError(path: error.path, line: error.line, reason: error.reason)
+        }
+        return file.map {
+            TextFile.Line(number: $0.number,
+                          text: $0.text.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? "")
+        }
+    }
 }

@@ -23,13 +23,8 @@ public struct Vocabulary: Sendable {
             for word in fast where known.insert(word).inserted { words.append(word) }
             return
         }
-        let file: [TextFile.Line]
-        do { file = try TextFile.lines(path: path, tabs: false) } catch {
-            throw ListError(path: error.path, line: error.line, reason: error.reason)
-        }
-        for raw in file {
-            let text = raw.text.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
-            let word = TokenSet.normalize(text)
+        for raw in try ListError.uncommentedLines(path: path) {
+            let word = TokenSet.normalize(raw.text)
             guard !word.isEmpty else { continue }
             guard !word.contains(" ") else {
                 throw ListError(path: path, line: raw.number, reason: "has more than one word (\"\(word)\"); give one word per line")

@@ -150,7 +150,6 @@ public final class AlsaCapture: AudioSource, @unchecked Sendable {
             dataReady.signal()
         }
         var delivered: Int64 = 0
-        var lostInDevice = 0                        // delivered + lostInDevice: the stream position
         var lastGoodRead = MonotonicClock.now()     // for the loss estimate of an overrun
         var lastAudio = lastGoodRead                // for the watchdog: reset only by audio
         var spurious = 0
@@ -189,7 +188,7 @@ public final class AlsaCapture: AudioSource, @unchecked Sendable {
                     delivered += Int64(n)
                     lastGoodRead = MonotonicClock.now()
                     lastAudio = lastGoodRead
-                    periodObserver?(Int(delivered) + lostInDevice, lastGoodRead)
+                    periodObserver?(Int(delivered) + samplesLost.load(ordering: .relaxed), lastGoodRead)   // the stream position
                     spurious = 0
                     continue
                 }
@@ -212,8 +211,7 @@ public final class AlsaCapture: AudioSource, @unchecked Sendable {
                 if pcm.recover(code) == 0 {
                     let lost = Int((gap * Double(sampleRate)).rounded())
                     overrunCount.add(1, ordering: .relaxed)
-                    samplesLost.add(lost, ordering: .relaxed)
-                    lostInDevice += lost
+                    samplesLost.add(lost, ordering: .relaxed)   // only this thread adds to it
                     ring.recordLoss(lost)               // the next stored sample comes after the gap
                     lastGoodRead = MonotonicClock.now()
                     continue
