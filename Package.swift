@@ -98,7 +98,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/Support"),
         .testTarget(name: "StreamTests", dependencies: ["Stream", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CellsTests", dependencies: ["Cells", "TestSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "DecodingTests", dependencies: ["Decoding", "HarkSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "DecodingTests", dependencies: ["Decoding", "HarkSupport", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "RecognizerTests", dependencies: ["Recognizer", "Stream", "Decoding", "Cells", "TestSupport"]),
         .testTarget(name: "ModelTrainingTests", dependencies: ["ModelTraining", "Stream", "Cells", "TestSupport"]),
         .testTarget(name: "LatencyHarnessTests", dependencies: ["LatencyHarness"]),

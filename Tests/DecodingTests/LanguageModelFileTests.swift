@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Decoding
 
 /// The dictation vocabulary and word language model (issue 19): the compact `.harklm` form scores
@@ -10,11 +11,7 @@ struct LanguageModelFileTests {
     static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let shippedVocabulary = repo.appendingPathComponent("share/vocab/english-words.txt").path
     static let shippedModel = repo.appendingPathComponent("share/vocab/english.harklm").path
-    static let dir: URL = {
-        let d = FileManager.default.temporaryDirectory.appendingPathComponent("hark-lm-files-\(getpid())")
-        try? FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
-        return d
-    }()
+    static let dir = testFolder("hark-lm-files")
 
     /// A trigram model as a pruned toolkit output looks: positive and negative back-offs, a word
     /// with no back-off, and the trigram "b a c" whose context "b a" is not a listed bigram.

@@ -1,16 +1,13 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Decoding
 
 /// Every text format Hark reads goes through `TextFile`: Windows line endings and a byte-order
 /// mark read like plain LF text, and any other control character is an error naming the line.
 @Suite("Text files")
 struct TextFileTests {
-    static let dir: URL = {
-        let d = FileManager.default.temporaryDirectory.appendingPathComponent("hark-text-files-\(getpid())")
-        try? FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
-        return d
-    }()
+    static let dir = testFolder("hark-text-files")
 
     /// `text` written as LF, CRLF, CRLF with a BOM, and without its last line end.
     static func variants(_ text: String, name: String) throws -> [String] {
