@@ -60,7 +60,15 @@ public struct Evaluation {
     public struct Vocabulary {
         public var name: String
         public var grammar: Grammar
+        /// Dictation: the word search over these words and language model, in place of the
+        /// character search over `grammar`.
+        public var dictation: WordSearchResources?
         public init(name: String, grammar: Grammar) { self.name = name; self.grammar = grammar }
+        public init(name: String, dictation: WordSearchResources) {
+            self.name = name
+            grammar = .open
+            self.dictation = dictation
+        }
     }
 
     public var network: Network<Float>
@@ -70,6 +78,7 @@ public struct Evaluation {
     public var vocabularies: [String: Vocabulary] = [:]
     public var languageModel: ArpaLanguageModel?
     public var beam = BeamSearchConfig()
+    public var wordSearch = WordSearchConfig()
     public var keywords: [Keyword] = []
     public var spotter = KeywordSpotter.Config()
     public var threads = 2
@@ -113,7 +122,9 @@ public struct Evaluation {
             // vocabulary, the spotter, and the never-firing spotter that tracks peak scores.
             let vocabulary = vocabularies[u.entry.category] ?? vocabularies["*"]
             var list: [any StepDecoder] = [GreedyTranscriber(tokens: tokens), spotterTemplate, KeywordPeaks(peakTemplate)]
-            if let vocabulary {
+            if let dictation = vocabulary?.dictation {
+                list.append(WordSearch(resources: dictation, config: wordSearch))
+            } else if let vocabulary {
                 list.append(CTCBeamSearch(tokens: tokens, grammar: vocabulary.grammar, languageModel: languageModel, config: beam))
             }
             var fanOut = DecoderFanOut(list)

@@ -139,10 +139,13 @@ public enum RecognizerError: Error, CustomStringConvertible, Equatable {
     case noModel(tried: [String])
     /// A forced alignment that cannot be made (`WordAlignment`).
     case alignment(String)
+    /// Dictation's vocabulary or language model cannot be used.
+    case dictation(String)
 
     public var description: String {
         switch self {
         case let .alignment(reason): "cannot align the transcript: \(reason)"
+        case let .dictation(reason): "dictation: \(reason)"
         case let .badModel(path, reason): "model '\(path)' \(reason)"
         case let .noModel(tried): "no model given and the shipped one was not found (looked at \(tried.joined(separator: ", "))); pass --model or set HARK_MODEL"
         }

@@ -7,10 +7,16 @@ import Stream
 public struct RecognizerConfig: Sendable {
     /// Produce transcripts (dictation). A keyword daemon turns this off and runs only the spotter.
     public var transcribe = true
-    /// What the beam search may produce (`.open`: any characters).
+    /// What the character beam search may produce: a word or phrase list; with `.open` (no list),
+    /// transcripts are dictation in words (`dictation`).
     public var grammar: Grammar = .open
     public var languageModel: ArpaLanguageModel?
     public var beam = BeamSearchConfig()
+    /// How open transcripts (no word or phrase list) are decoded: into the words of a vocabulary
+    /// scored by its language model, by default Hark's English one (`Dictation.shipped`), or
+    /// spelled character by character (`.spelling`, `hark listen --open-spelling`).
+    public var dictation: DictationChoice = .shipped
+    public var wordSearch = WordSearchConfig()
     /// The transcript decoder, when not the CTC beam search that `grammar`, `languageModel` and
     /// `beam` describe: any `StepDecoder` (greedy decoding, a word search) plugs in here, fed the
     /// same steps and ended at the same endpoints. Made once per stream.
@@ -41,6 +47,7 @@ public struct RecognizerConfig: Sendable {
     /// (0, 1] (a threshold above 1 can never fire), a refractory time of at most an hour.
     public func validate() throws {
         try beam.validate()
+        try wordSearch.validate()
         try endpoint.validate()
         guard tailPadding >= 0, tailPadding <= 10 else { throw DecoderConfigError.outOfRange("tailPadding", "\(tailPadding)", "[0, 10] seconds") }
         guard spotter.refractorySteps >= 0, spotter.refractorySteps <= 1_000_000 else {
@@ -53,6 +60,34 @@ public struct RecognizerConfig: Sendable {
         if let twice = texts.first(where: { t in texts.filter { $0 == t }.count > 1 }) {
             throw DecoderConfigError.duplicate("keyword '\(twice)'")
         }
+    }
+}
+
+/// How a recognizer decodes open transcripts (`RecognizerConfig.dictation`).
+public enum DictationChoice: Sendable {
+    /// Words of Hark's English vocabulary, scored by its language model.
+    case shipped
+    /// Words of this vocabulary and language model.
+    case custom(Dictation)
+    /// Characters, any sequence: today's words need not be in any list, but most come out misspelled.
+    case spelling
+}
+
+extension RecognizerConfig {
+    /// The transcript decoder this configuration describes, when `transcriber` gives none: the
+    /// character beam search for a word or phrase list or open spelling, else the word search.
+    func makeTranscriber(for model: RecognitionModel) throws -> any StepDecoder {
+        let dictation: Dictation
+        switch self.dictation {
+        case _ where !(grammar.rules is OpenGrammar), .spelling:
+            return CTCBeamSearch(tokens: model.tokens, grammar: grammar, languageModel: languageModel, config: beam)
+        case .shipped: dictation = try Dictation.shipped(tokens: model.tokens)
+        case let .custom(d): dictation = d
+        }
+        guard dictation.resources.tokens == model.tokens else {
+            throw RecognizerError.dictation("the vocabulary was spelled for other tokens than the model's (\(model.path))")
+        }
+        return WordSearch(resources: dictation.resources, config: wordSearch)
     }
 }
 
@@ -123,8 +158,7 @@ public final class StreamingRecognizer {
             decoders.append(try KeywordSpotter(keywords: config.keywords, tokens: model.tokens, config: config.spotter))
         }
         if config.transcribe {
-            decoders.append(config.transcriber?(model)
-                ?? CTCBeamSearch(tokens: model.tokens, grammar: config.grammar, languageModel: config.languageModel, config: config.beam))
+            decoders.append(try config.transcriber?(model) ?? config.makeTranscriber(for: model))
         }
         decoders.append(Endpointer(config: config.endpoint, stepSeconds: model.stepSeconds, space: model.tokens.space))
         self.decoders = DecoderFanOut(decoders)

@@ -32,9 +32,26 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("ARPA language model for the word-list categories.", valueName: "file"))
     var lm: String?
 
-    @Option(name: .long, parsing: .unconditional, help: "Beam width (1 to 256).") var beam: Int = BeamSearchConfig().beamWidth
-    @Option(name: .long, parsing: .unconditional, help: "Language-model weight (0 to 10).") var lmWeight: Float = BeamSearchConfig().lmWeight
-    @Option(name: .long, parsing: .unconditional, help: "Score added per word (-20 to 20).") var wordBonus: Float = BeamSearchConfig().wordBonus
+    @Option(name: .long, help: ArgumentHelp("CATEGORY: decode that category as dictation, in the words of the shipped English vocabulary scored by its language model ('*': every category without a list; repeatable).",
+                                            valueName: "category"))
+    var dictation: [String] = []
+    @Option(name: .long, help: ArgumentHelp("Dictation vocabulary in place of the shipped one.", valueName: "file")) var vocabulary: String?
+    @Option(name: .long, help: ArgumentHelp("Dictation language model (ARPA or compact) in place of the shipped one.", valueName: "file"))
+    var dictationLm: String?
+    @Option(name: .long, help: ArgumentHelp("Add these words to dictation's vocabulary (repeatable).", valueName: "file")) var addWords: [String] = []
+
+    @Option(name: .long, parsing: .unconditional, help: "Beam width (1 to 256; default \(WordSearchConfig().beamWidth) for dictation, \(BeamSearchConfig().beamWidth) for lists).")
+    var beam: Int?
+    @Option(name: .long, parsing: .unconditional, help: "Language-model weight (0 to 10; default \(WordSearchConfig().lmWeight) for dictation, \(BeamSearchConfig().lmWeight) for word lists).")
+    var lmWeight: Float?
+    @Option(name: .long, parsing: .unconditional, help: "Score added per word (-20 to 20; default \(WordSearchConfig().wordBonus) for dictation, \(BeamSearchConfig().wordBonus) for word lists).")
+    var wordBonus: Float?
+    @Option(name: .long, parsing: .unconditional, help: "Dictation: drop hypotheses this far (ln) below the best (1 to 1000).")
+    var beamThreshold: Float = WordSearchConfig().beamThreshold
+    @Option(name: .long, parsing: .unconditional, help: "Dictation: letters below this log-posterior are not tried.")
+    var labelFloor: Float = WordSearchConfig().labelFloor
+    @Option(name: .long, parsing: .unconditional, help: "Dictation: ln-score of a word boundary without a space (≤ 0).")
+    var missingSpace: Float = WordSearchConfig().missingSpace
     @Option(name: .long, parsing: .unconditional, help: "Score added per character of a phrase (phrase lists; -20 to 20).")
     var phraseBonus: Float = BeamSearchConfig().phraseCharacterBonus
 
@@ -51,7 +68,13 @@ struct EvalCommand: ParsableCommand {
     var details: String?
 
     func validate() throws {
-        try DecoderOptions.checkSearch(beam: beam, lmWeight: lmWeight, wordBonus: wordBonus)
+        try DecoderOptions.checkSearch(beam: beam ?? 1, lmWeight: lmWeight ?? 0, wordBonus: wordBonus ?? 0)
+        try OptionRange.check("--beam-threshold", beamThreshold, WordSearchConfig.beamThresholds.lowerBound, WordSearchConfig.beamThresholds.upperBound)
+        try OptionRange.check("--label-floor", labelFloor, -1000, 0)
+        try OptionRange.check("--missing-space", missingSpace, -1000, 0)
+        if dictation.isEmpty, vocabulary != nil || dictationLm != nil || !addWords.isEmpty {
+            throw ValidationError("--vocabulary, --dictation-lm and --add-words change dictation; give --dictation CATEGORY too")
+        }
         try OptionRange.check("--phrase-bonus", phraseBonus, BeamSearchConfig.bonuses.lowerBound, BeamSearchConfig.bonuses.upperBound)
         try OptionRange.check("--false-alarm-target", falseAlarmTarget, 0, 3600, unit: "per hour")
         for (option, list) in [("--words", words), ("--phrases", phrases)] {
@@ -77,9 +100,19 @@ struct EvalCommand: ParsableCommand {
             }
         }
         if let lm { eval.languageModel = try wrap("--lm") { try ArpaLanguageModel(path: lm) } }
-        eval.beam.beamWidth = beam
-        eval.beam.lmWeight = lmWeight
-        eval.beam.wordBonus = wordBonus
+        if !dictation.isEmpty {
+            let d = try DecoderOptions.dictation(vocabulary: vocabulary, lm: dictationLm, lmOption: "--dictation-lm", addWords: addWords,
+                                                 tokens: model.tokens) ?? Dictation.shipped(tokens: model.tokens)
+            for category in dictation where eval.vocabularies[category] == nil {
+                eval.vocabularies[category] = .init(name: "dictation \(d.wordCount)", dictation: d.resources)
+            }
+        }
+        if let beam { eval.beam.beamWidth = beam; eval.wordSearch.beamWidth = beam }
+        if let lmWeight { eval.beam.lmWeight = lmWeight; eval.wordSearch.lmWeight = lmWeight }
+        if let wordBonus { eval.beam.wordBonus = wordBonus; eval.wordSearch.wordBonus = wordBonus }
+        eval.wordSearch.beamThreshold = beamThreshold
+        eval.wordSearch.labelFloor = labelFloor
+        eval.wordSearch.missingSpace = missingSpace
         eval.beam.phraseCharacterBonus = phraseBonus
         eval.threads = threads
         eval.keywords = try keywords.keywords(for: model).map { k in

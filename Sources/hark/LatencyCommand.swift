@@ -77,8 +77,9 @@ struct LatencyCommand: ParsableCommand {
     func validate() throws {
         try OptionRange.check("--repeats", repeats, 1, 10_000)
         if let threshold, !(threshold > 0 && threshold <= 1) { throw ValidationError("--threshold must be in (0, 1]") }
-        if measure == .keywords, decoder.words != nil || decoder.phrases != nil || decoder.lm != nil {
-            throw ValidationError("--words, --phrases and --lm shape the dictation of --measure words; keywords are spotted without them")
+        if measure == .keywords, decoder.words != nil || decoder.phrases != nil || decoder.lm != nil || decoder.openSpelling
+            || decoder.vocabulary != nil || !decoder.addWords.isEmpty {
+            throw ValidationError("--words, --phrases, --lm, --vocabulary, --add-words and --open-spelling shape the dictation of --measure words; keywords are spotted without them")
         }
     }
 

@@ -36,7 +36,8 @@ struct ModelOptions: ParsableArguments {
     }
 }
 
-/// What the decoder may produce and when utterances end.
+/// What the decoder may produce and when utterances end. With no word or phrase list, transcripts
+/// are dictation in the words of Hark's English vocabulary, scored by its language model.
 struct DecoderOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Restrict recognition to these words, one per line (any sequence of them).",
                                             valueName: "file"))
@@ -46,17 +47,32 @@ struct DecoderOptions: ParsableArguments {
                                             valueName: "file"))
     var phrases: String?
 
-    @Option(name: .long, help: ArgumentHelp("Word n-gram language model in ARPA format (with --words).", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("Word n-gram language model: ARPA for --words; ARPA or Hark's compact form (hark lm compile) in place of dictation's shipped one.",
+                                            valueName: "file"))
     var lm: String?
 
-    @Option(name: .long, parsing: .unconditional, help: "Beam width of the search (1 to 256; the time per step grows with it).")
-    var beam: Int = BeamSearchConfig().beamWidth
+    @Option(name: .long, help: ArgumentHelp("Add the words of this list (one per line: names, jargon, commands) to dictation's vocabulary (repeatable).",
+                                            valueName: "file"))
+    var addWords: [String] = []
 
-    @Option(name: .long, parsing: .unconditional, help: "Weight of the language model's log-probability (0 to 10).")
-    var lmWeight: Float = BeamSearchConfig().lmWeight
+    @Option(name: .long, help: ArgumentHelp("Dictation vocabulary in place of the shipped English one (one word per line, most frequent first).",
+                                            valueName: "file"))
+    var vocabulary: String?
 
-    @Option(name: .long, parsing: .unconditional, help: "Score added per word (positive: more words; negative: fewer; -20 to 20).")
-    var wordBonus: Float = BeamSearchConfig().wordBonus
+    @Flag(name: .long, help: "Spell open transcripts character by character instead of writing words of the vocabulary.")
+    var openSpelling = false
+
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Beam width of the search (1 to 256; the time per step grows with it) (default: \(WordSearchConfig().beamWidth) for dictation, \(BeamSearchConfig().beamWidth) otherwise).",
+                                                                     valueName: "n"))
+    var beam: Int?
+
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Weight of the language model's log-probability (0 to 10) (default: \(WordSearchConfig().lmWeight) for dictation, \(BeamSearchConfig().lmWeight) with --words).",
+                                                                     valueName: "weight"))
+    var lmWeight: Float?
+
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Score added per word (positive: more words; negative: fewer; -20 to 20) (default: \(WordSearchConfig().wordBonus) for dictation, \(BeamSearchConfig().wordBonus) with --words).",
+                                                                     valueName: "score"))
+    var wordBonus: Float?
 
     @Option(name: .long, parsing: .unconditional, help: "Seconds of silence that end an utterance (at most 60).")
     var trailingSilence: Double = EndpointConfig().trailingSilence
@@ -64,10 +80,19 @@ struct DecoderOptions: ParsableArguments {
     @Option(name: .long, parsing: .unconditional, help: "Longest utterance in seconds before it is cut (1 to 600).")
     var maxUtterance: Double = EndpointConfig().maxUtterance
 
+    /// Whether transcripts are dictation in words (no list, no --open-spelling).
+    var dictation: Bool { words == nil && phrases == nil && !openSpelling }
+
     func validate() throws {
         if words != nil && phrases != nil { throw ValidationError("--words and --phrases exclude each other; give one") }
-        if lm != nil && words == nil { throw ValidationError("--lm needs --words (the vocabulary the model scores)") }
-        try DecoderOptions.checkSearch(beam: beam, lmWeight: lmWeight, wordBonus: wordBonus)
+        if lm != nil && phrases != nil { throw ValidationError("--lm scores words: it goes with --words or dictation, not --phrases") }
+        if lm != nil && openSpelling { throw ValidationError("--lm scores words; --open-spelling spells characters without one") }
+        if !dictation, !addWords.isEmpty || vocabulary != nil {
+            let option = addWords.isEmpty ? "--vocabulary" : "--add-words"
+            let other = words != nil ? "--words" : phrases != nil ? "--phrases" : "--open-spelling"
+            throw ValidationError("\(option) extends dictation's vocabulary; with \(other) there is none (add the words to that list instead)")
+        }
+        try DecoderOptions.checkSearch(beam: beam ?? 1, lmWeight: lmWeight ?? 0, wordBonus: wordBonus ?? 0)
         try OptionRange.check("--trailing-silence", trailingSilence, 0, EndpointConfig.trailingSilences.upperBound, exclusiveLow: true, unit: "seconds")
         try OptionRange.check("--max-utterance", maxUtterance, EndpointConfig.maxUtterances.lowerBound, EndpointConfig.maxUtterances.upperBound,
                               unit: "seconds")
@@ -83,16 +108,38 @@ struct DecoderOptions: ParsableArguments {
     func apply(to config: inout RecognizerConfig, tokens: TokenSet) throws {
         if let words {
             config.grammar = .words(try wrap("--words") { try Grammar.readList(path: words, tokens: tokens) })
+            if let lm { config.languageModel = try wrap("--lm") { try ArpaLanguageModel(path: lm) } }
         }
         if let phrases {
             config.grammar = .phrases(try wrap("--phrases") { try Grammar.readList(path: phrases, tokens: tokens) })
         }
-        if let lm { config.languageModel = try wrap("--lm") { try ArpaLanguageModel(path: lm) } }
-        config.beam.beamWidth = beam
-        config.beam.lmWeight = lmWeight
-        config.beam.wordBonus = wordBonus
+        if openSpelling { config.dictation = .spelling }
+        if dictation, let d = try dictationChoice(tokens: tokens) { config.dictation = .custom(d) }
+        if let beam { config.beam.beamWidth = beam; config.wordSearch.beamWidth = beam }
+        if let lmWeight { config.beam.lmWeight = lmWeight; config.wordSearch.lmWeight = lmWeight }
+        if let wordBonus { config.beam.wordBonus = wordBonus; config.wordSearch.wordBonus = wordBonus }
         config.endpoint.trailingSilence = trailingSilence
         config.endpoint.maxUtterance = maxUtterance
+    }
+
+    /// Dictation's vocabulary and language model when the options change the shipped ones; nil
+    /// for the shipped pair as it is (loaded once, by the recognizer).
+    func dictationChoice(tokens: TokenSet) throws -> Dictation? {
+        try Self.dictation(vocabulary: vocabulary, lm: lm, lmOption: "--lm", addWords: addWords, tokens: tokens)
+    }
+
+    /// The shipped vocabulary and language model with these in place of them or added; nil when
+    /// nothing changes them. Errors name the option and the file.
+    static func dictation(vocabulary: String?, lm: String?, lmOption: String, addWords: [String], tokens: TokenSet) throws -> Dictation? {
+        guard lm != nil || vocabulary != nil || !addWords.isEmpty else { return nil }
+        let shipped = (vocabulary == nil || lm == nil) ? try Dictation.defaultPaths() : nil
+        let vocabularyPath = vocabulary ?? shipped!.vocabulary, lmPath = lm ?? shipped!.languageModel
+        var words = try wrap("--vocabulary") { try Vocabulary(path: vocabularyPath, tokens: tokens) }
+        let listed = words.count
+        for file in addWords { try wrap("--add-words") { try words.add(path: file, tokens: tokens) } }
+        let model = try wrap(lmOption) { try LanguageModelFile.load(path: lmPath) }
+        return try Dictation(words: words, added: words.count - listed, languageModel: model, tokens: tokens,
+                             vocabularyPath: vocabularyPath, languageModelPath: lmPath)
     }
 }
 

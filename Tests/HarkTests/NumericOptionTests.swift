@@ -14,7 +14,7 @@ struct NumericOptionTests {
     static let textOptions: Set<String> = [
         "device", "file", "model", "weights", "words", "phrases", "lm", "keyword", "exec", "out", "train", "dev",
         "config", "kind", "initial", "samples", "mix", "pipe", "play-device", "recording", "times", "text",
-        "measure", "scoring", "details", "check", "cache",
+        "measure", "scoring", "details", "check", "cache", "add-words", "vocabulary", "dictation", "dictation-lm",
         "seed",          // a seed may be any UInt64; its parser already rejects everything else
     ]
 

@@ -138,6 +138,32 @@ struct RecognitionCLITests {
         }
     }
 
+    @Test("listen with no options through the ALSA file device: a held-out voice comes out in English words, not letters", .tags(.shippedModelTranscript))
+    func listenWritesWords() throws {
+        // share/default-input.wav, what scripts/run plays: flite awb, a voice never trained on.
+        let samples = try AudioFileSource(path: Self.repo.appendingPathComponent("share/default-input.wav").path).readAll()
+        var data = Data()
+        for s in samples {
+            withUnsafeBytes(of: Int16((s * 32_768).rounded().clamped(-32_768, 32_767)).littleEndian) { data.append(contentsOf: $0) }
+        }
+        let path = Self.work.appendingPathComponent("default-input.raw").path
+        try data.write(to: URL(fileURLWithPath: path))
+        let r = try CLITests.run(["listen", "--device", "vmicfile:IN=\(path)", "--seconds", String(Double(samples.count) / 16_000),
+                                  "--wait-for-reader", "--json"], env: CLITests.alsaEnv)
+        #expect(r.status == 0, "\(r.err)")
+        let finals = r.out.split(separator: "\n").map(Self.json).filter { $0["type"] as? String == "final" }.map { $0["text"] as? String ?? "" }
+        #expect(finals.prefix(2) == ["turn on the lights", "three seven nine two"], "\(r.out)")
+        let vocabulary = Set(try String(contentsOfFile: Self.repo.appendingPathComponent("share/vocab/english-words.txt").path, encoding: .utf8)
+            .split(separator: "\n").map(String.init))
+        for word in finals.joined(separator: " ").split(separator: " ") {
+            #expect(vocabulary.contains(String(word)), "'\(word)' is not an English vocabulary word: \(finals)")
+        }
+        // --open-spelling: the same audio, character by character ("lolights").
+        let spelled = try CLITests.run(["listen", "--device", "vmicfile:IN=\(path)", "--seconds", String(Double(samples.count) / 16_000),
+                                        "--wait-for-reader", "--open-spelling"], env: CLITests.alsaEnv)
+        #expect(spelled.status == 0 && spelled.out.contains("lolights"), "\(spelled.out)")
+    }
+
     @Test("listen on a file-fed device without --wait-for-reader: the loss is said on stderr at once and in total; words keep their times", .tags(.shippedModelTranscript))
     func listenSaysWhatWasLost() throws {
         let truth = try Self.truth("digits")
@@ -234,7 +260,11 @@ struct RecognitionCLITests {
         (["transcribe", "FIX", "--words", "BADWORDS"], "bad-words.txt:2"),
         (["transcribe", "FIX", "--words", "DIGITS", "--lm", "BADLM"], "bad.arpa"),
         (["transcribe", "FIX", "--words", "DIGITS", "--phrases", "DIGITS"], "--words and --phrases"),
-        (["transcribe", "FIX", "--lm", "BADLM"], "--lm needs --words"),
+        (["transcribe", "FIX", "--lm", "BADLM"], "--lm language model"),      // dictation's LM, named with the file
+        (["transcribe", "FIX", "--lm", "BADLM"], "bad.arpa:5"),
+        (["transcribe", "FIX", "--add-words", "BADWORDS"], "--add-words"),
+        (["transcribe", "FIX", "--open-spelling", "--add-words", "DIGITS"], "--add-words extends dictation's vocabulary"),
+        (["transcribe", "FIX", "--phrases", "DIGITS", "--lm", "BADLM"], "--lm scores words"),
         (["listen", "--file", "FIX", "--beam", "0"], "--beam"),
         (["spot", "--file", "FIX"], "--keyword"),
         (["spot", "--file", "FIX", "--keyword", "café"], "'é'"),

@@ -136,6 +136,40 @@ struct RecognizerTests {
         #expect(finals == ["okay robot", "play music"])
     }
 
+    @Test("the default configuration is dictation in words of the shipped vocabulary; .spelling spells characters", .tags(.shippedModelTranscript))
+    func defaultIsWords() throws {
+        let speech = try AudioFileSource(path: Self.repo.appendingPathComponent("share/default-input.wav").path).readAll()
+        func finals(_ config: RecognizerConfig) throws -> [Transcript] {
+            let r = try Self.model.makeStream(config)
+            var out: [Transcript] = []
+            r.accept(samples: speech) { if case let .final(t) = $0 { out.append(t) } }
+            r.finish { if case let .final(t) = $0 { out.append(t) } }
+            return out
+        }
+        let words = try finals(RecognizerConfig())
+        // flite awb (never trained on): the commands and digits the model hears well come out as words.
+        #expect(words.prefix(2).map(\.text) == ["turn on the lights", "three seven nine two"], "\(words.map(\.text))")
+        let vocabulary = Set(try Vocabulary(path: Self.repo.appendingPathComponent("share/vocab/english-words.txt").path,
+                                            tokens: Self.model.tokens).words)
+        for t in words {
+            for w in t.words { #expect(vocabulary.contains(w.text), "'\(w.text)' is not a vocabulary word") }
+            #expect(t.words.map(\.text).joined(separator: " ") == t.text)
+        }
+        var spelling = RecognizerConfig()
+        spelling.dictation = .spelling
+        let spelled = try finals(spelling).map(\.text)
+        #expect(spelled.count == words.count)
+        #expect(spelled.joined(separator: " ").split(separator: " ").contains { !vocabulary.contains(String($0)) },
+                "character decoding writes what no vocabulary holds: \(spelled)")
+        // A vocabulary spelled for another token set is refused by name.
+        let other = try TokenSet(tokens: ["<blank>", " ", "a", "b"])
+        let lm = try ArpaLanguageModel(text: "\\data\\\nngram 1=1\n\n\\1-grams:\n-1\tab\n\\end\\\n")
+        var mismatched = RecognizerConfig()
+        mismatched.dictation = .custom(try Dictation(words: Vocabulary(), languageModel: lm, tokens: other, vocabularyPath: "v.txt",
+                                                     languageModelPath: "lm.arpa"))
+        #expect(throws: RecognizerError.self) { try Self.model.makeStream(mismatched) }
+    }
+
     @Test("forced alignment puts each phrase's end near the synthesis's, and refuses what it cannot align", .tags(.shippedModelTranscript))
     func wordAlignment() throws {
         let path = Self.repo.appendingPathComponent("Tests/HarkTests/Fixtures/digits").path
