@@ -85,7 +85,7 @@ let package = Package(
         .target(name: "CRoofline", cSettings: [.unsafeFlags(["-O3", "-march=native"])]),
         .executableTarget(
             name: "hark-bench",
-            dependencies: ["Stream", "Cells", "Decoding", "Recognizer", "CBenchSupport", "CRoofline"]
+            dependencies: ["Stream", "Cells", "Decoding", "Recognizer", "HarkSupport", "CBenchSupport", "CRoofline"]
         ),
 
         // libFuzzer targets (built only with HARK_FUZZ=1 and -sanitize=fuzzer; see scripts/fuzz).

@@ -42,15 +42,17 @@ enum RecognizerBench {
         Measure.pinToOneCore()
         let model = try RecognitionModel(path: path)
         let spot = spotting
+        let dictation = RecognizerConfig()
         var open = RecognizerConfig()
-        open.keywords = []
+        open.dictation = .spelling
         var words = RecognizerConfig()
         words.grammar = .words(try Grammar.readList(path: vocabulary, tokens: model.tokens))
         var spotFloat = spot
         spotFloat.weights = .float
         let modes = [Mode(name: "keyword spotting (2 keywords)", config: spot),
                      Mode(name: "keyword spotting, float step weights", config: spotFloat),
-                     Mode(name: "dictation, open vocabulary (beam 12)", config: open),
+                     Mode(name: "dictation in words, 64 000-word vocabulary and trigram LM (the default; beam 16)", config: dictation),
+                     Mode(name: "dictation, open spelling (beam 12)", config: open),
                      Mode(name: "dictation, digit word list (beam 12)", config: words)]
         let speech = try audio(recording, seconds: 600)
 

@@ -1,6 +1,7 @@
 // hark-bench: the measurements behind BENCHMARKS.md. Run through scripts/bench (release build).
 //   hark-bench features | capture-idle DEVICE | capture-live DEVICE | cells | training [SHAPE] | blas | recognizer MODEL RECORDING WORDS
 //            | paced MODEL RECORDING | hour MODEL RECORDING | soak ... | first-frame DEVICE | lm-load VOCABULARY LM [REPEATS]
+//            | word-search MODEL VOCABULARY LM RECORDING...
 import CBenchSupport
 import Glibc
 import Decoding
@@ -65,6 +66,11 @@ case "lm-load":
         print("usage: hark-bench lm-load VOCABULARY LM [REPEATS]"); exit(2)
     }
     do { try LanguageModelBench.run(vocabulary: rest[0], languageModel: rest[1], repeats: repeats) } catch { print("error: \(error)"); exit(1) }
+case "word-search":
+    let rest = Array(args.dropFirst())
+    guard rest.count >= 4 else { print("usage: hark-bench word-search MODEL VOCABULARY LM RECORDING..."); exit(2) }
+    do { try WordSearchBench.run(model: rest[0], vocabulary: rest[1], languageModel: rest[2], recordings: Array(rest[3...])) }
+    catch { print("error: \(error)"); exit(1) }
 case "first-frame":
     do { try RecognizerBench.firstFrame(device: args.dropFirst().first ?? "vmicfile:IN=/dev/zero") } catch { print("error: \(error)"); exit(1) }
 default:
