@@ -395,7 +395,17 @@ public final class WordSearch {
             if r > bestRank { bestRank = r; best = h }
         }
         guard let best else { return nil }
-        return (best.history, best.node == 0 ? -1 : tree.word[Int(best.node)], bestRank)
+        return (best.history, shownWord(at: best.node), bestRank)
+    }
+
+    /// The word a partial result shows for a hypothesis inside a word: the word its letters so far
+    /// spell, when no longer word they begin is more likely ("to" while "to" is being spelled, but
+    /// not "lig" on the way to "light": the vocabulary holds fragments of web text), else none.
+    @inline(__always)
+    private func shownWord(at node: Int32) -> Int32 {
+        guard node != 0 else { return -1 }
+        let w = tree.word[Int(node)]
+        return w >= 0 && tree.unigram[Int(w)] >= tree.lookahead[Int(node)] ? w : -1
     }
 
     /// The best hypothesis so far; its first `stableCharacters` no later step can change.
@@ -407,10 +417,10 @@ public final class WordSearch {
     private func partial(_ choice: (history: Int32, word: Int32, score: Float)) -> Hypothesis {
         var h = hypothesis(choice.history, score: choice.score)
         if choice.word >= 0 {
-            // The word being spelled, shown once its letters so far spell a whole word.
+            // The word being spelled, once its letters so far spell the likeliest word they begin.
             let text = tree.words[Int(choice.word)]
             h.text += (h.text.isEmpty ? "" : " ") + text
-            let b = beams.first { $0.history == choice.history && tree.word[Int($0.node)] == choice.word }
+            let b = beams.first { $0.history == choice.history && $0.node != 0 && tree.word[Int($0.node)] == choice.word }
             h.words.append(DecodedWord(text: text, firstStep: Int(b?.wordStart ?? step), lastStep: Int(b?.lastEmit ?? step),
                                        confidence: expf((b?.letterScore ?? 0) / Float(max(text.utf8.count, 1)))))
         }
