@@ -81,6 +81,17 @@ public struct Hypothesis: Equatable, Sendable {
 
     public static let empty = Hypothesis(text: "", words: [], stableCharacters: 0, score: 0)
 
+    /// The hypothesis with its word steps, counted from an utterance's first step, made absolute:
+    /// that step is `first` on the stream's clock.
+    public func steps(from first: Int) -> Hypothesis {
+        var h = self
+        for i in h.words.indices {
+            h.words[i].firstStep += first
+            h.words[i].lastStep += first
+        }
+        return h
+    }
+
     public init(text: String, words: [DecodedWord], stableCharacters: Int, score: Float) {
         self.text = text
         self.words = words
@@ -425,14 +436,6 @@ extension CTCBeamSearch: StepDecoder {
         emit(.final(absolute(finish())))                  // `finish` resets the beams, not `firstIndex`
     }
 
-    /// Word steps counted from the utterance's first step → absolute step numbers.
-    private func absolute(_ h: Hypothesis) -> Hypothesis {
-        var h = h
-        for i in h.words.indices {
-            h.words[i].firstStep += firstIndex
-            h.words[i].lastStep += firstIndex
-        }
-        return h
-    }
+    private func absolute(_ h: Hypothesis) -> Hypothesis { h.steps(from: firstIndex) }
 }
 

@@ -508,12 +508,5 @@ extension WordSearch: StepDecoder {
         emit(.final(absolute(finish())))
     }
 
-    private func absolute(_ h: Hypothesis) -> Hypothesis {
-        var h = h
-        for i in h.words.indices {
-            h.words[i].firstStep += firstIndex
-            h.words[i].lastStep += firstIndex
-        }
-        return h
-    }
+    private func absolute(_ h: Hypothesis) -> Hypothesis { h.steps(from: firstIndex) }
 }
