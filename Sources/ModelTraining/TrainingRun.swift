@@ -83,10 +83,15 @@ public final class TrainingRun {
         self.output = output
     }
 
-    /// The front end training uses: Hark's defaults with the config's bands.
+    /// Level normalization of the front end (`LevelNormalizer`), as the model fine-tuned from has it:
+    /// a network learns on the features it will be given.
+    public var levelRange: LevelRange?
+
+    /// The front end training uses: Hark's defaults with the config's bands (and `levelRange`).
     public var featureConfig: LogMelConfig {
         var f = LogMelConfig()
         f.melBands = config.bands
+        f.levelRange = levelRange
         return f
     }
 

@@ -1,6 +1,7 @@
 import Cells
 import Decoding
 import Foundation
+import Stream
 
 extension RecognitionModel {
     /// Writes a copy of this model's file to `out` with `keywords` as its tuned keywords, in place
@@ -18,6 +19,15 @@ extension RecognitionModel {
                       extra: file.extra.merging(["keyword_thresholds": try Self.json(thresholds),
                                                  "keyword_scoring": try Self.json(scoring.mapValues(\.rawValue))]) { $1 })
             .save(path: out)
+    }
+
+    /// Writes this model to `out` with the front end's level normalization set to `range` (nil: off);
+    /// the network and everything else in the file are kept.
+    public func savingLevelRange(_ range: LevelRange?, to out: String) throws {
+        let file = try ModelFile.load(path: path)
+        var features = self.features
+        features.levelRange = range
+        try ModelFile(network: file.network, tokens: file.tokens, features: try Self.json(features), extra: file.extra).save(path: out)
     }
 
     /// Metadata as JSON with sorted keys (a file's bytes do not depend on dictionary order).

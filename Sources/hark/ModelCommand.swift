@@ -4,12 +4,13 @@ import Decoding
 import Foundation
 import ModelTraining
 import Recognizer
+import Stream
 
 struct ModelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "model",
-        abstract: "Inspect model files and tune their keyword thresholds.",
-        subcommands: [Info.self, Threshold.self])
+        abstract: "Inspect model files and tune their keyword thresholds and front end.",
+        subcommands: [Info.self, Threshold.self, Level.self])
 
     struct Info: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -94,6 +95,66 @@ struct ModelCommand: ParsableCommand {
             }
             try loaded.savingTunedKeywords(tuned, to: out)
             print("wrote \(out)")
+        }
+    }
+    struct Level: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Measure the speech levels a model was trained on and store them as its front end's level range.",
+            discussion: """
+            Computes every --train utterance's speech level with the model's own front end (the \
+            highest log energy of its frames smoothed over about 30 ms, as the level normalizer \
+            tracks it) and stores the 10th and 90th percentile in a copy of the model as its \
+            level range: recognition then raises a stream whose speech stays below the range for \
+            0.4 s and lowers one above it, and leaves a stream inside it untouched (README: \
+            "Quiet and loud recordings"). --off removes the range.
+            """)
+
+        @OptionGroup var model: ModelOptions
+
+        @Option(name: .long, help: ArgumentHelp("Manifest of the model's training speech.", valueName: "manifest"))
+        var train: String?
+
+        @Option(name: .long, parsing: .unconditional, help: "Use at most this many utterances, spread over the manifest (1 to 1000000).")
+        var limit: Int = 2_000
+
+        @Flag(name: .long, help: "Remove the level range (no level normalization).")
+        var off = false
+
+        @Option(name: .long, help: ArgumentHelp("Where the model with the level range goes.", valueName: "path"))
+        var out: String
+
+        func validate() throws {
+            guard (train != nil) != off else { throw ValidationError("give --train MANIFEST to measure the range, or --off to remove it") }
+            try OptionRange.check("--limit", limit, 1, 1_000_000)
+        }
+
+        func run() throws {
+            try checkOutputs(out)
+            let loaded = try model.load()
+            guard let train else {
+                try loaded.savingLevelRange(nil, to: out)
+                print("wrote \(out) without a level range")
+                return
+            }
+            let all = try Manifest.load(train)
+            let step = max(1, all.count / limit)
+            let entries = stride(from: 0, to: all.count, by: step).prefix(limit).map { all[$0] }
+            var plain = loaded.features
+            plain.levelRange = nil
+            let extractor = try LogMelSpectrogram(plain)
+            var levels: [Float] = []
+            for e in entries {
+                let samples = try wrap("--train") { try AudioFileSource(path: e.audio).readAll() }
+                levels.append(LevelNormalizer.speechLevel(of: extractor.frames(of: samples)))
+            }
+            levels.sort()
+            func percentile(_ p: Double) -> Float { levels[min(levels.count - 1, Int(p * Double(levels.count - 1)))] }
+            let range = LevelRange(low: (percentile(0.1) * 100).rounded() / 100, high: (percentile(0.9) * 100).rounded() / 100)
+            let dB: (Float) -> String = { String(format: "%.1f dB", $0 * 10 / logf(10)) }
+            print("\(levels.count) utterances of \(train): speech level 10th percentile \(range.low), median \(percentile(0.5)), 90th \(range.high) "
+                  + "(log energy; the range spans \(dB(range.high - range.low)))")
+            try loaded.savingLevelRange(range, to: out)
+            print("wrote \(out) with level range \(range.low)…\(range.high)")
         }
     }
 }

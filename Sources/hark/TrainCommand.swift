@@ -93,13 +93,14 @@ struct TrainCommand: ParsableCommand {
         let run = try TrainingRun(config: settings, output: out)
         if let initial {
             let base = try RecognitionModel(path: initial)
-            guard base.features == { var f = LogMelConfig(); f.melBands = settings.bands; return f }() else {
+            guard base.features == { var f = LogMelConfig(); f.melBands = settings.bands; f.levelRange = base.features.levelRange; return f }() else {
                 throw InputError("--initial \(initial): its front end (\(base.features.melBands) mel bands) is not the one training uses (\(settings.bands) bands, defaults otherwise)")
             }
             guard base.tokens == (try settings.tokenSet()) else {
                 throw InputError("--initial \(initial): its tokens are not the config's ('tokens' must be the model's own)")
             }
             run.initialNetwork = base.network
+            run.levelRange = base.features.levelRange
             run.metadata = ["fine_tuned_from": initial]
         }
         showProgress(of: run)

@@ -52,6 +52,7 @@ struct NumericOptionTests {
                 "record": [out + ".wav", "--file", ok], "features": ["--file", ok],
                 "enroll": ["--keyword", "okay robot", "--out", out, "--file", ok],
                 "model threshold": ["--keyword", "okay robot", "--dev", manifest, "--out", out],
+                "model level": ["--train", manifest, "--out", out],
                 "train": ["--train", manifest, "--out", out], "eval": [manifest], "latency": ["--pipe", "/nonexistent/pipe"],
                 "adapt": ["--samples", work.path, "--out", out]]
     }

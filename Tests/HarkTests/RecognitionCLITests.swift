@@ -164,6 +164,26 @@ struct RecognitionCLITests {
         #expect(spelled.status == 0 && spelled.out.contains("lolights"), "\(spelled.out)")
     }
 
+    @Test("model level measures the training speech's level range and stores it; --off removes it; mistakes are usage errors")
+    func modelLevel() throws {
+        let manifest = Self.repo.appendingPathComponent("share/examples/speech.jsonl").path
+        let out = Self.work.appendingPathComponent("levelled.safetensors").path
+        let r = try CLITests.run(["model", "level", "--train", manifest, "--out", out])
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.out.contains("2 utterances of") && r.out.contains("wrote \(out) with level range"), "\(r.out)")
+        let info = try CLITests.run(["model", "info", out])
+        #expect(info.out.contains("\"levelRange\":{\"high\":"), "\(info.out)")
+        let off = Self.work.appendingPathComponent("unlevelled.safetensors").path
+        #expect(try CLITests.run(["model", "level", "--model", out, "--off", "--out", off]).status == 0)
+        #expect(!(try CLITests.run(["model", "info", off]).out.contains("levelRange")))
+        for args in [["model", "level", "--out", off + "2"], ["model", "level", "--off", "--train", manifest, "--out", off + "3"]] {
+            let bad = try CLITests.run(args)
+            #expect(bad.status == 64 && bad.err.contains("--train MANIFEST") && bad.err.contains("--off"), "\(args): \(bad.err)")
+        }
+        let missing = try CLITests.run(["model", "level", "--train", "/nonexistent.jsonl", "--out", off + "4"])
+        #expect(missing.status == 1 && missing.err.contains("/nonexistent.jsonl"), "\(missing.err)")
+    }
+
     @Test("listen on a file-fed device without --wait-for-reader: the loss is said on stderr at once and in total; words keep their times", .tags(.shippedModelTranscript))
     func listenSaysWhatWasLost() throws {
         let truth = try Self.truth("digits")

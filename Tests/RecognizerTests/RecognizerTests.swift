@@ -170,6 +170,31 @@ struct RecognizerTests {
         #expect(throws: RecognizerError.self) { try Self.model.makeStream(mismatched) }
     }
 
+    @Test("a recording 30 dB quieter than the training speech: the shipped level range raises it; without one the digits are lost", .tags(.shippedModelTranscript))
+    func quietRecording() throws {
+        #expect(Self.model.features.levelRange != nil, "the shipped model stores its training speech's level range")
+        let quiet = Self.digits.map { $0 * Float(pow(10, -30.0 / 20)) }
+        func finals(_ model: RecognitionModel) throws -> [String] {
+            var c = RecognizerConfig()
+            c.grammar = .words(try Grammar.readList(path: Self.repo.appendingPathComponent("share/vocab/digits.txt").path, tokens: model.tokens))
+            let r = try model.makeStream(c)
+            var out: [String] = []
+            r.accept(samples: quiet) { if case let .final(t) = $0 { out.append(t.text) } }
+            r.finish { if case let .final(t) = $0 { out.append(t.text) } }
+            return out
+        }
+        // After the first utterance (0.4 s of quiet speech before any gain) the stream is at the range:
+        // "nine zero three" comes out whole.
+        let raised = try finals(Self.model)
+        #expect(raised.last == "nine zero three", "\(raised)")
+        let dir = testFolder("hark-recognizer")
+        let plainPath = dir.appendingPathComponent("no-level-range.safetensors").path
+        try Self.model.savingLevelRange(nil, to: plainPath)
+        let plain = try RecognitionModel(path: plainPath)
+        #expect(plain.features.levelRange == nil)
+        #expect(try finals(plain).last != "nine zero three", "without the range the quiet digits are misheard")
+    }
+
     @Test("forced alignment puts each phrase's end near the synthesis's, and refuses what it cannot align", .tags(.shippedModelTranscript))
     func wordAlignment() throws {
         let path = Self.repo.appendingPathComponent("Tests/HarkTests/Fixtures/digits").path

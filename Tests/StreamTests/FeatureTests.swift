@@ -63,6 +63,47 @@ struct FeatureTests {
         }
     }
 
+    @Test("level normalization: speech inside the range passes bit for bit; 30 dB quieter is raised to it, 20 dB louder lowered; streaming equals batch")
+    func levelNormalization() throws {
+        let audio = Self.testAudio(count: 16_000 * 4)
+        let plainExtractor = try LogMelSpectrogram()
+        let plain = plainExtractor.frames(of: audio)
+        let level = LevelNormalizer.speechLevel(of: plain)
+        var config = LogMelConfig()
+        config.levelRange = LevelRange(low: level - 1, high: level + 1)
+        let extractor = try LogMelSpectrogram(config)
+        #expect(extractor.frames(of: audio) == plain, "a level inside the range is left alone")
+
+        /// Mean absolute difference from the plain features over the frames after the first second.
+        func distance(_ m: FeatureMatrix) -> Float {
+            let from = 100 * plain.cols
+            return zip(m.values[from...], plain.values[from...]).reduce(0) { $0 + abs($1.0 - $1.1) } / Float(plain.values.count - from)
+        }
+        for (decibels, name) in [(-30.0, "quieter"), (20.0, "louder")] {
+            let gain = Float(pow(10, decibels / 20))
+            let scaled = audio.map { $0 * gain }
+            let untouched = distance(plainExtractor.frames(of: scaled))
+            let normalized = extractor.frames(of: scaled)
+            // Raised or lowered to the range's edge, 1 (log energy) from where the plain audio sits (a little more
+            // where the quiet copy's low bands are the dither's, which does not scale with it).
+            #expect(untouched > 4 && distance(normalized) < 1.5, "\(name): \(untouched) → \(distance(normalized))")
+            // The streaming front end computes the same frames, chunk by chunk.
+            let stream = extractor.makeStream()
+            var streamed: [Float] = [], frame = [Float](repeating: 0, count: extractor.bands)
+            for start in stride(from: 0, to: scaled.count, by: 1_234) {
+                scaled[start..<min(start + 1_234, scaled.count)].withUnsafeBufferPointer { stream.accept(samples: $0) }
+                while streamed.count / extractor.bands < stream.framesReady {
+                    frame.withUnsafeMutableBufferPointer { stream.frame(streamed.count / extractor.bands, into: $0) }
+                    streamed += frame
+                }
+            }
+            expectSameSamples(streamed, normalized.values, "\(name): streamed and batch features")
+        }
+        // Noise alone (no speech 15 dB above the floor) gets no gain.
+        let noise = (0..<32_000).map { i in Float(i % 7) * 1e-5 }
+        #expect(extractor.frames(of: noise) == plainExtractor.frames(of: noise))
+    }
+
     @Test("a consumer that holds every frame still gets them all (the queue grows)")
     func queueGrows() throws {
         let extractor = try LogMelSpectrogram()
@@ -121,7 +162,7 @@ struct FeatureTests {
     }
 
     @Test("invalid settings name the field at fault",
-          arguments: ["hopLength", "fftSize", "melBands", "lowHz/highHz", "dither"])
+          arguments: ["hopLength", "fftSize", "melBands", "lowHz/highHz", "dither", "levelRange"])
     func invalidConfig(field: String) {
         var config = LogMelConfig()
         switch field {
@@ -129,6 +170,7 @@ struct FeatureTests {
         case "fftSize": config.fftSize = 256
         case "melBands": config.melBands = 0
         case "lowHz/highHz": config.highHz = 9_000
+        case "levelRange": config.levelRange = LevelRange(low: 3, high: 2)
         default: config.dither = -1
         }
         #expect { try config.validate() } throws: { ($0 as? FeatureConfigError)?.field == field }

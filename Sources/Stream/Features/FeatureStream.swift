@@ -22,12 +22,14 @@ public final class FeatureStream {
     private var queue: UnsafeMutablePointer<Float>
     private var queueCapacity: Int                      // frames; a power of two
     private let bands: Int
+    private var level: LevelNormalizer?
 
     init(_ extractor: LogMelSpectrogram) {
         self.extractor = extractor
         geometry = extractor.config.geometry
         bands = extractor.bands
         scratch = FeatureScratch(extractor.config)
+        level = extractor.config.levelRange.map { LevelNormalizer(range: $0, framesPerSecond: extractor.config.framesPerSecond) }
         pending = .allocate(capacity: geometry.windowLength)
         pending.initialize(repeating: 0, count: geometry.windowLength)
         queueCapacity = 64
@@ -59,6 +61,7 @@ public final class FeatureStream {
                 let slot = reserveSlot()
                 extractor.computeFrame(window: pending, firstSample: geometry.firstSample(ofFrame: framesReady),
                                        scratch: scratch, into: slot)
+                level?.apply(slot, bands: bands)
                 framesReady += 1
                 // Keep the overlap with the next frame.
                 pending.update(from: pending + hop, count: window - hop)
@@ -90,7 +93,11 @@ public final class FeatureStream {
     /// Resets to a fresh stream at position 0 (keeps the memory).
     public func reset() {
         framesReady = 0; firstHeldFrame = 0; samplesAccepted = 0; pendingCount = 0; isFinished = false
+        level?.reset()
     }
+
+    /// The gain level normalization gave the newest frame (log-energy units; 0 when it is off).
+    public var levelGain: Float { level?.gain ?? 0 }
 
     /// The slot for frame `framesReady`, growing the queue if every slot is held.
     private func reserveSlot() -> UnsafeMutablePointer<Float> {

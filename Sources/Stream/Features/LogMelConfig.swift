@@ -23,6 +23,9 @@ public struct LogMelConfig: Equatable, Codable, Sendable {
     /// producing features far outside anything the network saw. It is a hash of the sample's
     /// absolute position, so any chunking of the same audio gives bit-identical features.
     public var dither: Float = 1.0 / 32_768
+    /// Level normalization (`LevelNormalizer`): when set, a stream whose speech level falls outside
+    /// this range is brought to its edge; nil (models from before it existed): off.
+    public var levelRange: LevelRange? = nil
 
     public init() {}
 
@@ -44,6 +47,11 @@ public struct LogMelConfig: Equatable, Codable, Sendable {
         }
         guard logFloor > 0, logFloor.isFinite else { throw bad("logFloor", "must be positive") }
         guard dither >= 0, dither.isFinite else { throw bad("dither", "must be ≥ 0") }
+        if let levelRange {
+            guard levelRange.low.isFinite, levelRange.high.isFinite, levelRange.low <= levelRange.high else {
+                throw bad("levelRange", "must be finite log energies with low ≤ high")
+            }
+        }
     }
 }
 

@@ -8,7 +8,8 @@ import Glibc
 /// 2. multiply by the symmetric Hann window `0.5 − 0.5·cos(2πn / (N − 1))`;
 /// 3. zero-pad to `fftSize` and take the real FFT (FFTW r2c);
 /// 4. power `re² + im²` per bin, then the mel filterbank (`MelFilterbank`);
-/// 5. natural log of `max(energy, logFloor)`.
+/// 5. natural log of `max(energy, logFloor)`;
+/// 6. with `levelRange` set, one gain for all bands per frame (`LevelNormalizer`, per stream).
 public final class LogMelSpectrogram: Sendable {
     public let config: LogMelConfig
     public let filterbank: MelFilterbank
@@ -45,12 +46,14 @@ public final class LogMelSpectrogram: Sendable {
         let count = geometry.frameCount(samples: Int64(samples.count))
         var out = FeatureMatrix(rows: count, cols: bands)
         let scratch = FeatureScratch(config)
+        var level = config.levelRange.map { LevelNormalizer(range: $0, framesPerSecond: config.framesPerSecond) }
         guard count > 0, let base = samples.baseAddress else { return out }
         out.values.withUnsafeMutableBufferPointer { values in
             for i in 0..<count {
                 let first = geometry.firstSample(ofFrame: i)
                 computeFrame(window: base + Int(first), firstSample: first, scratch: scratch,
                              into: values.baseAddress! + i * bands)
+                level?.apply(values.baseAddress! + i * bands, bands: bands)
             }
         }
         return out

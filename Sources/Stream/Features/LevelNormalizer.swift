@@ -1,0 +1,111 @@
+import Glibc
+
+/// Streaming level normalization of log-mel frames, for recordings far quieter or louder than the
+/// speech a model was trained on: one gain for all bands (in the log domain a gain is a shift),
+/// zero while the stream's speech level lies inside the training speech's range, so that audio the
+/// network already hears well reaches it unchanged. A voice file 30 dB below the training speech (a
+/// game's, a distant microphone's) otherwise reaches the network as near-silence and a character
+/// network writes nothing for it.
+///
+/// Per frame: the frame's log energy (log of the summed mel energies) is smoothed over about 30 ms;
+/// the speech level follows it up at once and decays by 1 dB a second; the noise floor follows it
+/// down at once and rises by 1 dB a second. Once the level stands 15 dB above the floor (there is
+/// speech, not only noise), a level below `range.low` is raised to it (at most +30 dB) and one above
+/// `range.high` lowered to it (at most −20 dB). Causal, no lookahead, one state per stream: a live
+/// stream adapts once to its microphone and keeps its gain across utterances.
+public struct LevelNormalizer: Sendable {
+    public let range: LevelRange
+    private let drift: Float
+    private let rise: Float
+    private let hold: Int
+    /// Frames in a row of speech below the range.
+    private var quiet = 0
+    private var smoothed: Float = -.infinity
+    private var level: Float = -.infinity
+    private var floor: Float = .infinity
+
+    public static let smoothing: Float = 0.3
+    /// 1 dB per second, in natural-log energy units.
+    public static let driftPerSecond: Float = logf(10) / 10
+    /// 15 dB between level and floor before any gain.
+    public static let speechMargin: Float = 15 * logf(10) / 10
+    public static let maxBoost: Float = 30 * logf(10) / 10
+    public static let maxCut: Float = 20 * logf(10) / 10
+    /// Time constant of a rising gain.
+    public static let riseSeconds: Float = 0.3
+    /// Speech must stay below the range this long before it is raised.
+    public static let holdSeconds: Double = 0.4
+
+    public init(range: LevelRange, framesPerSecond: Double) {
+        self.range = range
+        drift = Self.driftPerSecond / Float(framesPerSecond)
+        rise = 1 - expf(-1 / (Self.riseSeconds * Float(framesPerSecond)))
+        hold = Int((Self.holdSeconds * framesPerSecond).rounded())
+    }
+
+    /// The gain (log-energy shift) applied to the last frame.
+    public private(set) var gain: Float = 0
+
+    /// Shifts one frame of `bands` log-mel values in place.
+    @inline(__always)
+    public mutating func apply(_ frame: UnsafeMutablePointer<Float>, bands: Int) {
+        let energy = Self.logEnergy(frame, bands: bands)
+        smoothed = smoothed.isFinite ? smoothed + Self.smoothing * (energy - smoothed) : energy
+        level = max(smoothed, level - drift)
+        floor = min(smoothed, floor + drift)
+        var wanted: Float = 0
+        let speech = level - floor >= Self.speechMargin
+        quiet = speech && level < range.low ? quiet + 1 : 0
+        if speech {
+            // A quiet stretch must last before it is raised: a word's first consonant is quiet too,
+            // and the vowel after it brings the level into range.
+            if level < range.low, quiet >= hold { wanted = min(range.low - level, Self.maxBoost) }
+            else if level > range.high { wanted = max(range.high - level, -Self.maxCut) }
+        }
+        // A gain falls at once (a louder sound is never pushed up) and rises over about 300 ms,
+        // so the short climb of each word's onset does not raise it.
+        gain = wanted < gain ? wanted : gain + rise * (wanted - gain)
+        if gain != 0 { for b in 0..<bands { frame[b] += gain } }
+    }
+
+    /// The speech level of a recording's frames as the normalizer tracks it (the highest smoothed
+    /// frame log energy), for measuring the range a training corpus covers (`hark model level`).
+    public static func speechLevel(of frames: FeatureMatrix) -> Float {
+        var smoothed = -Float.infinity, top = -Float.infinity
+        frames.values.withUnsafeBufferPointer { v in
+            for r in 0..<frames.rows {
+                let e = logEnergy(v.baseAddress! + r * frames.cols, bands: frames.cols)
+                smoothed = smoothed.isFinite ? smoothed + smoothing * (e - smoothed) : e
+                top = max(top, smoothed)
+            }
+        }
+        return top
+    }
+
+    /// Log of the summed mel energies of one frame of log-mel values.
+    @inline(__always)
+    static func logEnergy(_ frame: UnsafePointer<Float>, bands: Int) -> Float {
+        var top = frame[0]
+        for b in 1..<bands where frame[b] > top { top = frame[b] }
+        var sum: Float = 0
+        for b in 0..<bands { sum += expf(frame[b] - top) }
+        return top + logf(sum)
+    }
+
+    /// Back to the state of a new stream.
+    public mutating func reset() {
+        smoothed = -.infinity
+        level = -.infinity
+        floor = .infinity
+        gain = 0
+        quiet = 0
+    }
+}
+
+/// The speech levels a model was trained on (smoothed peak log energy of its training utterances,
+/// 10th and 90th percentile), which `LevelNormalizer` leaves alone.
+public struct LevelRange: Equatable, Codable, Sendable {
+    public var low: Float
+    public var high: Float
+    public init(low: Float, high: Float) { self.low = low; self.high = high }
+}
