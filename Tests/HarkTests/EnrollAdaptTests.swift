@@ -76,6 +76,7 @@ struct EnrollAdaptTests {
         let info = try CLITests.run(["model", "info", out])
         #expect(info.out.contains("keyword_thresholds: {\"okay robot\":") && info.out.contains("keyword_scoring: {\"okay robot\":"), "\(info.out)")
         #expect(info.out.contains("adapted_from:"))
+        #expect(info.out.contains("\"levelRange\":"), "the adapted model keeps the shipped front end's level range: \(info.out)")
         let spot = try CLITests.run(["spot", "--model", out, "--file", s.wav, "--keyword", "okay robot"])
         #expect(spot.status == 0 && (spot.err.contains("'okay robot' (≥ 0.") || spot.err.contains("'okay robot' (posterior ≥ 0.")), "\(spot.err)")
         // Mistakes: no takes folder, and a folder without takes.jsonl.
