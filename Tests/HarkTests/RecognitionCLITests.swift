@@ -151,8 +151,16 @@ struct RecognitionCLITests {
         let r = try CLITests.run(["listen", "--device", "vmicfile:IN=\(path)", "--seconds", String(Double(samples.count) / 16_000),
                                   "--wait-for-reader", "--json"], env: CLITests.alsaEnv)
         #expect(r.status == 0, "\(r.err)")
-        let finals = r.out.split(separator: "\n").map(Self.json).filter { $0["type"] as? String == "final" }.map { $0["text"] as? String ?? "" }
+        let lines = r.out.split(separator: "\n").map(Self.json)
+        let finals = lines.filter { $0["type"] as? String == "final" }.map { $0["text"] as? String ?? "" }
         #expect(finals.prefix(2) == ["turn on the lights", "three seven nine two"], "\(r.out)")
+        // Partials keep their promise: the settled part of each begins its utterance's final.
+        var utterance = 0
+        for line in lines {
+            if line["type"] as? String == "final" { utterance += 1; continue }
+            let stable = String((line["text"] as? String ?? "").prefix(line["stable"] as? Int ?? 0))
+            #expect(utterance < finals.count && finals[utterance].hasPrefix(stable), "'\(stable)' is not how '\(finals[min(utterance, finals.count - 1)])' starts")
+        }
         let vocabulary = Set(try String(contentsOfFile: Self.repo.appendingPathComponent("share/vocab/english-words.txt").path, encoding: .utf8)
             .split(separator: "\n").map(String.init))
         for word in finals.joined(separator: " ").split(separator: " ") {
