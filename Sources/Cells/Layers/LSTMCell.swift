@@ -55,10 +55,12 @@ enum LSTMCell {
                                        work: UnsafeMutablePointer<T>) {
         let hs = s.hiddenSize, g4 = s.gateRows, out = s.outputSize, batch = cache.batch
         Recurrent.inputProjections(s, w, cache: cache)            // cache.gates = W_ih x + b_ih
+        let whh = Recurrent.forwardHidden(s, w)
+        let whr = w.weightHR.map { StepMatrix($0, k: hs, n: out, transposed: true) }    // W_hrᵀ
         for t in 0..<cache.steps {
             let row = t * batch
             let gh = work
-            Recurrent.hiddenProjection(s, w, hPrev: t == 0 ? nil : cache.output + (row - batch) * out,
+            Recurrent.hiddenProjection(s, w, whh, hPrev: t == 0 ? nil : cache.output + (row - batch) * out,
                                        gh: gh, batch: batch)
             for b in 0..<batch {
                 let a = cache.gates + (row + b) * g4, r = gh + b * g4
@@ -67,51 +69,59 @@ enum LSTMCell {
                 let m = cache.unprojected.map { $0 + (row + b) * hs } ?? cache.output + (row + b) * out
                 activate(a, r, hs: hs, cPrev: cPrev, c: c, m: m)
             }
-            if let whr = w.weightHR, let um = cache.unprojected {
+            if let whr, let um = cache.unprojected {
                 let h = cache.output + row * out
                 h.update(repeating: 0, count: batch * out)
-                Gemm.nt(batch, out, hs, um + row * hs, whr, h)
+                whr.multiplyAdd(rows: batch, um + row * hs, into: h)    // h = m · W_hrᵀ
             }
         }
     }
 
     /// Backward through time. `dOutput` [steps·batch × outputSize] is dL/dh_t from above (it is
     /// consumed). Accumulates weight gradients into `g` and dL/dx into `dInput`.
-    /// `work` holds at least batch·(4H + 2H + outputSize) values; `dGates` steps·batch·4H.
+    /// `work` holds at least batch·(3H + outputSize) + H values; `dGates` steps·batch·4H.
     static func backward<T: CellScalar>(_ s: LayerSpec, _ w: LayerWeights<T>, _ g: LayerWeights<T>,
                                         cache: LayerCache<T>, dOutput: UnsafeMutablePointer<T>,
                                         dGates: UnsafeMutablePointer<T>, work: UnsafeMutablePointer<T>) {
         let hs = s.hiddenSize, g4 = s.gateRows, out = s.outputSize, batch = cache.batch
         let dhNext = work, dcNext = work + batch * out, dm = dcNext + batch * hs
+        let tanhC = dm + batch * hs, zeros = tanhC + batch * hs       // c₋₁ = 0
         dhNext.update(repeating: 0, count: batch * out)
         dcNext.update(repeating: 0, count: batch * hs)
+        zeros.update(repeating: 0, count: hs)
+        let whh = Recurrent.backwardHidden(s, w)
+        let whr = w.weightHR.map { StepMatrix($0, k: out, n: hs, transposed: false) }   // W_hr
         for t in stride(from: cache.steps - 1, through: 0, by: -1) {
             let row = t * batch
             let dh = dOutput + row * out
             for k in 0..<(batch * out) { dh[k] += dhNext[k] }
-            if let whr = w.weightHR {
+            if let whr {
                 dm.update(repeating: 0, count: batch * hs)
-                Gemm.nn(batch, out, hs, dh, whr, dm)                    // dm = dh · W_hr
+                whr.multiplyAdd(rows: batch, dh, into: dm)              // dm = dh · W_hr
             } else {
                 dm.update(from: dh, count: batch * hs)
             }
+            // tanh(c) of the whole step in one vector pass; the gate loop then has no calls and
+            // no branches, so it vectorizes.
+            tanhC.update(from: cache.aux + row * hs, count: batch * hs)
+            T.tanh(tanhC, count: batch * hs)
             for b in 0..<batch {
-                let a = cache.gates + (row + b) * g4, c = cache.aux + (row + b) * hs
-                let cPrev: UnsafeMutablePointer<T>? = t == 0 ? nil : cache.aux + (row - batch + b) * hs
+                let a = cache.gates + (row + b) * g4, tcb = tanhC + b * hs
+                let cPrev = t == 0 ? zeros : cache.aux + (row - batch + b) * hs
                 let da = dGates + (row + b) * g4, dmb = dm + b * hs, dcb = dcNext + b * hs
                 for j in 0..<hs {
                     let i = a[j], f = a[hs + j], gg = a[2 * hs + j], o = a[3 * hs + j]
-                    let tc = T.tanh(c[j])
+                    let tc = tcb[j]
                     let dOut = dmb[j] * tc
                     let dc = dcb[j] + dmb[j] * o * (1 - tc * tc)
                     da[j] = dc * gg * i * (1 - i)
-                    da[hs + j] = dc * (cPrev?[j] ?? 0) * f * (1 - f)
+                    da[hs + j] = dc * cPrev[j] * f * (1 - f)
                     da[2 * hs + j] = dc * i * (1 - gg * gg)
                     da[3 * hs + j] = dOut * o * (1 - o)
                     dcb[j] = dc * f
                 }
             }
-            Recurrent.hiddenBackward(s, w, dHidden: dGates + row * g4, dhNext: dhNext, batch: batch, addToDhNext: false)
+            Recurrent.hiddenBackward(s, whh, dHidden: dGates + row * g4, dhNext: dhNext, batch: batch, addToDhNext: false)
         }
         // dOutput now holds dL/dh of every step (the loop added dhNext into it in place).
         if let gwhr = g.weightHR, let um = cache.unprojected {

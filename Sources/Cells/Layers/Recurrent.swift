@@ -35,24 +35,32 @@ enum Recurrent {
         }
     }
 
-    /// gh = W_hh hPrev + b_hh for `batch` rows; hPrev nil means h = 0.
-    static func hiddenProjection<T: CellScalar>(_ s: LayerSpec, _ w: LayerWeights<T>,
+    /// gh = W_hh hPrev + b_hh for `batch` rows; hPrev nil means h = 0. `weightHH` is
+    /// `forwardHidden(s, w)`, made once per pass.
+    static func hiddenProjection<T: CellScalar>(_ s: LayerSpec, _ w: LayerWeights<T>, _ weightHH: StepMatrix<T>,
                                                 hPrev: UnsafePointer<T>?, gh: UnsafeMutablePointer<T>, batch: Int) {
         let rows = s.gateRows
-        gh.update(repeating: 0, count: batch * rows)
-        if let hPrev { Gemm.nt(batch, rows, s.outputSize, hPrev, w.weightHH, gh) }
-        for b in 0..<batch {
-            for r in 0..<rows { gh[b * rows + r] += w.biasHH[r] }
-        }
+        for b in 0..<batch { (gh + b * rows).update(from: w.biasHH, count: rows) }
+        if let hPrev { weightHH.multiplyAdd(rows: batch, hPrev, into: gh) }
+    }
+
+    /// W_hhᵀ [outputSize × gateRows], the B of the forward step's h · W_hhᵀ.
+    static func forwardHidden<T: CellScalar>(_ s: LayerSpec, _ w: LayerWeights<T>) -> StepMatrix<T> {
+        StepMatrix(w.weightHH, k: s.outputSize, n: s.gateRows, transposed: true)
+    }
+
+    /// W_hh [gateRows × outputSize], the B of the backward step's dgh · W_hh.
+    static func backwardHidden<T: CellScalar>(_ s: LayerSpec, _ w: LayerWeights<T>) -> StepMatrix<T> {
+        StepMatrix(w.weightHH, k: s.gateRows, n: s.outputSize, transposed: false)
     }
 
     /// Given dL/d(gh) for one step, dL/dhPrev = dgh · W_hh into `dhNext` (replacing it, or adding
-    /// to it when the cell has a direct h → h' path). The weight side waits for the whole sequence
-    /// (`hiddenWeightGradients`).
-    static func hiddenBackward<T: CellScalar>(_ s: LayerSpec, _ w: LayerWeights<T>, dHidden: UnsafePointer<T>,
+    /// to it when the cell has a direct h → h' path). `weightHH` is `backwardHidden(s, w)`. The
+    /// weight side waits for the whole sequence (`hiddenWeightGradients`).
+    static func hiddenBackward<T: CellScalar>(_ s: LayerSpec, _ weightHH: StepMatrix<T>, dHidden: UnsafePointer<T>,
                                               dhNext: UnsafeMutablePointer<T>, batch: Int, addToDhNext: Bool) {
         if !addToDhNext { dhNext.update(repeating: 0, count: batch * s.outputSize) }
-        Gemm.nn(batch, s.gateRows, s.outputSize, dHidden, w.weightHH, dhNext)
+        weightHH.multiplyAdd(rows: batch, dHidden, into: dhNext)
     }
 
     /// After the time loop: dW_hh += Σₜ dghₜᵀ · hₜ₋₁ and db_hh += Σₜ dghₜ, with `dHidden` holding
