@@ -36,17 +36,39 @@ enum LSTMCell {
     @inline(__always)
     static func activate<T: CellScalar>(_ a: UnsafeMutablePointer<T>, _ r: UnsafePointer<T>, hs: Int,
                                         cPrev: UnsafePointer<T>?, c: UnsafeMutablePointer<T>, m: UnsafeMutablePointer<T>) {
-        for j in 0..<(4 * hs) { a[j] += r[j] }
+        // The element loops are written 16 lanes at a time: the compiler cannot prove the
+        // buffers apart and kept the plain loops scalar. Same arithmetic per element either way.
+        let vectors = hs & ~15
+        var j = 0
+        while j < 4 * vectors {
+            Gemm.store16(Gemm.load16(a + j) + Gemm.load16(r + j), a + j)
+            j += 16
+        }
+        for j in j..<(4 * hs) { a[j] += r[j] }
         T.sigmoid(a, count: 2 * hs)
         T.tanh(a + 2 * hs, count: hs)
         T.sigmoid(a + 3 * hs, count: hs)
-        for j in 0..<hs {
+        j = 0
+        if let cPrev {
+            while j < vectors {
+                let cNew = Gemm.load16(a + hs + j) * Gemm.load16(cPrev + j) + Gemm.load16(a + j) * Gemm.load16(a + 2 * hs + j)
+                Gemm.store16(cNew, c + j)
+                Gemm.store16(cNew, m + j)
+                j += 16
+            }
+        }
+        for j in j..<hs {
             let cNew = a[hs + j] * (cPrev?[j] ?? 0) + a[j] * a[2 * hs + j]
             c[j] = cNew
             m[j] = cNew
         }
         T.tanh(m, count: hs)
-        for j in 0..<hs { m[j] *= a[3 * hs + j] }
+        j = 0
+        while j < vectors {
+            Gemm.store16(Gemm.load16(m + j) * Gemm.load16(a + 3 * hs + j), m + j)
+            j += 16
+        }
+        for j in j..<hs { m[j] *= a[3 * hs + j] }
     }
 
     /// Batched forward over `cache.steps` time steps of `cache.batch` sequences, keeping what the
@@ -109,7 +131,23 @@ enum LSTMCell {
                 let a = cache.gates + (row + b) * g4, tcb = tanhC + b * hs
                 let cPrev = t == 0 ? zeros : cache.aux + (row - batch + b) * hs
                 let da = dGates + (row + b) * g4, dmb = dm + b * hs, dcb = dcNext + b * hs
-                for j in 0..<hs {
+                // 16 lanes at a time (the compiler cannot prove the buffers apart and kept the
+                // plain loop scalar), then the same arithmetic for the rest.
+                var j = 0
+                while j + 16 <= hs {
+                    let i = Gemm.load16(a + j), f = Gemm.load16(a + hs + j)
+                    let gg = Gemm.load16(a + 2 * hs + j), o = Gemm.load16(a + 3 * hs + j)
+                    let tc = Gemm.load16(tcb + j), dmj = Gemm.load16(dmb + j)
+                    let dOut = dmj * tc
+                    let dc = Gemm.load16(dcb + j) + dmj * o * (1 - tc * tc)
+                    Gemm.store16(dc * gg * i * (1 - i), da + j)
+                    Gemm.store16(dc * Gemm.load16(cPrev + j) * f * (1 - f), da + hs + j)
+                    Gemm.store16(dc * i * (1 - gg * gg), da + 2 * hs + j)
+                    Gemm.store16(dOut * o * (1 - o), da + 3 * hs + j)
+                    Gemm.store16(dc * f, dcb + j)
+                    j += 16
+                }
+                for j in j..<hs {
                     let i = a[j], f = a[hs + j], gg = a[2 * hs + j], o = a[3 * hs + j]
                     let tc = tcb[j]
                     let dOut = dmb[j] * tc

@@ -28,11 +28,8 @@ enum Recurrent {
     /// cache.gates = W_ih x + b_ih for every step and sequence at once (one large product).
     static func inputProjections<T: CellScalar>(_ s: LayerSpec, _ w: LayerWeights<T>, cache: LayerCache<T>) {
         let rows = s.gateRows, n = cache.steps * cache.batch
-        cache.gates.update(repeating: 0, count: n * rows)
+        for i in 0..<n { (cache.gates + i * rows).update(from: w.biasIH, count: rows) }
         Gemm.nt(n, rows, s.inputSize, cache.input, w.weightIH, cache.gates)
-        for i in 0..<n {
-            for r in 0..<rows { cache.gates[i * rows + r] += w.biasIH[r] }
-        }
     }
 
     /// gh = W_hh hPrev + b_hh for `batch` rows; hPrev nil means h = 0. `weightHH` is
@@ -74,9 +71,7 @@ enum Recurrent {
         if cache.steps > 1 {
             Gemm.tn(n - batch, rows, s.outputSize, dHidden + batch * rows, cache.output, g.weightHH)
         }
-        for i in 0..<n {
-            for r in 0..<rows { g.biasHH[r] += dHidden[i * rows + r] }
-        }
+        Gemm.addColumnSums(dHidden, rows: n, width: rows, into: g.biasHH)
     }
 
     /// After the time loop: dW_ih += dGᵀ·X, db_ih += Σ dG, and dL/dX += dG·W_ih (into the
@@ -85,9 +80,7 @@ enum Recurrent {
                                              dInputSide: UnsafePointer<T>, cache: LayerCache<T>) {
         let rows = s.gateRows, n = cache.steps * cache.batch
         Gemm.tn(n, rows, s.inputSize, dInputSide, cache.input, g.weightIH)
-        for i in 0..<n {
-            for r in 0..<rows { g.biasIH[r] += dInputSide[i * rows + r] }
-        }
+        Gemm.addColumnSums(dInputSide, rows: n, width: rows, into: g.biasIH)
         if let dInput = cache.dInput { Gemm.nn(n, rows, s.inputSize, dInputSide, w.weightIH, dInput) }
     }
 
