@@ -50,13 +50,15 @@ def timed_rounds(fn, rounds):
 
 
 def main():
-    # `bench_pytorch.py training [SHAPE]`: the training figures alone, for the shapes whose name
-    # contains SHAPE (as `hark-bench training [SHAPE]`), to interleave with Hark's runs.
+    # `bench_pytorch.py training [SHAPE [THREADS]]`: the training figures alone, for the shapes
+    # whose name contains SHAPE, on THREADS threads (default 2), as `hark-bench training [SHAPE
+    # [THREADS]]`, to interleave with Hark's runs.
     training_only = len(sys.argv) > 1 and sys.argv[1] == "training"
     only = sys.argv[2] if training_only and len(sys.argv) > 2 else ""
+    threads = int(sys.argv[3]) if training_only and len(sys.argv) > 3 else 2
     print(f"PyTorch {torch.__version__}")
     print()
-    print("| network | PyTorch batch-1 step (1 thread) | PyTorch training, frames per second (2 threads) "
+    print(f"| network | PyTorch batch-1 step (1 thread) | PyTorch training, frames per second ({threads} threads) "
           "| CPU time per minibatch |")
     print("|---|---|---|---|")
     for name, kind, hidden, layers, proj in SHAPES:
@@ -77,7 +79,7 @@ def main():
                     _, state = net(x, state)
             if not training_only:
                 step = best(steps) / 2000
-        torch.set_num_threads(2)
+        torch.set_num_threads(threads)
         opt = torch.optim.Adam(net.parameters(), 1e-3)
         xb = torch.randn(100, 16, 240)
         tb = torch.randint(0, 29, (100, 16))

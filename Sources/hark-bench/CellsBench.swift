@@ -34,12 +34,12 @@ enum CellsBench {
     }
 
     /// Training throughput per shape (also `hark-bench training` on its own).
-    static func trainingTable(only filter: String? = nil) {
-        print("### Training throughput (BPTT, batch 16 × 3 s, both cores)")
+    static func trainingTable(only filter: String? = nil, threads: Int = 2) {
+        print("### Training throughput (BPTT, batch 16 × 3 s, \(threads == 2 ? "both cores" : "\(threads) threads"))")
         print()
         print("| network | frames per second (10 ms frames) | seconds of audio per second | time per minibatch | CPU time per minibatch |")
         print("|---|---|---|---|---|")
-        for shape in shapes where filter.map({ shape.name.contains($0) }) ?? true { training(shape) }
+        for shape in shapes where filter.map({ shape.name.contains($0) }) ?? true { training(shape, threads: threads) }
     }
 
     static func step(_ shape: Shape) {
@@ -86,11 +86,11 @@ enum CellsBench {
         print("| \(shape.name) | \(shape.config.parameterCount) | \(fmt(t * 1e6, 1)) µs | \(fmt(r * 1e6, 1)) µs | \(fmt(t / r, 2))× | \(fmt(per10ms * 1e6, 1)) µs | \(fmt(perStepAllocs, 3)) |")
     }
 
-    static func training(_ shape: Shape) {
+    static func training(_ shape: Shape, threads: Int = 2) {
         let net = try! Network<Float>(config: shape.config)
         net.initialize(seed: 1)
         var options = TrainingOptions()
-        options.threads = 2
+        options.threads = threads
         let trainer = Trainer(network: net, options: options)
         var rng = SeededGenerator(seed: 3)
         let f = shape.config.inputSize
