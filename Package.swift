@@ -81,7 +81,7 @@ let package = Package(
         // Benchmarks: `swift run -c release hark-bench` (see BENCHMARKS.md).
         // CBenchSupport interposes malloc to count heap allocations on hot paths;
         // CRoofline is the plain C matrix-vector loop the cells are measured against.
-        .target(name: "CBenchSupport"),
+        .target(name: "CBenchSupport", dependencies: ["CKernels"]),
         .target(name: "CRoofline", cSettings: [.unsafeFlags(["-O3", "-march=native"])]),
         .executableTarget(
             name: "hark-bench",

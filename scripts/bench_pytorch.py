@@ -5,6 +5,7 @@ Batch-1 streaming step (one thread, torch.no_grad, state carried) and training t
 (two threads, batch 16 x 300 frames stacked 3, cross-entropy, Adam), as markdown table rows.
 Run by scripts/bench when PyTorch is importable (HARK_BENCH_PYTHON selects the interpreter).
 """
+import sys
 import time
 
 import torch
@@ -41,26 +42,44 @@ def best(fn, repeats=3):
     return min(times)
 
 
+def timed_rounds(fn, rounds):
+    """Best wall time of `rounds` calls, and the process CPU time (all threads) per call."""
+    cpu = time.process_time()
+    wall = best(fn, rounds)
+    return wall, (time.process_time() - cpu) / rounds
+
+
 def main():
+    # `bench_pytorch.py training [SHAPE [THREADS]]`: the training figures alone, for the shapes
+    # whose name contains SHAPE, on THREADS threads (default 2), as `hark-bench training [SHAPE
+    # [THREADS]]`, to interleave with Hark's runs.
+    training_only = len(sys.argv) > 1 and sys.argv[1] == "training"
+    only = sys.argv[2] if training_only and len(sys.argv) > 2 else ""
+    threads = int(sys.argv[3]) if training_only and len(sys.argv) > 3 else 2
     print(f"PyTorch {torch.__version__}")
     print()
-    print("| network | PyTorch batch-1 step (1 thread) | PyTorch training, frames per second (2 threads) |")
-    print("|---|---|---|")
+    print(f"| network | PyTorch batch-1 step (1 thread) | PyTorch training, frames per second ({threads} threads) "
+          "| CPU time per minibatch |")
+    print("|---|---|---|---|")
     for name, kind, hidden, layers, proj in SHAPES:
+        if only not in name:
+            continue
         net = Net(kind, hidden, layers, proj)
         torch.set_num_threads(1)
         x = torch.randn(1, 1, 240)
         state = None
+        step = float("nan")
         with torch.no_grad():
-            for _ in range(200):
+            for _ in range(0 if training_only else 200):
                 _, state = net(x, state)
 
             def steps():
                 nonlocal state
                 for _ in range(2000):
                     _, state = net(x, state)
-            step = best(steps) / 2000
-        torch.set_num_threads(2)
+            if not training_only:
+                step = best(steps) / 2000
+        torch.set_num_threads(threads)
         opt = torch.optim.Adam(net.parameters(), 1e-3)
         xb = torch.randn(100, 16, 240)
         tb = torch.randint(0, 29, (100, 16))
@@ -71,9 +90,11 @@ def main():
                 out, _ = net(xb)
                 torch.nn.functional.nll_loss(out.reshape(-1, 29), tb.reshape(-1)).backward()
                 opt.step()
+        # As `hark-bench training`: warm-up, then the best of three rounds of three minibatches.
         train()
-        t = best(train, 2) / 3
-        print(f"| {name} | {step * 1e6:.1f} µs | {int(16 * 300 / t)} |")
+        wall, cpu = timed_rounds(train, 3)
+        t = wall / 3
+        print(f"| {name} | {step * 1e6:.1f} µs | {int(16 * 300 / t)} | {cpu / 3:.3f} s |")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "bench_support.h"
+#include "hark_kernels.h"
 
 typedef void (*sgemm_fn)(int, int, int, int, int, int, float, const float *, int, const float *, int, float,
                          float *, int);
@@ -48,5 +49,27 @@ double hark_blas_time_sgemm(void *library, int trans_a, int trans_b, int m, int 
         t = thread_cpu() - t0;
     } while (t < min_seconds);
     free(a); free(b); free(c);
+    return t / reps;
+}
+
+double hark_small_m_time(int m, int n, int k, int b_transposed, double min_seconds) {
+    if (!hark_small_m_available()) return -1;
+    float *a = malloc(sizeof(float) * (size_t)m * k), *b = malloc(sizeof(float) * (size_t)n * k);
+    float *panels = malloc(sizeof(float) * (size_t)hark_panels_size(k, n));
+    float *c = calloc((size_t)m * n, sizeof(float));
+    for (long i = 0; i < (long)m * k; i++) a[i] = (float)(i % 7) * 0.1f - 0.3f;
+    for (long i = 0; i < (long)n * k; i++) b[i] = (float)(i % 5) * 0.1f - 0.2f;
+    // As StepMatrix: B packed once (it is the same for every step of a pass), then only products.
+    if (b_transposed) hark_pack_panels(k, n, b, 1, k, panels);
+    else hark_pack_panels(k, n, b, n, 1, panels);
+    hark_sgemm_small_m(m, n, k, a, k, panels, c, n);
+    int reps = 0;
+    double t0 = thread_cpu(), t;
+    do {
+        hark_sgemm_small_m(m, n, k, a, k, panels, c, n);
+        reps++;
+        t = thread_cpu() - t0;
+    } while (t < min_seconds);
+    free(a); free(b); free(panels); free(c);
     return t / reps;
 }

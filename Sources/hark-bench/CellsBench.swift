@@ -34,12 +34,12 @@ enum CellsBench {
     }
 
     /// Training throughput per shape (also `hark-bench training` on its own).
-    static func trainingTable(only filter: String? = nil) {
-        print("### Training throughput (BPTT, batch 16 × 3 s, both cores)")
+    static func trainingTable(only filter: String? = nil, threads: Int = 2) {
+        print("### Training throughput (BPTT, batch 16 × 3 s, \(threads == 2 ? "both cores" : "\(threads) threads"))")
         print()
-        print("| network | frames per second (10 ms frames) | seconds of audio per second | time per minibatch |")
-        print("|---|---|---|---|")
-        for shape in shapes where filter.map({ shape.name.contains($0) }) ?? true { training(shape) }
+        print("| network | frames per second (10 ms frames) | seconds of audio per second | time per minibatch | CPU time per minibatch |")
+        print("|---|---|---|---|---|")
+        for shape in shapes where filter.map({ shape.name.contains($0) }) ?? true { training(shape, threads: threads) }
     }
 
     static func step(_ shape: Shape) {
@@ -86,11 +86,11 @@ enum CellsBench {
         print("| \(shape.name) | \(shape.config.parameterCount) | \(fmt(t * 1e6, 1)) µs | \(fmt(r * 1e6, 1)) µs | \(fmt(t / r, 2))× | \(fmt(per10ms * 1e6, 1)) µs | \(fmt(perStepAllocs, 3)) |")
     }
 
-    static func training(_ shape: Shape) {
+    static func training(_ shape: Shape, threads: Int = 2) {
         let net = try! Network<Float>(config: shape.config)
         net.initialize(seed: 1)
         var options = TrainingOptions()
-        options.threads = 2
+        options.threads = threads
         let trainer = Trainer(network: net, options: options)
         var rng = SeededGenerator(seed: 3)
         let f = shape.config.inputSize
@@ -100,12 +100,17 @@ enum CellsBench {
             let target = (0..<shape.config.steps(frames: framesPer)).map { _ in Int(rng.next() % 29) }
             return (frames, target)
         }
-        trainer.step(batch: batch, loss: FrameCrossEntropy<Float>())       // warm-up
-        let t0 = Measure.now()
-        let reps = 3
-        for _ in 0..<reps { trainer.step(batch: batch, loss: FrameCrossEntropy<Float>()) }
-        let t = (Measure.now() - t0) / Double(reps)
+        // The same statistic as scripts/bench_pytorch.py: after warm-up steps, the best of three
+        // rounds of three minibatches (one round alone rose from run to run by up to 30% on a
+        // shared machine). CPU time is over all rounds, all threads.
+        for _ in 0..<2 { trainer.step(batch: batch, loss: FrameCrossEntropy<Float>()) }     // warm-up
+        let reps = 3, rounds = 3
+        let cpu0 = Measure.processCPU
+        let t = Measure.best(repeats: rounds) {
+            for _ in 0..<reps { trainer.step(batch: batch, loss: FrameCrossEntropy<Float>()) }
+        } / Double(reps)
+        let cpu = (Measure.processCPU - cpu0) / Double(rounds * reps)
         let frames = Double(16 * framesPer)
-        print("| \(shape.name) | \(Int(frames / t)) | \(fmt(frames / t / 100, 1)) | \(fmt(t, 3)) s |")
+        print("| \(shape.name) | \(Int(frames / t)) | \(fmt(frames / t / 100, 1)) | \(fmt(t, 3)) s | \(fmt(cpu, 3)) s |")
     }
 }

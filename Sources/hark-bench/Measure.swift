@@ -15,6 +15,14 @@ enum Measure {
         return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
     }
 
+    /// CPU time of the whole process (all threads): what a run costs, whatever else the machine
+    /// runs at the same time.
+    static var processCPU: Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+    }
+
     static var allocations: UInt64 { hark_malloc_count() }
 
     /// Pins the calling thread to one core so "one core" figures mean that.

@@ -1,5 +1,5 @@
 // hark-bench: the measurements behind BENCHMARKS.md. Run through scripts/bench (release build).
-//   hark-bench features | capture-idle DEVICE | capture-live DEVICE | cells | training [SHAPE] | blas | recognizer MODEL RECORDING WORDS
+//   hark-bench features | capture-idle DEVICE | capture-live DEVICE | cells | training [SHAPE [THREADS]] | blas | recognizer MODEL RECORDING WORDS
 //            | paced MODEL RECORDING | hour MODEL RECORDING | soak ... | first-frame DEVICE | lm-load VOCABULARY LM [REPEATS]
 //            | word-search MODEL VOCABULARY LM RECORDING...
 import CBenchSupport
@@ -10,7 +10,7 @@ import Stream
 
 let args = CommandLine.arguments.dropFirst()
 guard let what = args.first else {
-    print("usage: hark-bench features | capture-idle DEVICE | capture-live DEVICE | cells | training [SHAPE] | blas | recognizer MODEL RECORDING WORDS\n"
+    print("usage: hark-bench features | capture-idle DEVICE | capture-live DEVICE | cells | training [SHAPE [THREADS]] | blas | recognizer MODEL RECORDING WORDS\n"
           + "                  | paced MODEL RECORDING | hour MODEL RECORDING | soak MODEL KEYWORD.wav OTHER.wav KEYWORD HOURS | first-frame DEVICE")
     exit(2)
 }
@@ -31,7 +31,13 @@ case "features": FeatureBench.run()
 case "capture-idle": CaptureBench.idle(device: args.dropFirst().first ?? "pulse")
 case "capture-live": CaptureBench.live(device: args.dropFirst().first ?? "jackmic")
 case "cells": CellsBench.run()
-case "training": CellsBench.trainingTable(only: args.dropFirst().first)
+case "training":
+    // hark-bench training [SHAPE [THREADS]]: THREADS (default 2) splits each minibatch.
+    let rest = Array(args.dropFirst())
+    guard rest.count < 2 || Int(rest[1]).map({ $0 >= 1 }) == true else {
+        print("hark-bench training: THREADS must be a whole number ≥ 1, got \(rest[1])"); exit(64)
+    }
+    CellsBench.trainingTable(only: rest.first, threads: rest.count > 1 ? Int(rest[1])! : 2)
 case "blas": BlasBench.run()
 case "recognizer":
     let rest = Array(args.dropFirst())

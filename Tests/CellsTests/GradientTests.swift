@@ -70,6 +70,17 @@ struct GradientTests {
         #expect(err <= 1e-6, "\(name): relative error \(err)")
     }
 
+    /// Hidden sizes from 16 up run the cells' element loops 16 lanes at a time, with a scalar rest.
+    @Test("LSTM with 20 hidden units (vector lanes and a scalar rest): relative error ≤ 1e-6",
+          arguments: [0, 7])
+    func vectorLanes(projection: Int) throws {
+        let config = NetworkConfig(kind: .lstm, inputSize: 4, stack: 3, stride: 2, hiddenSize: 20, layers: 2,
+                                   projectionSize: projection, outputSize: 6)
+        let err = try Self.check(config, seed: 43)
+        print("gradient check lstm 20 (projection \(projection)): relative error \(err)")
+        #expect(err <= 1e-6, "relative error \(err)")
+    }
+
     @Test("mixed stack (GRU → LSTM → RNN) and the output layer alone")
     func mixedStack() throws {
         let layers = [LayerSpec(kind: .gru, inputSize: 6, hiddenSize: 5),

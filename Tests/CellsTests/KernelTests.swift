@@ -26,6 +26,43 @@ struct KernelTests {
         check(Double.self, tolerance: 1e-12)
     }
 
+    @Test("the per-step product (StepMatrix: packed AVX-512 panels in Float, BLAS in Double) equals the plain loop, B as is and transposed, across row and panel edges")
+    func stepMatrixShapes() {
+        stepCheck(Float.self, tolerance: 1e-5)
+        stepCheck(Double.self, tolerance: 1e-12)
+    }
+
+    func stepCheck<T: CellScalar>(_: T.Type, tolerance: T) {
+        var rng = SeededGenerator(seed: 2)
+        func random(_ count: Int) -> [T] { (0..<count).map { _ in T(rng.uniform(-1, 1)) } }
+        // Rows: under, at and over one 8-row tile; columns: inside a 16-lane vector, at and past a
+        // 48-column panel, several panels with a ragged end.
+        for m in [1, 3, 8, 9, 17] {
+            for n in [1, 5, 16, 17, 33, 48, 49, 100] {
+                for k in [1, 7, 64] {
+                    for transposed in [false, true] {
+                        let w = random(k * n)                    // [k × n], or [n × k] when transposed
+                        let a = random(m * k)
+                        var fast = random(m * n), slow = fast
+                        let b = w.withUnsafeBufferPointer { StepMatrix($0.baseAddress!, k: k, n: n, transposed: transposed) }
+                        a.withUnsafeBufferPointer { a in
+                            fast.withUnsafeMutableBufferPointer { b.multiplyAdd(rows: m, a.baseAddress!, into: $0.baseAddress!) }
+                        }
+                        for i in 0..<m {
+                            for j in 0..<n {
+                                var sum = T(0)
+                                for p in 0..<k { sum += a[i * k + p] * (transposed ? w[j * k + p] : w[p * n + j]) }
+                                slow[i * n + j] += sum
+                            }
+                        }
+                        #expect(zip(fast, slow).allSatisfy { abs($0 - $1) < tolerance },
+                                "StepMatrix \(T.self) \(m)×\(n)×\(k) transposed \(transposed)")
+                    }
+                }
+            }
+        }
+    }
+
     /// C starts at non-zero values: every product accumulates into C.
     func check<T: CellScalar>(_: T.Type, tolerance: T) {
         var rng = SeededGenerator(seed: 1)

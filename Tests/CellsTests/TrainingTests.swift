@@ -119,6 +119,34 @@ struct TrainingTests {
         }
     }
 
+    /// The passes over all parameters (gradient sum, scaling, norm, update) run on the trainer's
+    /// threads; the split must not change a value.
+    @Test("parameter passes split over threads equal one thread's, bit for bit")
+    func splitPasses() throws {
+        let config = NetworkConfig(kind: .lstm, inputSize: 40, hiddenSize: 64, layers: 2, outputSize: 29)
+        var rng = SeededGenerator(seed: 9)
+        func filled() -> ParameterStore<Float> {
+            let s = ParameterStore<Float>(tensors: config.tensors)
+            for i in 0..<s.count { s.values[i] = Float(rng.uniform(-1, 1)) }
+            return s
+        }
+        let params = filled(), grads = filled(), other = filled()
+        #expect(params.count > 2 * ParameterStore<Float>.normBlock)     // several norm blocks
+        var results: [[Float]] = []
+        var norms: [Double] = []
+        for threads in [1, 2, 3] {
+            let p = params.copy(), g = grads.copy()
+            g.add(other, threads: threads)
+            g.scale(by: 0.37, threads: threads)
+            norms.append(g.squaredNorm(threads: threads))
+            let adam = OptimizerState(like: p)
+            for _ in 0..<2 { adam.apply(.adam(learningRate: 0.01), learningRate: 0.01, params: p, grads: g, threads: threads) }
+            results.append(Array(UnsafeBufferPointer(start: p.values, count: p.count)))
+        }
+        #expect(results[1] == results[0] && results[2] == results[0])
+        #expect(norms[1] == norms[0] && norms[2] == norms[0])
+    }
+
     @Test("gradient clipping caps the global norm")
     func clipping() throws {
         let net = try Network<Float>(config: NetworkConfig(kind: .lstm, inputSize: Self.inputSize, hiddenSize: 8,

@@ -5,7 +5,8 @@ internal import CBLAS
 /// Shapes follow the training path: activations are [rows × features], weights [out × in]
 /// (PyTorch's layout), so the forward product is `A · Bᵀ` (both operands read along K).
 /// Products of more than one row go to BLIS's gemm (`CellScalar.gemm`; chosen over OpenBLAS by
-/// `hark-bench blas`). The batch-1 matrix-vector product of the streaming step stays on
+/// `hark-bench blas`), except the trainer's per-time-step products with a recurrent weight
+/// (`StepMatrix`). The batch-1 matrix-vector product of the streaming step stays on
 /// `FloatKernels.matvec`, whose cost the benchmark's step table tracks against a plain C loop; a
 /// BLAS call per row was not shown to be faster there (an A/B on this machine was lost in the
 /// noise of other load).
@@ -33,6 +34,49 @@ enum Gemm {
     static func tn<T: CellScalar>(_ m: Int, _ n: Int, _ k: Int,
                                   _ a: UnsafePointer<T>, _ b: UnsafePointer<T>, _ c: UnsafeMutablePointer<T>) {
         T.gemm(transposeA: true, transposeB: false, n, k, m, a, lda: n, b, ldb: k, c, ldc: k)
+    }
+
+    /// B[cols × rows] = Aᵀ for A[rows × cols], in 16 × 16 tiles that stay in L1.
+    static func transposed<T>(_ a: UnsafePointer<T>, rows: Int, cols: Int) -> UnsafeMutablePointer<T> {
+        let b = UnsafeMutablePointer<T>.allocate(capacity: max(rows * cols, 1))
+        let tile = 16
+        for i0 in stride(from: 0, to: rows, by: tile) {
+            for j0 in stride(from: 0, to: cols, by: tile) {
+                for j in j0..<min(j0 + tile, cols) {
+                    for i in i0..<min(i0 + tile, rows) { (b + j * rows + i).initialize(to: a[i * cols + j]) }
+                }
+            }
+        }
+        return b
+    }
+
+    /// dst[j] += Σᵢ src[i·width + j] for i < rows, each sum in order of i (bias gradients: the
+    /// column sums of dG). Written with vectors: the compiler cannot prove dst and src apart and
+    /// left the plain loop scalar (half the LSTM backward's own time, `perf`).
+    @inline(__always)
+    static func addColumnSums<T: CellScalar>(_ src: UnsafePointer<T>, rows: Int, width: Int, into dst: UnsafeMutablePointer<T>) {
+        let vectors = width & ~15
+        for i in 0..<rows {
+            let row = src + i * width
+            var j = 0
+            while j < vectors {
+                let sum = load16(dst + j) + load16(row + j)
+                store16(sum, dst + j)
+                j += 16
+            }
+            while j < width { dst[j] += row[j]; j += 1 }
+        }
+    }
+
+    @inline(__always)
+    static func load16<T: CellScalar>(_ p: UnsafePointer<T>) -> SIMD16<T> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<T>.self) }
+
+    @inline(__always)
+    static func load16<T: CellScalar>(_ p: UnsafeMutablePointer<T>) -> SIMD16<T> { load16(UnsafePointer(p)) }
+
+    @inline(__always)
+    static func store16<T: CellScalar>(_ v: SIMD16<T>, _ p: UnsafeMutablePointer<T>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<T>.self)
     }
 
     /// BLIS computes each product on the calling thread: the trainer's threads each run their own

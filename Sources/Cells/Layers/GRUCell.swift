@@ -33,11 +33,12 @@ enum GRUCell {
                                        work: UnsafeMutablePointer<T>) {
         let hs = s.hiddenSize, g3 = s.gateRows, batch = cache.batch
         Recurrent.inputProjections(s, w, cache: cache)
+        let whh = Recurrent.forwardHidden(s, w)
         for t in 0..<cache.steps {
             let row = t * batch
             let gh = work
             let hPrev: UnsafeMutablePointer<T>? = t == 0 ? nil : cache.output + (row - batch) * hs
-            Recurrent.hiddenProjection(s, w, hPrev: hPrev, gh: gh, batch: batch)
+            Recurrent.hiddenProjection(s, w, whh, hPrev: hPrev, gh: gh, batch: batch)
             for b in 0..<batch {
                 let a = cache.gates + (row + b) * g3, q = gh + b * g3
                 let hn = cache.aux + (row + b) * hs, h = cache.output + (row + b) * hs
@@ -57,6 +58,7 @@ enum GRUCell {
         let hs = s.hiddenSize, g3 = s.gateRows, batch = cache.batch
         let dhNext = work
         dhNext.update(repeating: 0, count: batch * hs)
+        let whh = Recurrent.backwardHidden(s, w)
         // The hidden side's gate gradients differ from the input side's in the n gate (× r), so
         // they get their own buffer over all steps, for `hiddenWeightGradients` after the loop.
         let dHiddenAll = UnsafeMutablePointer<T>.allocate(capacity: max(cache.steps * batch, 1) * g3)
@@ -81,7 +83,7 @@ enum GRUCell {
                     dn1[j] = d * z                               // direct path h → h'
                 }
             }
-            Recurrent.hiddenBackward(s, w, dHidden: dHidden, dhNext: dhNext, batch: batch, addToDhNext: true)
+            Recurrent.hiddenBackward(s, whh, dHidden: dHidden, dhNext: dhNext, batch: batch, addToDhNext: true)
         }
         Recurrent.hiddenWeightGradients(s, g, dHidden: dHiddenAll, cache: cache)
         Recurrent.inputBackward(s, w, g, dInputSide: dGates, cache: cache)

@@ -19,10 +19,11 @@ enum RNNCell {
                                        work: UnsafeMutablePointer<T>) {
         let hs = s.hiddenSize, batch = cache.batch
         Recurrent.inputProjections(s, w, cache: cache)
+        let whh = Recurrent.forwardHidden(s, w)
         for t in 0..<cache.steps {
             let row = t * batch
             let gh = work
-            Recurrent.hiddenProjection(s, w, hPrev: t == 0 ? nil : cache.output + (row - batch) * hs,
+            Recurrent.hiddenProjection(s, w, whh, hPrev: t == 0 ? nil : cache.output + (row - batch) * hs,
                                        gh: gh, batch: batch)
             let g = cache.gates + row * hs
             for k in 0..<(batch * hs) { g[k] += gh[k] }
@@ -38,13 +39,14 @@ enum RNNCell {
         let hs = s.hiddenSize, batch = cache.batch
         let dhNext = work
         dhNext.update(repeating: 0, count: batch * hs)
+        let whh = Recurrent.backwardHidden(s, w)
         for t in stride(from: cache.steps - 1, through: 0, by: -1) {
             let row = t * batch
             for k in 0..<(batch * hs) {
                 let h = cache.output[row * hs + k]
                 dGates[row * hs + k] = (dOutput[row * hs + k] + dhNext[k]) * (1 - h * h)
             }
-            Recurrent.hiddenBackward(s, w, dHidden: dGates + row * hs, dhNext: dhNext, batch: batch, addToDhNext: false)
+            Recurrent.hiddenBackward(s, whh, dHidden: dGates + row * hs, dhNext: dhNext, batch: batch, addToDhNext: false)
         }
         Recurrent.hiddenWeightGradients(s, g, dHidden: dGates, cache: cache)
         Recurrent.inputBackward(s, w, g, dInputSide: dGates, cache: cache)

@@ -28,31 +28,36 @@ enum Recurrent {
     /// cache.gates = W_ih x + b_ih for every step and sequence at once (one large product).
     static func inputProjections<T: CellScalar>(_ s: LayerSpec, _ w: LayerWeights<T>, cache: LayerCache<T>) {
         let rows = s.gateRows, n = cache.steps * cache.batch
-        cache.gates.update(repeating: 0, count: n * rows)
+        for i in 0..<n { (cache.gates + i * rows).update(from: w.biasIH, count: rows) }
         Gemm.nt(n, rows, s.inputSize, cache.input, w.weightIH, cache.gates)
-        for i in 0..<n {
-            for r in 0..<rows { cache.gates[i * rows + r] += w.biasIH[r] }
-        }
     }
 
-    /// gh = W_hh hPrev + b_hh for `batch` rows; hPrev nil means h = 0.
-    static func hiddenProjection<T: CellScalar>(_ s: LayerSpec, _ w: LayerWeights<T>,
+    /// gh = W_hh hPrev + b_hh for `batch` rows; hPrev nil means h = 0. `weightHH` is
+    /// `forwardHidden(s, w)`, made once per pass.
+    static func hiddenProjection<T: CellScalar>(_ s: LayerSpec, _ w: LayerWeights<T>, _ weightHH: StepMatrix<T>,
                                                 hPrev: UnsafePointer<T>?, gh: UnsafeMutablePointer<T>, batch: Int) {
         let rows = s.gateRows
-        gh.update(repeating: 0, count: batch * rows)
-        if let hPrev { Gemm.nt(batch, rows, s.outputSize, hPrev, w.weightHH, gh) }
-        for b in 0..<batch {
-            for r in 0..<rows { gh[b * rows + r] += w.biasHH[r] }
-        }
+        for b in 0..<batch { (gh + b * rows).update(from: w.biasHH, count: rows) }
+        if let hPrev { weightHH.multiplyAdd(rows: batch, hPrev, into: gh) }
+    }
+
+    /// W_hhᵀ [outputSize × gateRows], the B of the forward step's h · W_hhᵀ.
+    static func forwardHidden<T: CellScalar>(_ s: LayerSpec, _ w: LayerWeights<T>) -> StepMatrix<T> {
+        StepMatrix(w.weightHH, k: s.outputSize, n: s.gateRows, transposed: true)
+    }
+
+    /// W_hh [gateRows × outputSize], the B of the backward step's dgh · W_hh.
+    static func backwardHidden<T: CellScalar>(_ s: LayerSpec, _ w: LayerWeights<T>) -> StepMatrix<T> {
+        StepMatrix(w.weightHH, k: s.gateRows, n: s.outputSize, transposed: false)
     }
 
     /// Given dL/d(gh) for one step, dL/dhPrev = dgh · W_hh into `dhNext` (replacing it, or adding
-    /// to it when the cell has a direct h → h' path). The weight side waits for the whole sequence
-    /// (`hiddenWeightGradients`).
-    static func hiddenBackward<T: CellScalar>(_ s: LayerSpec, _ w: LayerWeights<T>, dHidden: UnsafePointer<T>,
+    /// to it when the cell has a direct h → h' path). `weightHH` is `backwardHidden(s, w)`. The
+    /// weight side waits for the whole sequence (`hiddenWeightGradients`).
+    static func hiddenBackward<T: CellScalar>(_ s: LayerSpec, _ weightHH: StepMatrix<T>, dHidden: UnsafePointer<T>,
                                               dhNext: UnsafeMutablePointer<T>, batch: Int, addToDhNext: Bool) {
         if !addToDhNext { dhNext.update(repeating: 0, count: batch * s.outputSize) }
-        Gemm.nn(batch, s.gateRows, s.outputSize, dHidden, w.weightHH, dhNext)
+        weightHH.multiplyAdd(rows: batch, dHidden, into: dhNext)
     }
 
     /// After the time loop: dW_hh += Σₜ dghₜᵀ · hₜ₋₁ and db_hh += Σₜ dghₜ, with `dHidden` holding
@@ -66,9 +71,7 @@ enum Recurrent {
         if cache.steps > 1 {
             Gemm.tn(n - batch, rows, s.outputSize, dHidden + batch * rows, cache.output, g.weightHH)
         }
-        for i in 0..<n {
-            for r in 0..<rows { g.biasHH[r] += dHidden[i * rows + r] }
-        }
+        Gemm.addColumnSums(dHidden, rows: n, width: rows, into: g.biasHH)
     }
 
     /// After the time loop: dW_ih += dGᵀ·X, db_ih += Σ dG, and dL/dX += dG·W_ih (into the
@@ -77,9 +80,7 @@ enum Recurrent {
                                              dInputSide: UnsafePointer<T>, cache: LayerCache<T>) {
         let rows = s.gateRows, n = cache.steps * cache.batch
         Gemm.tn(n, rows, s.inputSize, dInputSide, cache.input, g.weightIH)
-        for i in 0..<n {
-            for r in 0..<rows { g.biasIH[r] += dInputSide[i * rows + r] }
-        }
+        Gemm.addColumnSums(dInputSide, rows: n, width: rows, into: g.biasIH)
         if let dInput = cache.dInput { Gemm.nn(n, rows, s.inputSize, dInputSide, w.weightIH, dInput) }
     }
 

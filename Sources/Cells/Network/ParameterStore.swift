@@ -1,3 +1,6 @@
+import Dispatch
+import HarkSupport
+
 /// A named tensor's place in a `ParameterStore`.
 public struct TensorSpec: Equatable, Sendable {
     public var name: String
@@ -66,27 +69,65 @@ public final class ParameterStore<T: CellScalar>: @unchecked Sendable {
     @_specialize(where T == Double)
     public func zero() { values.update(repeating: 0, count: count) }
 
-    /// self += other (same layout).
-    @_specialize(where T == Float)
-    @_specialize(where T == Double)
-    public func add(_ other: ParameterStore<T>) {
-        for i in 0..<count { values[i] += other.values[i] }
-    }
-
-    public var squaredNorm: Double { computeSquaredNorm() }
-
-    @_specialize(where T == Float)
-    @_specialize(where T == Double)
-    public func scale(by factor: Double) {
-        let f = T(factor)
-        for i in 0..<count { values[i] *= f }
+    /// self += other (same layout), over `threads` threads (each value's sum is its own).
+    public func add(_ other: ParameterStore<T>, threads: Int = 1) {
+        Self.split(count, parts: threads) { self.add(other, range: $0) }
     }
 
     @_specialize(where T == Float)
     @_specialize(where T == Double)
-    func computeSquaredNorm() -> Double {
+    private func add(_ other: ParameterStore<T>, range: Range<Int>) {
+        for i in range { values[i] += other.values[i] }
+    }
+
+    public var squaredNorm: Double { squaredNorm(threads: 1) }
+
+    /// Σ values² in Double: blocks of `normBlock` values are summed in order, then the blocks'
+    /// sums in order, so the result is the same whatever the number of threads.
+    public func squaredNorm(threads: Int) -> Double {
+        let blocks = (count + Self.normBlock - 1) / Self.normBlock
+        let sums = UnsafeMutableBufferPointer<Double>.allocate(capacity: max(blocks, 1))
+        defer { sums.deallocate() }
+        let shared = UncheckedSendable(sums)
+        Self.split(blocks, parts: threads, align: 1) { range in
+            for b in range {
+                shared.value[b] = self.squaredNorm(b * Self.normBlock..<min(self.count, (b + 1) * Self.normBlock))
+            }
+        }
+        return sums.prefix(blocks).reduce(0, +)
+    }
+
+    static var normBlock: Int { 1 << 14 }
+
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    private func squaredNorm(_ range: Range<Int>) -> Double {
         var s = 0.0
-        for i in 0..<count { s += Double(values[i]) * Double(values[i]) }
+        for i in range { s += Double(values[i]) * Double(values[i]) }
         return s
+    }
+
+    public func scale(by factor: Double, threads: Int = 1) {
+        Self.split(count, parts: threads) { self.scale(by: factor, range: $0) }
+    }
+
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    private func scale(by factor: Double, range: Range<Int>) {
+        let f = T(factor)
+        for i in range { values[i] *= f }
+    }
+
+    /// Runs `body` on `parts` contiguous ranges covering 0..<n (boundaries multiples of `align`),
+    /// at the same time on `parts` threads. For work whose result does not depend on the split.
+    static func split(_ n: Int, parts: Int, align: Int = 64, _ body: @escaping (Range<Int>) -> Void) {
+        let parts = max(1, min(parts, (n + align - 1) / align))
+        guard parts > 1 else { body(0..<n); return }
+        let chunk = ((n + parts - 1) / parts + align - 1) / align * align
+        let shared = UncheckedSendable(body)
+        DispatchQueue.concurrentPerform(iterations: parts) { p in
+            let lo = min(n, p * chunk), hi = min(n, lo + chunk)
+            if lo < hi { shared.value(lo..<hi) }
+        }
     }
 }

@@ -15,7 +15,7 @@ public enum Optimizer: Codable, Equatable, Sendable {
 }
 
 /// The optimizer's state (moments) for one parameter layout.
-final class OptimizerState<T: CellScalar> {
+final class OptimizerState<T: CellScalar>: @unchecked Sendable {
     let first: ParameterStore<T>
     let second: ParameterStore<T>
     var steps = 0
@@ -25,24 +25,34 @@ final class OptimizerState<T: CellScalar> {
         second = p.zerosLike()
     }
 
-    /// Applies one update to `params` with `grads`, at learning rate `lr` (which may be scheduled).
+    /// Applies one update to `params` with `grads`, at learning rate `lr` (which may be scheduled),
+    /// split over `threads` threads: every value's update is its own, so the split changes nothing
+    /// in the result.
+    func apply(_ optimizer: Optimizer, learningRate lr: Double, params: ParameterStore<T>, grads: ParameterStore<T>,
+               threads: Int = 1) {
+        steps += 1
+        let step = steps
+        ParameterStore<T>.split(params.count, parts: threads) { range in
+            self.update(optimizer, learningRate: lr, step: step, params: params, grads: grads, range: range)
+        }
+    }
+
     @_specialize(where T == Float)
     @_specialize(where T == Double)
-    func apply(_ optimizer: Optimizer, learningRate lr: Double, params: ParameterStore<T>, grads: ParameterStore<T>) {
-        steps += 1
-        let n = params.count
+    private func update(_ optimizer: Optimizer, learningRate lr: Double, step steps: Int, params: ParameterStore<T>,
+                        grads: ParameterStore<T>, range: Range<Int>) {
         let p = params.values, g = grads.values, m = first.values, v = second.values
         switch optimizer {
         case let .sgd(_, mu):
             let mu = T(mu), lr = T(lr)
-            for i in 0..<n {
+            for i in range {
                 m[i] = mu * m[i] + g[i]
                 p[i] -= lr * m[i]
             }
         case let .adam(_, b1, b2, eps):
             let correction1 = 1 - pow(b1, Double(steps)), correction2 = 1 - pow(b2, Double(steps))
             let step = T(lr / correction1), b1 = T(b1), b2 = T(b2), eps = T(eps), c2 = T(correction2)
-            for i in 0..<n {
+            for i in range {
                 m[i] = b1 * m[i] + (1 - b1) * g[i]
                 v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i]
                 p[i] -= step * m[i] / ((v[i] / c2).squareRoot() + eps)

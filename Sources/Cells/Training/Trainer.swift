@@ -106,7 +106,7 @@ public final class Trainer<T: CellScalar> {
         for p in 0..<parts {
             total += results[p].0
             count += results[p].1
-            if p > 0 { grads[0].add(grads[p]) }
+            if p > 0 { grads[0].add(grads[p], threads: gradients.count) }
         }
         return (grads[0], total, count)
     }
@@ -115,12 +115,15 @@ public final class Trainer<T: CellScalar> {
     @discardableResult
     public func step<L: SequenceLoss>(batch: [(frames: [T], target: L.Target)], loss: L) -> StepResult where L.T == T {
         let (g, total, count) = gradient(batch: batch, loss: loss)
-        g.scale(by: count > 0 ? 1 / Double(count) : 0)
-        let norm = g.squaredNorm.squareRoot()
-        if let clip = options.clipNorm, norm > clip, norm.isFinite { g.scale(by: clip / norm) }
+        // Every pass over the parameters is split over the threads too: each value's arithmetic
+        // is its own (the norm's sum has a fixed order), so the results are those of one thread.
+        let threads = gradients.count
+        g.scale(by: count > 0 ? 1 / Double(count) : 0, threads: threads)
+        let norm = g.squaredNorm(threads: threads).squareRoot()
+        if let clip = options.clipNorm, norm > clip, norm.isFinite { g.scale(by: clip / norm, threads: threads) }
         if norm.isFinite {
             state.apply(options.optimizer, learningRate: learningRate ?? options.optimizer.learningRate,
-                        params: network.parameters, grads: g)
+                        params: network.parameters, grads: g, threads: threads)
         }
         let frames = batch.reduce(0) { $0 + $1.frames.count / network.config.inputSize }
         return StepResult(loss: count > 0 ? total / Double(count) : 0, gradientNorm: norm, frames: frames)
