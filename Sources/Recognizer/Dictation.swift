@@ -64,7 +64,12 @@ public struct Dictation: Sendable {
         let env = ProcessInfo.processInfo.environment
         var tried: [String] = []
         func find(_ variable: String, _ name: String) throws -> String {
-            if let path = env[variable], !path.isEmpty { return path }
+            if let path = env[variable], !path.isEmpty {
+                guard FileManager.default.fileExists(atPath: path) else {
+                    throw RecognizerError.dictation("$\(variable) is \(path), which does not exist")
+                }
+                return path
+            }
             var dir = RecognitionModel.executable().deletingLastPathComponent()
             for _ in 0..<6 {
                 for relative in ["share/vocab/", "share/hark/vocab/"] {

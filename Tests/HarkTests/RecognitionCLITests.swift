@@ -172,6 +172,23 @@ struct RecognitionCLITests {
         #expect(spelled.status == 0 && spelled.out.contains("lolights"), "\(spelled.out)")
     }
 
+    @Test("dictation's vocabulary and LM from $HARK_VOCABULARY and $HARK_LM: a missing or damaged one is named")
+    func dictationFromEnvironment() throws {
+        let wav = Self.fixtures.appendingPathComponent("digits.wav").path
+        let missing = try CLITests.run(["transcribe", wav], env: ["HARK_VOCABULARY": "/nonexistent/words.txt"])
+        #expect(missing.status == 1 && missing.err.contains("$HARK_VOCABULARY is /nonexistent/words.txt, which does not exist"), "\(missing.err)")
+        let bad = Self.work.appendingPathComponent("bad.harklm")
+        try Data("HARKLM02".utf8 + [UInt8](repeating: 0, count: 8)).write(to: bad)
+        let damaged = try CLITests.run(["transcribe", wav], env: ["HARK_LM": bad.path])
+        #expect(damaged.status == 1 && damaged.err.contains(bad.path), "\(damaged.err)")
+        // A word list of one's own in its place: only its words come out.
+        let words = Self.work.appendingPathComponent("own-words.txt")
+        try "four\ntwo\nseven\none\nnine\nzero\nthree\n".write(to: words, atomically: true, encoding: .utf8)
+        let own = try CLITests.run(["transcribe", wav], env: ["HARK_VOCABULARY": words.path])
+        #expect(own.status == 0, "\(own.err)")
+        for w in own.out.split(whereSeparator: \.isWhitespace) { #expect(["four", "two", "seven", "one", "nine", "zero", "three"].contains(String(w)), "\(own.out)") }
+    }
+
     @Test("model level measures the training speech's level range and stores it; --off removes it; mistakes are usage errors")
     func modelLevel() throws {
         let manifest = Self.repo.appendingPathComponent("share/examples/speech.jsonl").path
