@@ -160,22 +160,26 @@ struct ModelFileTests {
     @Test("save refuses what a rename would destroy, keeps a replaced file's permissions, and writes through links")
     func saveTargets() throws {
         let model = try Self.sample()
-        for t in try refusedTargets(in: Self.dir, prefix: "model") {
+        // A folder of its own: the suite's other tests save into Self.dir at the same time, and their
+        // files in progress are not this test's leftovers (under ASan the window was wide enough to see one).
+        let dir = Self.dir.appendingPathComponent("save-targets")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        for t in try refusedTargets(in: dir, prefix: "model") {
             #expect { try model.save(path: t.path) } throws: { "\($0)".contains(t.path) && "\($0)".contains(t.mentions) }
             #expect(t.unchanged, "\(t.kind) \(t.path) was changed")
         }
-        let real = Self.dir.appendingPathComponent("private.safetensors").path
+        let real = dir.appendingPathComponent("private.safetensors").path
         try Data("old".utf8).write(to: URL(fileURLWithPath: real))
         chmod(real, 0o600)
         try model.save(path: real)
         #expect(permissions(real) == 0o600)
-        let link = Self.dir.appendingPathComponent("link.safetensors").path
+        let link = dir.appendingPathComponent("link.safetensors").path
         try? FileManager.default.removeItem(atPath: link)
         try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: real)
         try model.save(path: link)
         #expect(isSymbolicLink(link) && permissions(real) == 0o600)
         #expect(try ModelFile.load(path: real).tokens == model.tokens)
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: Self.dir.path).filter { $0.contains("partial") }
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.contains("partial") }
         #expect(leftovers.isEmpty, "\(leftovers)")
     }
 }
