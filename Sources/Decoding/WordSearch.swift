@@ -194,7 +194,7 @@ public final class WordSearch {
     /// The arena entry for `word` after `history`, made (and scored) the first time it is reached.
     private func complete(_ word: Int32, after history: Int32, first: Int32, last: Int32, letterScore: Float, strength: Float) -> Int32 {
         let key = Int64(history) << 32 | Int64(word)
-        let letters = tree.words[Int(word)].utf8.count
+        let letters = tree.words[Int(word)].count          // characters, as `stableCharacters` counts them
         var slot = Self.hash(key) & (arenaKey.count - 1)
         while arenaKey[slot] != -1 {
             if arenaKey[slot] == key {
@@ -253,7 +253,8 @@ public final class WordSearch {
 
     // MARK: - One step
 
-    /// Adds path mass to the candidate (history, node), made from `from` when it is new.
+    /// Adds path mass to the candidate (history, node), made with this word timing when it is new; the
+    /// strongest single path merged into it during the step decides its word timing.
     @inline(__always)
     private func add(history: Int32, node: Int32, blank: Float, nonBlank: Float,
                      wordStart: Int32, lastEmit: Int32, letterScore: Float) {
@@ -422,7 +423,7 @@ public final class WordSearch {
             h.text += (h.text.isEmpty ? "" : " ") + text
             let b = beams.first { $0.history == choice.history && $0.node != 0 && tree.word[Int($0.node)] == choice.word }
             h.words.append(DecodedWord(text: text, firstStep: Int(b?.wordStart ?? step), lastStep: Int(b?.lastEmit ?? step),
-                                       confidence: expf((b?.letterScore ?? 0) / Float(max(text.utf8.count, 1)))))
+                                       confidence: expf((b?.letterScore ?? 0) / Float(max(text.count, 1)))))
         }
         h.stableCharacters = Int(arena[Int(commonHistory())].length)
         return h
