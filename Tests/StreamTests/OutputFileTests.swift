@@ -19,7 +19,11 @@ struct OutputFileTests {
 
     @Test("devices, FIFOs, sockets, folders, read-only files and dangling links are refused and left as they were")
     func refused() throws {
-        let targets = try refusedTargets(in: Self.dir, prefix: "wav")
+        // A folder of its own: the suite's other tests write into Self.dir at the same time, and
+        // their files in progress (".private.wav.partial-PID") are not this test's leftovers.
+        let dir = Self.dir.appendingPathComponent("refused")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let targets = try refusedTargets(in: dir, prefix: "wav")
         #expect(targets.count >= 6)
         for t in targets {
             #expect { _ = try OutputFile.check(t.path) } throws: { "\($0)".contains(t.path) && "\($0)".contains(t.mentions) }
@@ -27,7 +31,7 @@ struct OutputFileTests {
             #expect { try OutputFile(path: t.path, resolvedPath: t.path, existing: nil).write([1, 2, 3]) } throws: { _ in true }
             #expect(t.unchanged, "\(t.kind) \(t.path) was changed")
         }
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: Self.dir.path).filter { $0.contains("partial") }
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.contains("partial") }
         #expect(leftovers.isEmpty, "\(leftovers)")
     }
 
