@@ -106,6 +106,9 @@ public final class WordSearch {
     }
 
     private var beams: [Hyp] = []
+    /// The best-ranked hypothesis of `beams` and its rank, as `prune` found them.
+    private var bestBeam = 0
+    private var bestRank: Float = 0
     private var candidates: [Hyp] = []
     private var arena: [WordEntry] = []
     /// (history, node) → index in `candidates`, open addressing; `used` lists the slots to clear.
@@ -121,7 +124,6 @@ public final class WordSearch {
     private var heap: [(Float, Int32)] = []
     private var context: [Int32] = [-1, -1]
     private let space: Int
-    private let unknown: Int32
     private let sentenceEnd: Int32?
     private var step: Int32 = 0
     /// As a `StepDecoder`: the absolute number of the utterance's first step and the partial last
@@ -134,7 +136,6 @@ public final class WordSearch {
         self.resources = resources
         self.config = config
         space = resources.tokens.space!
-        unknown = resources.languageModel.id(of: "<unk>") ?? -1
         sentenceEnd = resources.languageModel.sentenceEnd
         let most = config.beamWidth * (resources.tokens.count + 1)
         var slots = 64
@@ -164,6 +165,8 @@ public final class WordSearch {
         beams.removeAll(keepingCapacity: true)
         beams.append(Hyp(history: 0, node: 0, blank: 0, nonBlank: -.infinity, wordStart: 0, lastEmit: 0, letterScore: 0,
                          strongest: -.infinity))
+        bestBeam = 0
+        bestRank = 0                                     // the root's rank: no paths, words or look-ahead yet
         step = 0
         shown = (0, -1)                                  // the empty partial is not reported
     }
@@ -173,14 +176,12 @@ public final class WordSearch {
 
     // MARK: - Scores
 
-    /// ln P(word | history's last words) by the language model; a word it does not know gets its
-    /// share of `<unk>` (`LexiconTree.unigram`).
+    /// ln P(word | history's last words) by the language model; a word it does not know is scored
+    /// as `<unk>` (its `lmID`) and gets its share of it (`LexiconTree.unigram`).
     @inline(__always)
     private func languageScore(_ word: Int32, after entry: WordEntry) -> Float {
-        let known = tree.inModel[Int(word)]
-        let id = known ? tree.lmID[Int(word)] : unknown
-        let p = logProb(id, entry)
-        return known ? p : p + tree.unknownShare
+        let p = logProb(tree.lmID[Int(word)], entry)
+        return tree.inModel[Int(word)] ? p : p + tree.unknownShare
     }
 
     @inline(__always)
@@ -213,7 +214,7 @@ public final class WordSearch {
         let entry = WordEntry(parent: history, word: word, firstStep: first, lastStep: last,
                               confidence: expf(letterScore / Float(max(letters, 1))),
                               score: parent.score + config.lmWeight * languageScore(word, after: parent) + config.wordBonus,
-                              context0: parent.context1, context1: tree.inModel[Int(word)] ? tree.lmID[Int(word)] : unknown,
+                              context0: parent.context1, context1: tree.lmID[Int(word)],
                               depth: parent.depth + 1, length: parent.length + (parent.depth > 0 ? 1 : 0) + Int32(letters),
                               strongest: strength)
         let index = Int32(arena.count)
@@ -359,7 +360,12 @@ public final class WordSearch {
         }
         beams.removeAll(keepingCapacity: true)
         let cut = best - config.beamThreshold
-        for (r, i) in heap where r >= cut { beams.append(candidates[Int(i)]) }
+        bestBeam = -1
+        for (r, i) in heap where r >= cut {
+            if bestBeam < 0, r == best { bestBeam = beams.count }       // the first of equals, in `beams` order
+            beams.append(candidates[Int(i)])
+        }
+        bestRank = best
         candidates.removeAll(keepingCapacity: true)
     }
 
@@ -390,12 +396,8 @@ public final class WordSearch {
 
     /// The best hypothesis as a (history, word being spelled when the tree node ends one).
     private func partialChoice() -> (history: Int32, word: Int32, score: Float)? {
-        var best: Hyp?, bestRank = -Float.infinity
-        for h in beams {
-            let r = rank(h)
-            if r > bestRank { bestRank = r; best = h }
-        }
-        guard let best else { return nil }
+        guard beams.indices.contains(bestBeam) else { return nil }
+        let best = beams[bestBeam]
         return (best.history, shownWord(at: best.node), bestRank)
     }
 
