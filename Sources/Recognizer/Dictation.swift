@@ -61,28 +61,19 @@ public struct Dictation: Sendable {
     /// set, else `vocab/` beside the shipped model (`RecognitionModel.defaultPath`'s search: a
     /// checkout's `share/`, an installed `PREFIX/share/hark/`).
     public static func defaultPaths() throws -> (vocabulary: String, languageModel: String) {
-        let env = ProcessInfo.processInfo.environment
-        var tried: [String] = []
         func find(_ variable: String, _ name: String) throws -> String {
-            if let path = env[variable], !path.isEmpty {
+            if let path = ProcessInfo.processInfo.environment[variable], !path.isEmpty {
                 guard FileManager.default.fileExists(atPath: path) else {
                     throw RecognizerError.dictation("$\(variable) is \(path), which does not exist")
                 }
                 return path
             }
-            var dir = RecognitionModel.executable().deletingLastPathComponent()
-            for _ in 0..<6 {
-                for relative in ["share/vocab/", "share/hark/vocab/"] {
-                    let candidate = dir.appendingPathComponent(relative + name).path
-                    if FileManager.default.fileExists(atPath: candidate) { return candidate }
-                    tried.append(candidate)
-                }
-                dir.deleteLastPathComponent()
+            let found = RecognitionModel.shippedFile("vocab/" + name)
+            guard let path = found.path else {
+                throw RecognizerError.dictation("the shipped \(name) was not found (looked at \(found.tried.joined(separator: ", "))); "
+                                                + "set $\(variable), or use --open-spelling to spell without a vocabulary")
             }
-            let system = "/usr/local/share/hark/vocab/" + name
-            if FileManager.default.fileExists(atPath: system) { return system }
-            throw RecognizerError.dictation("the shipped \(name) was not found (looked at \((tried + [system]).joined(separator: ", "))); "
-                                            + "set $\(variable), or use --open-spelling to spell without a vocabulary")
+            return path
         }
         return (try find("HARK_VOCABULARY", "english-words.txt"), try find("HARK_LM", "english.harklm"))
     }

@@ -109,19 +109,28 @@ public struct RecognitionModel: @unchecked Sendable {
     /// `/usr/local/share/hark/model.safetensors`.
     public static func defaultPath() throws -> String {
         if let env = ProcessInfo.processInfo.environment["HARK_MODEL"], !env.isEmpty { return env }
+        let found = shippedFile("model.safetensors")
+        guard let path = found.path else { throw RecognizerError.noModel(tried: found.tried) }
+        return path
+    }
+
+    /// A file Hark ships (`relative` to its share folder), found as the model is: in the running
+    /// executable's folder or one of the five above it, `share/<relative>` or `share/hark/<relative>`,
+    /// else `/usr/local/share/hark/<relative>`. The path, or nil and every place looked at.
+    static func shippedFile(_ relative: String) -> (path: String?, tried: [String]) {
         var dir = executable().deletingLastPathComponent()
         var tried: [String] = []
         for _ in 0..<6 {
-            for relative in ["share/model.safetensors", "share/hark/model.safetensors"] {
-                let candidate = dir.appendingPathComponent(relative).path
-                if FileManager.default.fileExists(atPath: candidate) { return candidate }
+            for share in ["share/", "share/hark/"] {
+                let candidate = dir.appendingPathComponent(share + relative).path
+                if FileManager.default.fileExists(atPath: candidate) { return (candidate, tried) }
                 tried.append(candidate)
             }
             dir.deleteLastPathComponent()
         }
-        let system = "/usr/local/share/hark/model.safetensors"
-        if FileManager.default.fileExists(atPath: system) { return system }
-        throw RecognizerError.noModel(tried: tried + [system])
+        let system = "/usr/local/share/hark/" + relative
+        if FileManager.default.fileExists(atPath: system) { return (system, tried) }
+        return (nil, tried + [system])
     }
 
     /// The running executable's real path. `argv[0]` is only "hark" when the shell found it on
