@@ -68,7 +68,7 @@ struct EvalCommand: ParsableCommand {
     var details: String?
 
     func validate() throws {
-        try DecoderOptions.checkSearch(beam: beam ?? 1, lmWeight: lmWeight ?? 0, wordBonus: wordBonus ?? 0)
+        try DecoderOptions.checkSearch(beam: beam, lmWeight: lmWeight, wordBonus: wordBonus)
         try OptionRange.check("--beam-threshold", beamThreshold, WordSearchConfig.beamThresholds.lowerBound, WordSearchConfig.beamThresholds.upperBound)
         try OptionRange.check("--label-floor", labelFloor, -1000, 0)
         try OptionRange.check("--missing-space", missingSpace, -1000, 0)
@@ -107,9 +107,7 @@ struct EvalCommand: ParsableCommand {
                 eval.vocabularies[category] = .init(name: "dictation \(d.wordCount)", dictation: d.resources)
             }
         }
-        if let beam { eval.beam.beamWidth = beam; eval.wordSearch.beamWidth = beam }
-        if let lmWeight { eval.beam.lmWeight = lmWeight; eval.wordSearch.lmWeight = lmWeight }
-        if let wordBonus { eval.beam.wordBonus = wordBonus; eval.wordSearch.wordBonus = wordBonus }
+        DecoderOptions.applySearch(beam: beam, lmWeight: lmWeight, wordBonus: wordBonus, to: &eval.beam, &eval.wordSearch)
         eval.wordSearch.beamThreshold = beamThreshold
         eval.wordSearch.labelFloor = labelFloor
         eval.wordSearch.missingSpace = missingSpace

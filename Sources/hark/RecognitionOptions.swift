@@ -92,14 +92,14 @@ struct DecoderOptions: ParsableArguments {
             let other = words != nil ? "--words" : phrases != nil ? "--phrases" : "--open-spelling"
             throw ValidationError("\(option) extends dictation's vocabulary; with \(other) there is none (add the words to that list instead)")
         }
-        try DecoderOptions.checkSearch(beam: beam ?? 1, lmWeight: lmWeight ?? 0, wordBonus: wordBonus ?? 0)
+        try DecoderOptions.checkSearch(beam: beam, lmWeight: lmWeight, wordBonus: wordBonus)
         try OptionRange.check("--trailing-silence", trailingSilence, 0, EndpointConfig.trailingSilences.upperBound, exclusiveLow: true, unit: "seconds")
         try OptionRange.check("--max-utterance", maxUtterance, EndpointConfig.maxUtterances.lowerBound, EndpointConfig.maxUtterances.upperBound,
                               unit: "seconds")
     }
 
-    /// The search options' ranges (`BeamSearchConfig`'s), shared with `hark eval`.
-    static func checkSearch(beam: Int, lmWeight: Float, wordBonus: Float) throws {
+    /// The search options' ranges (`BeamSearchConfig`'s), shared with `hark eval`; nil: not given.
+    static func checkSearch(beam: Int?, lmWeight: Float?, wordBonus: Float?) throws {
         try OptionRange.check("--beam", beam, BeamSearchConfig.beamWidths.lowerBound, BeamSearchConfig.beamWidths.upperBound)
         try OptionRange.check("--lm-weight", lmWeight, BeamSearchConfig.lmWeights.lowerBound, BeamSearchConfig.lmWeights.upperBound)
         try OptionRange.check("--word-bonus", wordBonus, BeamSearchConfig.bonuses.lowerBound, BeamSearchConfig.bonuses.upperBound)
@@ -115,11 +115,18 @@ struct DecoderOptions: ParsableArguments {
         }
         if openSpelling { config.dictation = .spelling }
         if dictation, let d = try dictationChoice(tokens: tokens) { config.dictation = .custom(d) }
-        if let beam { config.beam.beamWidth = beam; config.wordSearch.beamWidth = beam }
-        if let lmWeight { config.beam.lmWeight = lmWeight; config.wordSearch.lmWeight = lmWeight }
-        if let wordBonus { config.beam.wordBonus = wordBonus; config.wordSearch.wordBonus = wordBonus }
+        Self.applySearch(beam: beam, lmWeight: lmWeight, wordBonus: wordBonus, to: &config.beam, &config.wordSearch)
         config.endpoint.trailingSilence = trailingSilence
         config.endpoint.maxUtterance = maxUtterance
+    }
+
+    /// The search options given (nil: each search keeps its own default) into both searches' settings,
+    /// shared with `hark eval`.
+    static func applySearch(beam: Int?, lmWeight: Float?, wordBonus: Float?,
+                            to characters: inout BeamSearchConfig, _ words: inout WordSearchConfig) {
+        if let beam { characters.beamWidth = beam; words.beamWidth = beam }
+        if let lmWeight { characters.lmWeight = lmWeight; words.lmWeight = lmWeight }
+        if let wordBonus { characters.wordBonus = wordBonus; words.wordBonus = wordBonus }
     }
 
     /// Dictation's vocabulary and language model when the options change the shipped ones; nil
