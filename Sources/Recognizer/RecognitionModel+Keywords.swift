@@ -14,20 +14,28 @@ extension RecognitionModel {
             thresholds[k.text] = k.threshold
             scoring[k.text] = k.scoring
         }
-        let file = try ModelFile.load(path: path)
-        try ModelFile(network: file.network, tokens: file.tokens, features: file.features,
-                      extra: file.extra.merging(["keyword_thresholds": try Self.json(thresholds),
-                                                 "keyword_scoring": try Self.json(scoring.mapValues(\.rawValue))]) { $1 })
-            .save(path: out)
+        try saving(to: out) { file in
+            file.extra.merge(["keyword_thresholds": try Self.json(thresholds),
+                              "keyword_scoring": try Self.json(scoring.mapValues(\.rawValue))]) { $1 }
+        }
     }
 
     /// Writes this model to `out` with the front end's level normalization set to `range` (nil: off);
     /// the network and everything else in the file are kept.
     public func savingLevelRange(_ range: LevelRange?, to out: String) throws {
-        let file = try ModelFile.load(path: path)
         var features = self.features
         features.levelRange = range
-        try ModelFile(network: file.network, tokens: file.tokens, features: try Self.json(features), extra: file.extra).save(path: out)
+        try saving(to: out) { file in file.features = try Self.json(features) }
+    }
+
+    /// Writes this model's file to `out` with `change` made to it: its network, tokens and every
+    /// field `change` leaves alone kept as they are, and no optimizer moments (`out` is a model
+    /// file, even when this one was read from a training checkpoint).
+    private func saving(to out: String, _ change: (inout ModelFile) throws -> Void) throws {
+        var file = try ModelFile.load(path: path)
+        try change(&file)
+        file.auxiliary = [:]
+        try file.save(path: out)
     }
 
     /// Metadata as JSON with sorted keys (a file's bytes do not depend on dictionary order).

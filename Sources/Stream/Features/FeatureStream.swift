@@ -29,7 +29,7 @@ public final class FeatureStream {
         geometry = extractor.config.geometry
         bands = extractor.bands
         scratch = FeatureScratch(extractor.config)
-        level = extractor.config.levelRange.map { LevelNormalizer(range: $0, framesPerSecond: extractor.config.framesPerSecond) }
+        level = LevelNormalizer(extractor.config)
         pending = .allocate(capacity: geometry.windowLength)
         pending.initialize(repeating: 0, count: geometry.windowLength)
         queueCapacity = 64

@@ -43,6 +43,12 @@ public struct LevelNormalizer: Sendable {
         hold = Int((Self.holdSeconds * framesPerSecond).rounded())
     }
 
+    /// The normalizer a front end's settings ask for, or nil when they set no level range.
+    public init?(_ config: LogMelConfig) {
+        guard let range = config.levelRange else { return nil }
+        self.init(range: range, framesPerSecond: config.framesPerSecond)
+    }
+
     /// The gain (log-energy shift) applied to the last frame.
     public private(set) var gain: Float = 0
 

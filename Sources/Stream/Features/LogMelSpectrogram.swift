@@ -46,7 +46,7 @@ public final class LogMelSpectrogram: Sendable {
         let count = geometry.frameCount(samples: Int64(samples.count))
         var out = FeatureMatrix(rows: count, cols: bands)
         let scratch = FeatureScratch(config)
-        var level = config.levelRange.map { LevelNormalizer(range: $0, framesPerSecond: config.framesPerSecond) }
+        var level = LevelNormalizer(config)
         guard count > 0, let base = samples.baseAddress else { return out }
         out.values.withUnsafeMutableBufferPointer { values in
             for i in 0..<count {
