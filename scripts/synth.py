@@ -465,6 +465,10 @@ def main():
                     help="--mix people: where the room and noise banks are built once and kept")
     ap.add_argument("--chunk", type=int, default=500,
                     help="utterances per resumable chunk (OUT/SET.parts/NNNNN.jsonl; a rerun skips finished chunks)")
+    ap.add_argument("--chunks", type=int, metavar="N",
+                    help="make only the first N chunks of each set and write their manifest: the start of the "
+                         "--hours plan, which a later run with the same options continues (scripts/train-model uses "
+                         "the first chunks of a 100-hour people mix)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     a = ap.parse_args()
@@ -475,6 +479,8 @@ def main():
         ap.error(f"--check-wer must be 0 or more, not {a.check_wer}")
     if a.chunk < 1:
         ap.error(f"--chunk must be 1 or more, not {a.chunk}")
+    if a.chunks is not None and a.chunks < 1:
+        ap.error(f"--chunks must be 1 or more, not {a.chunks}")
     for tool in ["espeak-ng", "flite", "sox"]:
         if subprocess.run(["which", tool], capture_output=True).returncode != 0:
             sys.exit(f"synth: {tool} is not installed; run scripts/setup --corpus")
@@ -518,6 +524,8 @@ def main():
                                     other_texts)
             else:
                 jobs = plan(set_name, count, a.seed, words, sentences, people if set_name == "train" else None)
+            if a.chunks is not None:
+                jobs = jobs[:a.chunks * a.chunk]
             options = {"seed": a.seed, "mix": a.mix if set_name == "train" else "clean", "chunk": a.chunk}
             if set_name.startswith("kw-"):
                 options.update(keyword=a.keyword, negative_text=a.negative_text,
