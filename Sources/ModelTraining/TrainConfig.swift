@@ -37,6 +37,13 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     /// or a vocoder colours the spectrum like this; the synthetic training voices do not vary it
     /// (MODEL.md). 0 turns it off.
     public var randomEQ: Double = 0
+    /// Level augmentation: this share of training utterances (drawn per utterance and epoch) is
+    /// played quieter, by a uniform 0…`quietDB` dB, and then, when the front end has a level range,
+    /// passes through a fresh `LevelNormalizer` as a live stream from a quiet microphone would: the
+    /// network hears the first words before the gain has risen, and speech raised from far below
+    /// its training level (MODEL.md). 0 turns it off.
+    public var quietShare: Double = 0
+    public var quietDB: Double = 35
     public var seed: UInt64 = 1
     public var threads: Int = 2
     /// The model's output tokens after the blank, one character each; nil means Hark's English
@@ -74,6 +81,8 @@ public struct TrainConfig: Codable, Equatable, Sendable {
             throw bad("timeMaskFraction", "needs 0 ≤ fraction < 0.5")
         }
         guard randomEQ >= 0, randomEQ.isFinite else { throw bad("randomEQ", "must be 0 (off) or positive") }
+        guard quietShare >= 0, quietShare <= 1 else { throw bad("quietShare", "must be between 0 and 1, not \(quietShare)") }
+        guard quietDB >= 0, quietDB <= 60 else { throw bad("quietDB", "must be between 0 and 60 dB, not \(quietDB)") }
         do { _ = try tokenSet() } catch { throw bad("tokens", "are not a token set: \(error)") }
     }
 }
@@ -81,7 +90,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
 extension TrainConfig {
     private enum CodingKeys: String, CodingKey, CaseIterable {
         case kind, layers, hidden, projection, stack, stride, bands, epochs, batchSize, learningRate, clipNorm, patience,
-             halveOnPlateau, frequencyMasks, frequencyMaskWidth, timeMasks, timeMaskFraction, randomEQ, seed, threads, tokens
+             halveOnPlateau, frequencyMasks, frequencyMaskWidth, timeMasks, timeMaskFraction, randomEQ, quietShare, quietDB, seed, threads, tokens
     }
 
     /// A config file may give any subset of the keys (the rest keep their defaults); a key that is
@@ -102,7 +111,8 @@ extension TrainConfig {
         try read(.batchSize, &batchSize); try read(.learningRate, &learningRate); try read(.clipNorm, &clipNorm)
         try read(.patience, &patience); try read(.halveOnPlateau, &halveOnPlateau); try read(.frequencyMasks, &frequencyMasks)
         try read(.frequencyMaskWidth, &frequencyMaskWidth); try read(.timeMasks, &timeMasks)
-        try read(.timeMaskFraction, &timeMaskFraction); try read(.randomEQ, &randomEQ); try read(.seed, &seed); try read(.threads, &threads)
+        try read(.timeMaskFraction, &timeMaskFraction); try read(.randomEQ, &randomEQ)
+        try read(.quietShare, &quietShare); try read(.quietDB, &quietDB); try read(.seed, &seed); try read(.threads, &threads)
         tokens = try c.decodeIfPresent([String].self, forKey: .tokens)
     }
 

@@ -278,12 +278,13 @@ public final class TrainingRun {
         return finished(stopped: false)
     }
 
-    /// SpecAugment and random equalization for utterance `index` in `epoch`: drawn from (seed,
-    /// epoch, index), so the same run always sees the same masks (and a resumed run the ones it
-    /// would have seen). The equalizer's draws come after the masks', so a config without it sees
-    /// the masks it always did.
+    /// SpecAugment, random equalization and level augmentation for utterance `index` in `epoch`:
+    /// drawn from (seed, epoch, index), so the same run always sees the same masks (and a resumed
+    /// run the ones it would have seen). The equalizer's draws come after the masks', and the
+    /// level's after the equalizer's, so a config without them sees the masks it always did.
     func specAugment(_ x: [Float], frames n: Int, mean: [Float], epoch: Int, index: Int) -> [Float] {
-        guard config.frequencyMasks + config.timeMasks > 0 || config.randomEQ > 0, n > 0 else { return x }
+        guard config.frequencyMasks + config.timeMasks > 0 || config.randomEQ > 0 || config.quietShare > 0, n > 0
+        else { return x }
         var rng = SeededGenerator(seed: config.seed &* 0x9E37_79B9 &+ UInt64(epoch) &* 1_000_003 &+ UInt64(index))
         var y = x
         let bands = config.bands
@@ -307,6 +308,22 @@ public final class TrainingRun {
                 return Float(tilt * (2 * u - 1) + ripple * cos(Double.pi * halfCycles * u + phase))
             }
             for f in 0..<n { for b in 0..<bands { y[f * bands + b] += gain[b] } }
+        }
+        if config.quietShare > 0 {
+            let draw = Double(rng.next() >> 11) / Double(1 << 53)
+            let dB = Double(rng.next() >> 11) / Double(1 << 53) * config.quietDB
+            if draw < config.quietShare {
+                // A gain of −dB is a shift of every log-mel value (natural-log energy units); the
+                // front end's normalizer then sees the quiet stream from its first frame.
+                let shift = Float(-dB * Foundation.log(10.0) / 10)
+                for i in 0..<(n * bands) { y[i] += shift }
+                if let levelRange {
+                    var level = LevelNormalizer(range: levelRange, framesPerSecond: featureConfig.framesPerSecond)
+                    y.withUnsafeMutableBufferPointer { v in
+                        for f in 0..<n { level.apply(v.baseAddress! + f * bands, bands: bands) }
+                    }
+                }
+            }
         }
         return y
     }

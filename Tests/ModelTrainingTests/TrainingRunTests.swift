@@ -143,6 +143,57 @@ struct TrainingRunTests {
         #expect { _ = try TrainingRun(config: bad, output: "/tmp/x") } throws: { ($0 as? TrainConfigError)?.key == "randomEQ" }
     }
 
+    @Test("level augmentation: its share of utterances quieter by up to quietDB, then raised by the front end's normalizer as a live stream would be; the masks and equalizer stay as they were")
+    func quietUtterances() throws {
+        var c = Self.settings(epochs: 1)
+        c.frequencyMasks = 1; c.frequencyMaskWidth = 8; c.timeMasks = 1; c.timeMaskFraction = 0.2; c.randomEQ = 1
+        let plain = try TrainingRun(config: c, output: "/tmp/unused")
+        c.quietShare = 0.5; c.quietDB = 30
+        let quiet = try TrainingRun(config: c, output: "/tmp/unused")
+        var onlyQuiet = Self.settings(epochs: 1)                  // no masks or equalizer: level alone
+        onlyQuiet.frequencyMasks = 0; onlyQuiet.timeMasks = 0; onlyQuiet.quietShare = 0.5; onlyQuiet.quietDB = 30
+        let unleveled = try TrainingRun(config: onlyQuiet, output: "/tmp/unused")
+        let leveled = try TrainingRun(config: onlyQuiet, output: "/tmp/unused")
+        leveled.levelRange = LevelRange(low: 4.5, high: 8)
+        // Speech-like frames: 0.3 s of a floor far below, then 2 s whose summed energy sits at the
+        // range's middle (log energy ≈ 6.2 in every frame).
+        let frames = 230, bands = c.bands
+        let x = (0..<(frames * bands)).map { i -> Float in i / bands < 30 ? -8 : 6.2 - logf(Float(bands)) }
+        let mean = [Float](repeating: 0, count: bands)
+        var shifted = 0, raised = 0
+        for index in 0..<40 {
+            let before = plain.specAugment(x, frames: frames, mean: mean, epoch: 2, index: index)
+            let y = quiet.specAugment(x, frames: frames, mean: mean, epoch: 2, index: index)
+            #expect(y == quiet.specAugment(x, frames: frames, mean: mean, epoch: 2, index: index))
+            // One shift for every value, between −30 dB and 0 (in natural-log energy units).
+            let masksShift = y[0] - before[0]
+            #expect(zip(y, before).allSatisfy { abs($0 - $1 - masksShift) < 1e-3 })
+            #expect(masksShift <= 0 && masksShift >= -30 * logf(10) / 10 - 1e-3)
+            let u = unleveled.specAugment(x, frames: frames, mean: mean, epoch: 2, index: index)
+            let shift = u[0] - x[0]
+            #expect(zip(u, x).allSatisfy { abs($0 - $1 - shift) < 1e-3 })
+            guard shift < -10 * logf(10) / 10 else { continue }     // clearly quieter than the range
+            shifted += 1
+            // With a level range the normalizer brings the end of the quiet utterance back into range,
+            // but not its first frames of speech (it waits for 0.4 s of quiet speech before it rises).
+            // After 2 s the gain has all but reached what brings the speech (log energy 6.2 + shift)
+            // up to the range's low end.
+            let z = leveled.specAugment(x, frames: frames, mean: mean, epoch: 2, index: index)
+            let firstSpeech = 30 * bands + 5, last = (frames - 1) * bands + 5
+            #expect(abs(z[firstSpeech] - u[firstSpeech]) < 1e-3)
+            let wanted = min(4.5 - (6.2 + shift), LevelNormalizer.maxBoost)
+            #expect(abs(z[last] - u[last] - wanted) < 0.05 * wanted, "raised by \(z[last] - u[last]), not \(wanted)")
+            if z[last] > u[last] { raised += 1 }
+        }
+        #expect(shifted >= 5 && shifted <= 25, "about half of the 40 utterances, some of them by more than 10 dB: \(shifted)")
+        #expect(raised == shifted)
+        var bad = c
+        bad.quietShare = 1.5
+        #expect { _ = try TrainingRun(config: bad, output: "/tmp/x") } throws: { ($0 as? TrainConfigError)?.key == "quietShare" }
+        bad = c; bad.quietDB = -3
+        #expect { _ = try TrainingRun(config: bad, output: "/tmp/x") } throws: { ($0 as? TrainConfigError)?.key == "quietDB" }
+    }
+
     @Test("early stopping, bad manifests and bad settings")
     func stopsAndRejects() throws {
         let train = try Manifest.load(Self.corpus("strain", count: 16, seed: 4))
