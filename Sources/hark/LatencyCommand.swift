@@ -63,7 +63,7 @@ struct LatencyCommand: ParsableCommand {
     @Option(name: .long, parsing: .unconditional, help: "How many times to play the recording (1 to 10000).")
     var repeats: Int = 20
 
-    @Option(name: .long, parsing: .unconditional, help: "Keyword threshold (default: the one tuned for each phrase in the model, else 0.22).")
+    @Option(name: .long, parsing: .unconditional, help: "Keyword threshold (default: the one tuned for each phrase in the model, else \(KeywordSpotter.defaultThreshold)).")
     var threshold: Float?
 
     @OptionGroup var model: ModelOptions

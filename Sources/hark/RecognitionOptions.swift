@@ -155,7 +155,7 @@ struct KeywordOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("A keyword or phrase to spot (repeat for several).", valueName: "text"))
     var keyword: [String] = []
 
-    @Option(name: .long, parsing: .unconditionalSingleValue, help: ArgumentHelp("Score threshold 0–1: one for all keywords, or one per --keyword in order (default: the model's tuned one, else 0.22, chosen on dev).",
+    @Option(name: .long, parsing: .unconditionalSingleValue, help: ArgumentHelp("Score threshold 0–1: one for all keywords, or one per --keyword in order (default: the model's tuned one, else \(KeywordSpotter.defaultThreshold), chosen on the human dev half).",
                                             valueName: "score"))
     var threshold: [Float] = []
 

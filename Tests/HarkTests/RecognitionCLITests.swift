@@ -106,7 +106,7 @@ struct RecognitionCLITests {
         #expect(keyword["occurrences"] as? Int == 1 && keyword["detected"] as? Int == 1 && keyword["falseAlarms"] as? Int == 0, "\(keyword)")
         // Peaks: the keyword's utterance above the default threshold, the other two (digits, silence) below it.
         let low = keyword["lowestPeakWithKeyword"] as? Double ?? 0, high = keyword["highestPeakElsewhere"] as? Double ?? 1
-        #expect(low >= 0.22 && high < 0.22 && high >= 0, "\(keyword)")
+        #expect(low >= 0.34 && high < 0.34 && high >= 0, "\(keyword)")
 
         // The table says the same, and which step weights scored it.
         for weights in ["int8", "float"] {
@@ -117,7 +117,7 @@ struct RecognitionCLITests {
             let row = table.out.split(separator: "\n").first { $0.hasPrefix("digits") && $0.contains("digits.txt") } ?? ""
             let wer = Double(row.split(separator: " ").last?.dropLast() ?? "") ?? -1
             #expect(wer >= 0 && wer <= 200.0 / 7 + 0.01 && (weights == "float" || abs(wer - constrained * 100) < 0.01), "\(table.out)")
-            #expect(table.out.contains("keyword 'okay robot' ≥ 0.22: recall 1/1 = 100.00%, false alarms 0"), "\(table.out)")
+            #expect(table.out.contains("keyword 'okay robot' ≥ 0.34: recall 1/1 = 100.00%, false alarms 0"), "\(table.out)")
             #expect(table.out.contains("nonspeech: no words to recognize (rates undefined); greedy decoding inserted"), "\(table.out)")
             #expect(table.out.contains("keyword 'okay robot' peak scores: lowest where it is said") && table.out.contains("catches all with no false alarm"),
                     "\(table.out)")
@@ -245,8 +245,9 @@ struct RecognitionCLITests {
         let truth = try Self.truth("keyword")
         let input = try Self.raw("keyword")
         let hooks = Self.work.appendingPathComponent("hooks.txt").path
+        // One threshold for both: awb's "play music" peaks below the default, chosen on people.
         let r = try CLITests.run(["spot", "--device", "vmicfile:IN=\(input.path)", "--seconds", String(input.seconds), "--wait-for-reader",
-                                  "--keyword", truth[0].0, "--keyword", truth[1].0,
+                                  "--keyword", truth[0].0, "--keyword", truth[1].0, "--threshold", "0.2",
                                   "--exec", "echo \"$HARK_KEYWORD|$HARK_START|$HARK_END|$HARK_DEVICE\" >> \(hooks)"],
                                  env: CLITests.alsaEnv)
         #expect(r.status == 0, "\(r.err)")
@@ -258,7 +259,7 @@ struct RecognitionCLITests {
             let s = hit["start"] as? Double ?? -1, e = hit["end"] as? Double ?? -1
             // A hit fires once the keyword is certain, which may be before its last sound ends.
             #expect(abs(s - start) <= 0.1 && e >= end - 0.2 && e <= end + 0.1, "\(keyword): \(s)–\(e), truth \(start)–\(end)")
-            #expect((hit["score"] as? Double ?? 0) >= 0.22)                  // the default threshold
+            #expect((hit["score"] as? Double ?? 0) >= 0.2)                   // the threshold given
             #expect((hit["device"] as? String ?? "").hasPrefix("vmicfile"))
         }
         usleep(300_000)                                        // the hooks run without being waited for
