@@ -95,7 +95,7 @@ let package = Package(
         .executableTarget(name: "FuzzAudioFile", dependencies: ["Stream", "CFuzzDriver"]),
         .executableTarget(name: "FuzzLanguageModel", dependencies: ["Decoding", "CFuzzDriver"]),
     ] : []) + [
-        .target(name: "TestSupport", path: "Tests/Support"),
+        .target(name: "TestSupport", dependencies: ["Decoding"], path: "Tests/Support"),
         .testTarget(name: "StreamTests", dependencies: ["Stream", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CellsTests", dependencies: ["Cells", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DecodingTests", dependencies: ["Decoding", "HarkSupport", "TestSupport"], exclude: ["Fixtures"]),

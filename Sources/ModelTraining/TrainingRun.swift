@@ -299,8 +299,9 @@ public final class TrainingRun {
             let start = Int(rng.next() % UInt64(n - width + 1))
             for f in start..<(start + width) { for b in 0..<bands { y[f * bands + b] = mean[b] } }
         }
+        func unit() -> Double { Double(rng.next() >> 11) / Double(1 << 53) }          // uniform in [0, 1)
         if config.randomEQ > 0 {
-            func uniform(_ r: Double) -> Double { (Double(rng.next() >> 11) / Double(1 << 53) * 2 - 1) * r }
+            func uniform(_ r: Double) -> Double { (unit() * 2 - 1) * r }
             let tilt = uniform(config.randomEQ), ripple = uniform(config.randomEQ / 2)
             let halfCycles = Double(1 + rng.next() % 3), phase = uniform(Double.pi)
             let gain = (0..<bands).map { b -> Float in
@@ -310,15 +311,13 @@ public final class TrainingRun {
             for f in 0..<n { for b in 0..<bands { y[f * bands + b] += gain[b] } }
         }
         if config.quietShare > 0 {
-            let draw = Double(rng.next() >> 11) / Double(1 << 53)
-            let dB = Double(rng.next() >> 11) / Double(1 << 53) * config.quietDB
+            let draw = unit(), dB = unit() * config.quietDB
             if draw < config.quietShare {
                 // A gain of −dB is a shift of every log-mel value (natural-log energy units); the
                 // front end's normalizer then sees the quiet stream from its first frame.
                 let shift = Float(-dB * Foundation.log(10.0) / 10)
                 for i in 0..<(n * bands) { y[i] += shift }
-                if let levelRange {
-                    var level = LevelNormalizer(range: levelRange, framesPerSecond: featureConfig.framesPerSecond)
+                if var level = LevelNormalizer(featureConfig) {
                     y.withUnsafeMutableBufferPointer { v in
                         for f in 0..<n { level.apply(v.baseAddress! + f * bands, bands: bands) }
                     }
