@@ -106,7 +106,8 @@ struct ModelCommand: ParsableCommand {
             tracks it) and stores the 10th and 90th percentile in a copy of the model as its \
             level range: recognition then raises a stream whose speech stays below the range for \
             0.4 s and lowers one above it, and leaves a stream inside it untouched (README: \
-            "Quiet and loud recordings"). --off removes the range.
+            "Quiet and loud recordings"). --quick-start raises a stream's first quiet speech at \
+            once instead (for a network trained with it). --off removes the range.
             """)
 
         @OptionGroup var model: ModelOptions
@@ -120,11 +121,15 @@ struct ModelCommand: ParsableCommand {
         @Flag(name: .long, help: "Remove the level range (no level normalization).")
         var off = false
 
+        @Flag(name: .long, help: "Raise a stream's first quiet speech at once rather than after 0.4 s (train the network with it).")
+        var quickStart = false
+
         @Option(name: .long, help: ArgumentHelp("Where the model with the level range goes.", valueName: "path"))
         var out: String
 
         func validate() throws {
             guard (train != nil) != off else { throw ValidationError("give --train MANIFEST to measure the range, or --off to remove it") }
+            guard !(off && quickStart) else { throw ValidationError("--quick-start needs a level range: give --train MANIFEST, not --off") }
             try OptionRange.check("--limit", limit, 1, 1_000_000)
         }
 
@@ -149,12 +154,13 @@ struct ModelCommand: ParsableCommand {
             }
             levels.sort()
             func percentile(_ p: Double) -> Float { levels[min(levels.count - 1, Int(p * Double(levels.count - 1)))] }
-            let range = LevelRange(low: (percentile(0.1) * 100).rounded() / 100, high: (percentile(0.9) * 100).rounded() / 100)
+            let range = LevelRange(low: (percentile(0.1) * 100).rounded() / 100, high: (percentile(0.9) * 100).rounded() / 100,
+                                   quickStart: quickStart ? true : nil)
             let dB: (Float) -> String = { String(format: "%.1f dB", $0 * 10 / logf(10)) }
             print("\(levels.count) utterances of \(train): speech level 10th percentile \(range.low), median \(percentile(0.5)), 90th \(range.high) "
                   + "(log energy; the range spans \(dB(range.high - range.low)))")
             try loaded.savingLevelRange(range, to: out)
-            print("wrote \(out) with level range \(range.low)…\(range.high)")
+            print("wrote \(out) with level range \(range.low)…\(range.high)\(quickStart ? ", quick start" : "")")
         }
     }
 }

@@ -13,13 +13,21 @@ import Glibc
 /// speech, not only noise), a level below `range.low` is raised to it (at most +30 dB) and one above
 /// `range.high` lowered to it (at most −20 dB). Causal, no lookahead, one state per stream: a live
 /// stream adapts once to its microphone and keeps its gain across utterances.
+///
+/// A quiet stretch is raised only once it has lasted 0.4 s (`holdSeconds`), and then over about
+/// 0.3 s, so that the quiet consonant before a normal word's vowel is left alone. That costs a quiet
+/// stream its first word. With `range.quickStart` (for networks trained with it), until the stream
+/// has heard 0.4 s of speech, quiet speech is raised at once, over about 50 ms (`quickRiseSeconds`).
 public struct LevelNormalizer: Sendable {
     public let range: LevelRange
     private let drift: Float
     private let rise: Float
     private let hold: Int
+    private let quickRise: Float
     /// Frames in a row of speech below the range.
     private var quiet = 0
+    /// Frames of speech heard so far (counted up to `hold`), for `range.quickStart`.
+    private var heard = 0
     private var smoothed: Float = -.infinity
     private var level: Float = -.infinity
     private var floor: Float = .infinity
@@ -35,12 +43,15 @@ public struct LevelNormalizer: Sendable {
     public static let riseSeconds: Float = 0.3
     /// Speech must stay below the range this long before it is raised.
     public static let holdSeconds: Double = 0.4
+    /// Time constant of a rising gain during a stream's first speech, with `range.quickStart`.
+    public static let quickRiseSeconds: Float = 0.05
 
     public init(range: LevelRange, framesPerSecond: Double) {
         self.range = range
         drift = Self.driftPerSecond / Float(framesPerSecond)
         rise = 1 - expf(-1 / (Self.riseSeconds * Float(framesPerSecond)))
         hold = Int((Self.holdSeconds * framesPerSecond).rounded())
+        quickRise = range.quickStart == true ? 1 - expf(-1 / (Self.quickRiseSeconds * Float(framesPerSecond))) : rise
     }
 
     /// The normalizer a front end's settings ask for, or nil when they set no level range.
@@ -62,15 +73,17 @@ public struct LevelNormalizer: Sendable {
         var wanted: Float = 0
         let speech = level - floor >= Self.speechMargin
         quiet = speech && level < range.low ? quiet + 1 : 0
+        let first = range.quickStart == true && heard < hold
         if speech {
+            heard = min(heard + 1, hold)
             // A quiet stretch must last before it is raised: a word's first consonant is quiet too,
             // and the vowel after it brings the level into range.
-            if level < range.low, quiet >= hold { wanted = min(range.low - level, Self.maxBoost) }
+            if level < range.low, quiet >= hold || first { wanted = min(range.low - level, Self.maxBoost) }
             else if level > range.high { wanted = max(range.high - level, -Self.maxCut) }
         }
         // A gain falls at once (a louder sound is never pushed up) and rises over about 300 ms,
         // so the short climb of each word's onset does not raise it.
-        gain = wanted < gain ? wanted : gain + rise * (wanted - gain)
+        gain = wanted < gain ? wanted : gain + (first ? quickRise : rise) * (wanted - gain)
         if gain != 0 { for b in 0..<bands { frame[b] += gain } }
     }
 
@@ -105,6 +118,7 @@ public struct LevelNormalizer: Sendable {
         floor = .infinity
         gain = 0
         quiet = 0
+        heard = 0
     }
 }
 
@@ -113,5 +127,8 @@ public struct LevelNormalizer: Sendable {
 public struct LevelRange: Equatable, Codable, Sendable {
     public var low: Float
     public var high: Float
-    public init(low: Float, high: Float) { self.low = low; self.high = high }
+    /// Raise a stream's first quiet speech at once (`LevelNormalizer`); nil or false (models from
+    /// before it existed): wait 0.4 s as for any quiet stretch.
+    public var quickStart: Bool?
+    public init(low: Float, high: Float, quickStart: Bool? = nil) { self.low = low; self.high = high; self.quickStart = quickStart }
 }
