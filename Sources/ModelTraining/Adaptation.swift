@@ -62,6 +62,7 @@ public struct Adaptation: Sendable {
         let run = try TrainingRun(config: trainConfig(tokens: base.tokens), output: out)
         run.initialNetwork = base.network
         run.levelRange = base.features.levelRange          // the front end the base was used with
+        run.meanWindow = base.features.meanWindow
         run.metadata = ["adapted_from": base.path, "adapted_with": takesName]
         prepare(run)
         _ = try run.run(train: trainingSet(takes: takes, mix: mix), dev: nil, resume: false)

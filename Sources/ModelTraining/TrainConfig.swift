@@ -41,9 +41,14 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     /// played quieter, by a uniform 0…`quietDB` dB, and then, when the front end has a level range,
     /// passes through a fresh `LevelNormalizer` as a live stream from a quiet microphone would: the
     /// network hears the first words before the gain has risen, and speech raised from far below
-    /// its training level (MODEL.md). 0 turns it off.
+    /// its training level (MODEL.md). 0 turns it off; a front end with `meanWindow` ignores it
+    /// (the mean normalization cancels a gain).
     public var quietShare: Double = 0
     public var quietDB: Double = 35
+    /// Streaming mean normalization in the front end (Kaldi's online CMN, `MeanNormalizer`) over
+    /// this many frames, for a network trained from scratch (one fine-tuned keeps its base's front
+    /// end). 0: off, the fixed normalization of the network's input only.
+    public var meanWindow: Int = 0
     public var seed: UInt64 = 1
     public var threads: Int = 2
     /// The model's output tokens after the blank, one character each; nil means Hark's English
@@ -83,6 +88,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         guard randomEQ >= 0, randomEQ.isFinite else { throw bad("randomEQ", "must be 0 (off) or positive") }
         guard quietShare >= 0, quietShare <= 1 else { throw bad("quietShare", "must be between 0 and 1, not \(quietShare)") }
         guard quietDB >= 0, quietDB <= 60 else { throw bad("quietDB", "must be between 0 and 60 dB, not \(quietDB)") }
+        guard (0...100_000).contains(meanWindow) else { throw bad("meanWindow", "must be 0 (off) or 1...100000 frames, not \(meanWindow)") }
         do { _ = try tokenSet() } catch { throw bad("tokens", "are not a token set: \(error)") }
     }
 }
@@ -90,7 +96,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
 extension TrainConfig {
     private enum CodingKeys: String, CodingKey, CaseIterable {
         case kind, layers, hidden, projection, stack, stride, bands, epochs, batchSize, learningRate, clipNorm, patience,
-             halveOnPlateau, frequencyMasks, frequencyMaskWidth, timeMasks, timeMaskFraction, randomEQ, quietShare, quietDB, seed, threads, tokens
+             halveOnPlateau, frequencyMasks, frequencyMaskWidth, timeMasks, timeMaskFraction, randomEQ, quietShare, quietDB, meanWindow, seed, threads, tokens
     }
 
     /// A config file may give any subset of the keys (the rest keep their defaults); a key that is
@@ -112,7 +118,7 @@ extension TrainConfig {
         try read(.patience, &patience); try read(.halveOnPlateau, &halveOnPlateau); try read(.frequencyMasks, &frequencyMasks)
         try read(.frequencyMaskWidth, &frequencyMaskWidth); try read(.timeMasks, &timeMasks)
         try read(.timeMaskFraction, &timeMaskFraction); try read(.randomEQ, &randomEQ)
-        try read(.quietShare, &quietShare); try read(.quietDB, &quietDB); try read(.seed, &seed); try read(.threads, &threads)
+        try read(.quietShare, &quietShare); try read(.quietDB, &quietDB); try read(.meanWindow, &meanWindow); try read(.seed, &seed); try read(.threads, &threads)
         tokens = try c.decodeIfPresent([String].self, forKey: .tokens)
     }
 

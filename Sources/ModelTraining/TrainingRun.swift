@@ -81,17 +81,23 @@ public final class TrainingRun {
         try config.validate()
         self.config = config
         self.output = output
+        meanWindow = config.meanWindow > 0 ? config.meanWindow : nil
     }
 
     /// Level normalization of the front end (`LevelNormalizer`), as the model fine-tuned from has it:
     /// a network learns on the features it will be given.
     public var levelRange: LevelRange?
+    /// Streaming mean normalization of the front end (`MeanNormalizer`): the base's when fine-tuning
+    /// (set by whoever gives `initialNetwork`), else the config's `meanWindow`.
+    public var meanWindow: Int?
 
-    /// The front end training uses: Hark's defaults with the config's bands (and `levelRange`).
+    /// The front end training uses: Hark's defaults with the config's bands (and `levelRange`,
+    /// `meanWindow`).
     public var featureConfig: LogMelConfig {
         var f = LogMelConfig()
         f.melBands = config.bands
         f.levelRange = levelRange
+        f.meanWindow = meanWindow
         return f
     }
 
@@ -310,7 +316,9 @@ public final class TrainingRun {
             }
             for f in 0..<n { for b in 0..<bands { y[f * bands + b] += gain[b] } }
         }
-        if config.quietShare > 0 {
+        // With mean normalization in the front end a gain cancels (the cached features are already
+        // normalized), so there is nothing for level augmentation to do.
+        if config.quietShare > 0, featureConfig.meanWindow == nil {
             let draw = unit(), dB = unit() * config.quietDB
             if draw < config.quietShare {
                 // A gain of −dB is a shift of every log-mel value (natural-log energy units); the

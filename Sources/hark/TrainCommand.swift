@@ -93,14 +93,19 @@ struct TrainCommand: ParsableCommand {
         let run = try TrainingRun(config: settings, output: out)
         if let initial {
             let base = try RecognitionModel(path: initial)
-            guard base.features == { var f = LogMelConfig(); f.melBands = settings.bands; f.levelRange = base.features.levelRange; return f }() else {
+            guard base.features == { var f = LogMelConfig(); f.melBands = settings.bands; f.levelRange = base.features.levelRange
+                                     f.meanWindow = base.features.meanWindow; return f }() else {
                 throw InputError("--initial \(initial): its front end (\(base.features.melBands) mel bands) is not the one training uses (\(settings.bands) bands, defaults otherwise)")
             }
             guard base.tokens == (try settings.tokenSet()) else {
                 throw InputError("--initial \(initial): its tokens are not the config's ('tokens' must be the model's own)")
             }
             run.initialNetwork = base.network
+            guard settings.meanWindow == 0 || settings.meanWindow == base.features.meanWindow else {
+                throw InputError("--initial \(initial): its front end's mean window (\(base.features.meanWindow.map(String.init) ?? "none")) is not the config's 'meanWindow' \(settings.meanWindow) (a fine-tuned network keeps its base's front end)")
+            }
             run.levelRange = base.features.levelRange
+            run.meanWindow = base.features.meanWindow
             run.metadata = ["fine_tuned_from": initial]
         }
         showProgress(of: run)

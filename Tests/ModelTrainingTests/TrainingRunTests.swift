@@ -194,6 +194,26 @@ struct TrainingRunTests {
         #expect { _ = try TrainingRun(config: bad, output: "/tmp/x") } throws: { ($0 as? TrainConfigError)?.key == "quietDB" }
     }
 
+    @Test("meanWindow puts online CMN in the front end training uses; level augmentation then has nothing to do; bad windows are named")
+    func meanWindowFrontEnd() throws {
+        var c = Self.settings(epochs: 1)
+        #expect(try TrainingRun(config: c, output: "/tmp/unused").featureConfig.meanWindow == nil)
+        c.meanWindow = 600
+        c.frequencyMasks = 0; c.timeMasks = 0; c.quietShare = 1; c.quietDB = 30
+        let run = try TrainingRun(config: c, output: "/tmp/unused")
+        #expect(run.featureConfig.meanWindow == 600)
+        // A gain cancels in the mean normalization, so the (already normalized) features pass unchanged.
+        let x = (0..<(50 * c.bands)).map { Float($0 % 13) - 6 }
+        #expect(run.specAugment(x, frames: 50, mean: [Float](repeating: 0, count: c.bands), epoch: 1, index: 3) == x)
+        for window in [-1, 100_001] {
+            var bad = c
+            bad.meanWindow = window
+            #expect { _ = try TrainingRun(config: bad, output: "/tmp/x") } throws: { ($0 as? TrainConfigError)?.key == "meanWindow" }
+        }
+        let decoded = try JSONDecoder().decode(TrainConfig.self, from: Data(#"{"meanWindow": 300}"#.utf8))
+        #expect(decoded.meanWindow == 300)
+    }
+
     @Test("early stopping, bad manifests and bad settings")
     func stopsAndRejects() throws {
         let train = try Manifest.load(Self.corpus("strain", count: 16, seed: 4))

@@ -104,6 +104,83 @@ struct FeatureTests {
         #expect(extractor.frames(of: noise) == plainExtractor.frames(of: noise))
     }
 
+    @Test("quick start: a quiet stream's first speech is raised within 0.15 s, not after the 0.4 s hold; loud speech is not")
+    func levelQuickStart() throws {
+        let audio = Self.testAudio(count: 16_000 * 2)
+        let plain = try LogMelSpectrogram().frames(of: audio)
+        let level = LevelNormalizer.speechLevel(of: plain)
+        var config = LogMelConfig()
+        config.levelRange = LevelRange(low: level - 1, high: level + 1)
+        var quick = config
+        quick.levelRange?.quickStart = true
+        // 0.3 s of digital silence (the dither's floor), then the speech 30 dB quieter.
+        let quiet = [Float](repeating: 0, count: 4_800) + audio.map { $0 * Float(pow(10, -30.0 / 20)) }
+        /// The gain after `seconds` of the stream (the level normalizer run alone over the plain frames).
+        func gain(_ c: LogMelConfig, _ frames: FeatureMatrix, after seconds: Double) -> Float {
+            var normalizer = LevelNormalizer(c)!
+            var row = [Float](repeating: 0, count: frames.cols)
+            for r in 0..<Int(seconds * 100) {
+                for b in 0..<frames.cols { row[b] = frames.values[r * frames.cols + b] }
+                row.withUnsafeMutableBufferPointer { normalizer.apply($0.baseAddress!, bands: frames.cols) }
+            }
+            return normalizer.gain
+        }
+        let quietFrames = try LogMelSpectrogram().frames(of: quiet)
+        #expect(gain(config, quietFrames, after: 0.45) == 0, "without quick start the hold keeps the gain at 0")
+        #expect(gain(quick, quietFrames, after: 0.45) > 3, "quick start raises by 0.15 s into the speech: \(gain(quick, quietFrames, after: 0.45))")
+        // Later the two agree: both have raised the quiet stream to the range.
+        #expect(abs(gain(quick, quietFrames, after: 2) - gain(config, quietFrames, after: 2)) < 0.5)
+        // Speech inside the range is untouched either way.
+        #expect(try LogMelSpectrogram(quick).frames(of: audio) == plain)
+    }
+
+    @Test("mean normalization (online CMN): each band minus its mean over the window; a gain cancels; streaming equals batch")
+    func meanNormalization() throws {
+        let audio = Self.testAudio(count: 16_000 * 4)
+        let plain = try LogMelSpectrogram().frames(of: audio)
+        var config = LogMelConfig()
+        config.meanWindow = 50
+        let extractor = try LogMelSpectrogram(config)
+        let normalized = extractor.frames(of: audio)
+        // Against the definition, computed directly.
+        let bands = plain.cols
+        var worst: Float = 0
+        for r in 0..<plain.rows {
+            let from = max(0, r - 49)
+            for b in 0..<bands {
+                var sum = 0.0
+                for k in from...r { sum += Double(plain.values[k * bands + b]) }
+                let expected = plain.values[r * bands + b] - Float(sum / Double(r - from + 1))
+                worst = max(worst, abs(normalized.values[r * bands + b] - expected))
+            }
+        }
+        #expect(worst < 1e-4, "largest difference from the definition: \(worst)")
+        #expect(normalized.values[0..<bands].allSatisfy { $0 == 0 }, "the first frame is its own mean")
+        // A gain is a shift of every log-mel value: it cancels.
+        var shifted = try LogMelSpectrogram().frames(of: audio)
+        for i in shifted.values.indices { shifted.values[i] -= 3 }
+        var mean = MeanNormalizer(window: 50, bands: bands)
+        shifted.values.withUnsafeMutableBufferPointer { v in
+            for r in 0..<shifted.rows { mean.apply(v.baseAddress! + r * bands) }
+        }
+        #expect(zip(shifted.values, normalized.values).allSatisfy { abs($0 - $1) < 1e-4 })
+        // The streaming front end computes the same frames, chunk by chunk, and again after reset().
+        let stream = extractor.makeStream()
+        for pass in 0..<2 {
+            var streamed: [Float] = [], frame = [Float](repeating: 0, count: bands)
+            for start in stride(from: 0, to: audio.count, by: 1_234) {
+                audio[start..<min(start + 1_234, audio.count)].withUnsafeBufferPointer { stream.accept(samples: $0) }
+                while streamed.count / bands < stream.framesReady {
+                    frame.withUnsafeMutableBufferPointer { stream.frame(streamed.count / bands, into: $0) }
+                    streamed += frame
+                    stream.discardFrames(before: streamed.count / bands)
+                }
+            }
+            expectSameSamples(streamed, normalized.values, "pass \(pass): streamed and batch features")
+            stream.reset()
+        }
+    }
+
     @Test("a consumer that holds every frame still gets them all (the queue grows)")
     func queueGrows() throws {
         let extractor = try LogMelSpectrogram()
@@ -162,7 +239,7 @@ struct FeatureTests {
     }
 
     @Test("invalid settings name the field at fault",
-          arguments: ["hopLength", "fftSize", "melBands", "lowHz/highHz", "dither", "levelRange"])
+          arguments: ["hopLength", "fftSize", "melBands", "lowHz/highHz", "dither", "levelRange", "meanWindow"])
     func invalidConfig(field: String) {
         var config = LogMelConfig()
         switch field {
@@ -171,6 +248,7 @@ struct FeatureTests {
         case "melBands": config.melBands = 0
         case "lowHz/highHz": config.highHz = 9_000
         case "levelRange": config.levelRange = LevelRange(low: 3, high: 2)
+        case "meanWindow": config.meanWindow = 0
         default: config.dither = -1
         }
         #expect { try config.validate() } throws: { ($0 as? FeatureConfigError)?.field == field }

@@ -23,6 +23,7 @@ public final class FeatureStream {
     private var queueCapacity: Int                      // frames; a power of two
     private let bands: Int
     private var level: LevelNormalizer?
+    private var mean: MeanNormalizer?
 
     init(_ extractor: LogMelSpectrogram) {
         self.extractor = extractor
@@ -30,6 +31,7 @@ public final class FeatureStream {
         bands = extractor.bands
         scratch = FeatureScratch(extractor.config)
         level = LevelNormalizer(extractor.config)
+        mean = MeanNormalizer(extractor.config)
         pending = .allocate(capacity: geometry.windowLength)
         pending.initialize(repeating: 0, count: geometry.windowLength)
         queueCapacity = 64
@@ -62,6 +64,7 @@ public final class FeatureStream {
                 extractor.computeFrame(window: pending, firstSample: geometry.firstSample(ofFrame: framesReady),
                                        scratch: scratch, into: slot)
                 level?.apply(slot, bands: bands)
+                mean?.apply(slot)
                 framesReady += 1
                 // Keep the overlap with the next frame.
                 pending.update(from: pending + hop, count: window - hop)
@@ -94,6 +97,7 @@ public final class FeatureStream {
     public func reset() {
         framesReady = 0; firstHeldFrame = 0; samplesAccepted = 0; pendingCount = 0; isFinished = false
         level?.reset()
+        mean?.reset()
     }
 
     /// The gain level normalization gave the newest frame (log-energy units; 0 when it is off).

@@ -26,6 +26,9 @@ public struct LogMelConfig: Equatable, Codable, Sendable {
     /// Level normalization (`LevelNormalizer`): when set, a stream whose speech level falls outside
     /// this range is brought to its edge; nil (models from before it existed): off.
     public var levelRange: LevelRange? = nil
+    /// Streaming mean normalization (`MeanNormalizer`, Kaldi's online CMN): when set, every band
+    /// minus its mean over this many frames (the frame included); nil: off.
+    public var meanWindow: Int? = nil
 
     public init() {}
 
@@ -51,6 +54,9 @@ public struct LogMelConfig: Equatable, Codable, Sendable {
             guard levelRange.low.isFinite, levelRange.high.isFinite, levelRange.low <= levelRange.high else {
                 throw bad("levelRange", "must be finite log energies with low ≤ high")
             }
+        }
+        if let meanWindow, !(1...100_000).contains(meanWindow) {
+            throw bad("meanWindow", "must be 1...100000 frames, not \(meanWindow)")
         }
     }
 }

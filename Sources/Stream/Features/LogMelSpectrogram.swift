@@ -9,7 +9,8 @@ import Glibc
 /// 3. zero-pad to `fftSize` and take the real FFT (FFTW r2c);
 /// 4. power `re² + im²` per bin, then the mel filterbank (`MelFilterbank`);
 /// 5. natural log of `max(energy, logFloor)`;
-/// 6. with `levelRange` set, one gain for all bands per frame (`LevelNormalizer`, per stream).
+/// 6. with `levelRange` set, one gain for all bands per frame (`LevelNormalizer`, per stream);
+/// 7. with `meanWindow` set, each band minus its recent mean (`MeanNormalizer`, per stream).
 public final class LogMelSpectrogram: Sendable {
     public let config: LogMelConfig
     public let filterbank: MelFilterbank
@@ -47,6 +48,7 @@ public final class LogMelSpectrogram: Sendable {
         var out = FeatureMatrix(rows: count, cols: bands)
         let scratch = FeatureScratch(config)
         var level = LevelNormalizer(config)
+        var mean = MeanNormalizer(config)
         guard count > 0, let base = samples.baseAddress else { return out }
         out.values.withUnsafeMutableBufferPointer { values in
             for i in 0..<count {
@@ -54,6 +56,7 @@ public final class LogMelSpectrogram: Sendable {
                 computeFrame(window: base + Int(first), firstSample: first, scratch: scratch,
                              into: values.baseAddress! + i * bands)
                 level?.apply(values.baseAddress! + i * bands, bands: bands)
+                mean?.apply(values.baseAddress! + i * bands)
             }
         }
         return out
