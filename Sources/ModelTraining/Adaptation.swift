@@ -63,6 +63,7 @@ public struct Adaptation: Sendable {
         run.initialNetwork = base.network
         run.levelRange = base.features.levelRange          // the front end the base was used with
         run.meanWindow = base.features.meanWindow
+        run.meanPrior = base.features.meanPrior
         run.metadata = ["adapted_from": base.path, "adapted_with": takesName]
         prepare(run)
         _ = try run.run(train: trainingSet(takes: takes, mix: mix), dev: nil, resume: false)

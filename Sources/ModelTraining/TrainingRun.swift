@@ -90,6 +90,8 @@ public final class TrainingRun {
     /// Streaming mean normalization of the front end (`MeanNormalizer`): the base's when fine-tuning
     /// (set by whoever gives `initialNetwork`), else the config's `meanWindow`.
     public var meanWindow: Int?
+    /// Its prior (`MeanPrior`), the base's when fine-tuning.
+    public var meanPrior: MeanPrior?
 
     /// The front end training uses: Hark's defaults with the config's bands (and `levelRange`,
     /// `meanWindow`).
@@ -98,6 +100,7 @@ public final class TrainingRun {
         f.melBands = config.bands
         f.levelRange = levelRange
         f.meanWindow = meanWindow
+        f.meanPrior = meanPrior
         return f
     }
 

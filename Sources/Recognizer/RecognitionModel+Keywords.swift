@@ -28,6 +28,15 @@ extension RecognitionModel {
         try saving(to: out) { file in file.features = try Self.json(features) }
     }
 
+    /// Writes this model to `out` with the front end's mean-normalization prior set to `prior` (nil:
+    /// none); the network and everything else in the file are kept.
+    public func savingMeanPrior(_ prior: MeanPrior?, to out: String) throws {
+        var features = self.features
+        features.meanPrior = prior
+        try features.validate()
+        try saving(to: out) { file in file.features = try Self.json(features) }
+    }
+
     /// Writes this model's file to `out` with `change` made to it: its network, tokens and every
     /// field `change` leaves alone kept as they are, and no optimizer moments (`out` is a model
     /// file, even when this one was read from a training checkpoint).

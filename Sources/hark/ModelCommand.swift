@@ -10,7 +10,7 @@ struct ModelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "model",
         abstract: "Inspect model files and tune their keyword thresholds and front end.",
-        subcommands: [Info.self, Threshold.self, Level.self])
+        subcommands: [Info.self, Threshold.self, Level.self, Prior.self])
 
     struct Info: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -161,6 +161,76 @@ struct ModelCommand: ParsableCommand {
                   + "(log energy; the range spans \(dB(range.high - range.low)))")
             try loaded.savingLevelRange(range, to: out)
             print("wrote \(out) with level range \(range.low)…\(range.high)\(quickStart ? ", quick start" : "")")
+        }
+    }
+
+    struct Prior: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "mean-prior",
+            abstract: "Measure the training speech's mean log-mel frame and store it as the mean normalization's prior.",
+            discussion: """
+            For a model whose front end has mean normalization (online CMN, 'meanWindow' in \
+            `hark model info`). Without a prior a stream's first frames are normalized by their own \
+            mean, so its first word is measured against itself; with one, the first --frames frames \
+            count the training speech's mean (of every frame of --train, computed with the model's \
+            front end before mean normalization) as the frames still missing, like Kaldi's global \
+            CMN statistics. Train the network with it (hark train --initial). --off removes it.
+            """)
+
+        @OptionGroup var model: ModelOptions
+
+        @Option(name: .long, help: ArgumentHelp("Manifest of the model's training speech.", valueName: "manifest"))
+        var train: String?
+
+        @Option(name: .long, parsing: .unconditional, help: "Frames the prior stands for at a stream's start (1 to the mean window).")
+        var frames: Int = 100
+
+        @Option(name: .long, parsing: .unconditional, help: "Use at most this many utterances, spread over the manifest (1 to 1000000).")
+        var limit: Int = 2_000
+
+        @Flag(name: .long, help: "Remove the prior.")
+        var off = false
+
+        @Option(name: .long, help: ArgumentHelp("Where the model with the prior goes.", valueName: "path"))
+        var out: String
+
+        func validate() throws {
+            guard (train != nil) != off else { throw ValidationError("give --train MANIFEST to measure the prior, or --off to remove it") }
+            try OptionRange.check("--limit", limit, 1, 1_000_000)
+            try OptionRange.check("--frames", frames, 1, 100_000)
+        }
+
+        func run() throws {
+            try checkOutputs(out)
+            let loaded = try model.load()
+            guard let window = loaded.features.meanWindow else {
+                throw InputError("\(loaded.path): the model's front end has no mean normalization ('meanWindow'), so a prior has nothing to do")
+            }
+            guard frames <= window else { throw ValidationError("--frames \(frames) is longer than the model's mean window (\(window) frames)") }
+            guard let train else {
+                try loaded.savingMeanPrior(nil, to: out)
+                print("wrote \(out) without a mean prior")
+                return
+            }
+            let all = try Manifest.load(train)
+            let step = max(1, all.count / limit)
+            let entries = stride(from: 0, to: all.count, by: step).prefix(limit).map { all[$0] }
+            var plain = loaded.features
+            plain.meanWindow = nil
+            plain.meanPrior = nil
+            let extractor = try LogMelSpectrogram(plain)
+            var sums = [Double](repeating: 0, count: plain.melBands), count = 0
+            for e in entries {
+                let samples = try wrap("--train") { try AudioFileSource(path: e.audio).readAll() }
+                let m = extractor.frames(of: samples)
+                for r in 0..<m.rows { for b in 0..<m.cols { sums[b] += Double(m.values[r * m.cols + b]) } }
+                count += m.rows
+            }
+            guard count > 0 else { throw InputError("--train \(train): its utterances are too short for a single frame") }
+            let mean = sums.map { Float($0 / Double(count)) }
+            try loaded.savingMeanPrior(MeanPrior(frames: frames, mean: mean), to: out)
+            print("\(entries.count) utterances of \(train), \(count) frames: mean log-mel \(String(format: "%.2f", mean.reduce(0, +) / Float(mean.count))) (over bands)")
+            print("wrote \(out) with a mean prior of \(frames) frames")
         }
     }
 }

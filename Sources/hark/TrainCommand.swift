@@ -94,7 +94,7 @@ struct TrainCommand: ParsableCommand {
         if let initial {
             let base = try RecognitionModel(path: initial)
             guard base.features == { var f = LogMelConfig(); f.melBands = settings.bands; f.levelRange = base.features.levelRange
-                                     f.meanWindow = base.features.meanWindow; return f }() else {
+                                     f.meanWindow = base.features.meanWindow; f.meanPrior = base.features.meanPrior; return f }() else {
                 throw InputError("--initial \(initial): its front end (\(base.features.melBands) mel bands) is not the one training uses (\(settings.bands) bands, defaults otherwise)")
             }
             guard base.tokens == (try settings.tokenSet()) else {
@@ -106,6 +106,7 @@ struct TrainCommand: ParsableCommand {
             }
             run.levelRange = base.features.levelRange
             run.meanWindow = base.features.meanWindow
+            run.meanPrior = base.features.meanPrior
             run.metadata = ["fine_tuned_from": initial]
         }
         showProgress(of: run)

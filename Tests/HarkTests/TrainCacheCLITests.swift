@@ -74,4 +74,38 @@ struct TrainCacheCLITests {
 
         #expect(try CLITests.run(common + ["--checkpoint-minutes", "0"]).err.contains("--checkpoint-minutes"))
     }
+
+    @Test("online CMN end to end: a network trained with meanWindow, its prior measured by model mean-prior, a fine-tuned network keeps both; mistakes are named")
+    func meanNormalizationCLI() throws {
+        let train = try Self.manifest()
+        let config = Self.work.appendingPathComponent("cmn.json").path
+        try #"{"bands": 24, "frequencyMaskWidth": 4, "meanWindow": 100}"#.write(toFile: config, atomically: true, encoding: .utf8)
+        let base = Self.work.appendingPathComponent("cmn.safetensors").path
+        let common = ["--train", train, "--hidden", "16", "--layers", "1", "--batch-size", "4", "--epochs", "1", "--config", config]
+        let trained = try CLITests.run(["train", "--out", base] + common)
+        #expect(trained.status == 0, "\(trained.err)")
+        #expect(try CLITests.run(["model", "info", base]).out.contains("\"meanWindow\":100"))
+
+        let primed = Self.work.appendingPathComponent("cmn-prior.safetensors").path
+        let prior = try CLITests.run(["model", "mean-prior", "--model", base, "--train", train, "--frames", "20", "--out", primed])
+        #expect(prior.status == 0 && prior.out.contains("wrote \(primed) with a mean prior of 20 frames"), "\(prior.err)")
+        #expect(try CLITests.run(["model", "info", primed]).out.contains("\"meanPrior\":{\"frames\":20"))
+
+        // Fine-tuning keeps the base's front end, prior included.
+        let tuned = Self.work.appendingPathComponent("cmn-tuned.safetensors").path
+        let fine = try CLITests.run(["train", "--out", tuned, "--initial", primed] + common)
+        #expect(fine.status == 0, "\(fine.err)")
+        let info = try CLITests.run(["model", "info", tuned]).out
+        #expect(info.contains("\"meanWindow\":100") && info.contains("\"meanPrior\":{\"frames\":20"), "\(info)")
+
+        let other = Self.work.appendingPathComponent("cmn-other.json").path
+        try #"{"bands": 24, "meanWindow": 300}"#.write(toFile: other, atomically: true, encoding: .utf8)
+        let mismatch = try CLITests.run(["train", "--out", tuned + "2", "--initial", primed, "--train", train, "--hidden", "16",
+                                         "--layers", "1", "--epochs", "1", "--config", other])
+        #expect(mismatch.status == 1 && mismatch.err.contains("mean window (100)") && mismatch.err.contains("'meanWindow' 300"), "\(mismatch.err)")
+        let shipped = try CLITests.run(["model", "mean-prior", "--train", train, "--out", primed + "2"])
+        #expect(shipped.status == 1 && shipped.err.contains("no mean normalization ('meanWindow')"), "\(shipped.err)")
+        let long = try CLITests.run(["model", "mean-prior", "--model", base, "--train", train, "--frames", "101", "--out", primed + "3"])
+        #expect(long.status == 64 && long.err.contains("--frames 101"), "\(long.err)")
+    }
 }

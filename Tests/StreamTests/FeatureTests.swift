@@ -134,7 +134,7 @@ struct FeatureTests {
         #expect(try LogMelSpectrogram(quick).frames(of: audio) == plain)
     }
 
-    @Test("mean normalization (online CMN): each band minus its mean over the window; a gain cancels; streaming equals batch")
+    @Test("mean normalization (online CMN): each band minus its mean over the window (with a prior at the start); a gain cancels; streaming equals batch")
     func meanNormalization() throws {
         let audio = Self.testAudio(count: 16_000 * 4)
         let plain = try LogMelSpectrogram().frames(of: audio)
@@ -179,6 +179,24 @@ struct FeatureTests {
             expectSameSamples(streamed, normalized.values, "pass \(pass): streamed and batch features")
             stream.reset()
         }
+        // With a prior of 20 frames, frame r < 20 counts the prior's mean as the 19 − r frames still
+        // missing; from frame 20 on it is the plain running mean.
+        var withPrior = config
+        let priorMean = (0..<bands).map { Float($0 % 5) - 8 }
+        withPrior.meanPrior = MeanPrior(frames: 20, mean: priorMean)
+        let primed = try LogMelSpectrogram(withPrior).frames(of: audio)
+        worst = 0
+        for r in 0..<25 {
+            for b in 0..<bands {
+                var sum = 0.0
+                for k in max(0, r - 49)...r { sum += Double(plain.values[k * bands + b]) }
+                let n = max(r + 1, 20)
+                sum += Double(n - (r + 1)) * Double(priorMean[b])
+                worst = max(worst, abs(primed.values[r * bands + b] - (plain.values[r * bands + b] - Float(sum / Double(n)))))
+            }
+        }
+        #expect(worst < 1e-4, "with a prior: largest difference from the definition \(worst)")
+        #expect(primed.values[(20 * bands)...] == normalized.values[(20 * bands)...])
     }
 
     @Test("a consumer that holds every frame still gets them all (the queue grows)")
@@ -239,7 +257,7 @@ struct FeatureTests {
     }
 
     @Test("invalid settings name the field at fault",
-          arguments: ["hopLength", "fftSize", "melBands", "lowHz/highHz", "dither", "levelRange", "meanWindow"])
+          arguments: ["hopLength", "fftSize", "melBands", "lowHz/highHz", "dither", "levelRange", "meanWindow", "meanPrior"])
     func invalidConfig(field: String) {
         var config = LogMelConfig()
         switch field {
@@ -249,6 +267,7 @@ struct FeatureTests {
         case "lowHz/highHz": config.highHz = 9_000
         case "levelRange": config.levelRange = LevelRange(low: 3, high: 2)
         case "meanWindow": config.meanWindow = 0
+        case "meanPrior": config.meanWindow = 10; config.meanPrior = MeanPrior(frames: 5, mean: [0, 1])   // not one per band
         default: config.dither = -1
         }
         #expect { try config.validate() } throws: { ($0 as? FeatureConfigError)?.field == field }

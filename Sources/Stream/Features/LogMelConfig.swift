@@ -29,6 +29,10 @@ public struct LogMelConfig: Equatable, Codable, Sendable {
     /// Streaming mean normalization (`MeanNormalizer`, Kaldi's online CMN): when set, every band
     /// minus its mean over this many frames (the frame included); nil: off.
     public var meanWindow: Int? = nil
+    /// The mean normalization's prior (Kaldi's global CMN statistics): a stream's first
+    /// `frames` frames are normalized by a mean that counts this training-speech mean as the frames
+    /// still missing, so that the first word is not measured against itself; nil: no prior.
+    public var meanPrior: MeanPrior? = nil
 
     public init() {}
 
@@ -58,7 +62,23 @@ public struct LogMelConfig: Equatable, Codable, Sendable {
         if let meanWindow, !(1...100_000).contains(meanWindow) {
             throw bad("meanWindow", "must be 1...100000 frames, not \(meanWindow)")
         }
+        if let meanPrior {
+            guard let meanWindow, (1...meanWindow).contains(meanPrior.frames) else {
+                throw bad("meanPrior", "needs meanWindow and 1 ≤ frames ≤ meanWindow")
+            }
+            guard meanPrior.mean.count == melBands, meanPrior.mean.allSatisfy(\.isFinite) else {
+                throw bad("meanPrior", "must hold one finite mean per mel band (\(melBands))")
+            }
+        }
     }
+}
+
+/// A mean normalization's prior: the per-band mean of a training corpus's frames, and how many
+/// frames it stands for at a stream's start.
+public struct MeanPrior: Equatable, Codable, Sendable {
+    public var frames: Int
+    public var mean: [Float]
+    public init(frames: Int, mean: [Float]) { self.frames = frames; self.mean = mean }
 }
 
 public struct FeatureConfigError: Error, CustomStringConvertible, Sendable {
