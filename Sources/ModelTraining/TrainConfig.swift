@@ -45,6 +45,11 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     /// (the mean normalization cancels a gain).
     public var quietShare: Double = 0
     public var quietDB: Double = 35
+    /// Onset augmentation: this share of training utterances (drawn per utterance and epoch) loses its
+    /// leading silence, cut to 0–3 frames before the first frame within 20 dB of the utterance's
+    /// loudest, as a clip that starts speaking at once (a trimmed file, a push-to-talk button) reaches
+    /// the network. 0 turns it off.
+    public var onsetShare: Double = 0
     /// Streaming mean normalization in the front end (Kaldi's online CMN, `MeanNormalizer`) over
     /// this many frames, for a network trained from scratch (one fine-tuned keeps its base's front
     /// end). 0: off, the fixed normalization of the network's input only.
@@ -88,6 +93,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         guard randomEQ >= 0, randomEQ.isFinite else { throw bad("randomEQ", "must be 0 (off) or positive") }
         guard quietShare >= 0, quietShare <= 1 else { throw bad("quietShare", "must be between 0 and 1, not \(quietShare)") }
         guard quietDB >= 0, quietDB <= 60 else { throw bad("quietDB", "must be between 0 and 60 dB, not \(quietDB)") }
+        guard onsetShare >= 0, onsetShare <= 1 else { throw bad("onsetShare", "must be between 0 and 1, not \(onsetShare)") }
         guard (0...100_000).contains(meanWindow) else { throw bad("meanWindow", "must be 0 (off) or 1...100000 frames, not \(meanWindow)") }
         do { _ = try tokenSet() } catch { throw bad("tokens", "are not a token set: \(error)") }
     }
@@ -96,7 +102,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
 extension TrainConfig {
     private enum CodingKeys: String, CodingKey, CaseIterable {
         case kind, layers, hidden, projection, stack, stride, bands, epochs, batchSize, learningRate, clipNorm, patience,
-             halveOnPlateau, frequencyMasks, frequencyMaskWidth, timeMasks, timeMaskFraction, randomEQ, quietShare, quietDB, meanWindow, seed, threads, tokens
+             halveOnPlateau, frequencyMasks, frequencyMaskWidth, timeMasks, timeMaskFraction, randomEQ, quietShare, quietDB, onsetShare, meanWindow, seed, threads, tokens
     }
 
     /// A config file may give any subset of the keys (the rest keep their defaults); a key that is
@@ -118,7 +124,7 @@ extension TrainConfig {
         try read(.patience, &patience); try read(.halveOnPlateau, &halveOnPlateau); try read(.frequencyMasks, &frequencyMasks)
         try read(.frequencyMaskWidth, &frequencyMaskWidth); try read(.timeMasks, &timeMasks)
         try read(.timeMaskFraction, &timeMaskFraction); try read(.randomEQ, &randomEQ)
-        try read(.quietShare, &quietShare); try read(.quietDB, &quietDB); try read(.meanWindow, &meanWindow); try read(.seed, &seed); try read(.threads, &threads)
+        try read(.quietShare, &quietShare); try read(.quietDB, &quietDB); try read(.onsetShare, &onsetShare); try read(.meanWindow, &meanWindow); try read(.seed, &seed); try read(.threads, &threads)
         tokens = try c.decodeIfPresent([String].self, forKey: .tokens)
     }
 

@@ -287,12 +287,13 @@ public final class TrainingRun {
         return finished(stopped: false)
     }
 
-    /// SpecAugment, random equalization and level augmentation for utterance `index` in `epoch`:
-    /// drawn from (seed, epoch, index), so the same run always sees the same masks (and a resumed
-    /// run the ones it would have seen). The equalizer's draws come after the masks', and the
-    /// level's after the equalizer's, so a config without them sees the masks it always did.
+    /// SpecAugment, random equalization, level and onset augmentation for utterance `index` in
+    /// `epoch`: drawn from (seed, epoch, index), so the same run always sees the same masks (and a
+    /// resumed run the ones it would have seen). The equalizer's draws come after the masks', the
+    /// level's after the equalizer's and the onset's last, so a config without them sees the masks it
+    /// always did. Onset augmentation returns fewer frames (the leading silence cut).
     func specAugment(_ x: [Float], frames n: Int, mean: [Float], epoch: Int, index: Int) -> [Float] {
-        guard config.frequencyMasks + config.timeMasks > 0 || config.randomEQ > 0 || config.quietShare > 0, n > 0
+        guard config.frequencyMasks + config.timeMasks > 0 || config.randomEQ > 0 || config.quietShare > 0 || config.onsetShare > 0, n > 0
         else { return x }
         var rng = SeededGenerator(seed: config.seed &* 0x9E37_79B9 &+ UInt64(epoch) &* 1_000_003 &+ UInt64(index))
         var y = x
@@ -335,7 +336,27 @@ public final class TrainingRun {
                 }
             }
         }
+        if config.onsetShare > 0 {
+            let draw = unit(), keep = Int(rng.next() % 4)
+            if draw < config.onsetShare {
+                // The first frame within 20 dB of the loudest is speech (measured before the masks);
+                // keep `keep` frames before it.
+                let energy = (0..<n).map { f in Self.logEnergy(x, frame: f, bands: bands) }
+                let loudest = energy.max()!, speech = energy.firstIndex { $0 >= loudest - 20 * Float(Foundation.log(10.0)) / 10 }!
+                let cut = max(0, speech - keep)
+                if cut > 0 { y.removeFirst(cut * bands) }
+            }
+        }
         return y
+    }
+
+    /// Log of the summed mel energies of frame `f` of row-major log-mel values.
+    static func logEnergy(_ x: [Float], frame f: Int, bands: Int) -> Float {
+        var top = -Float.infinity
+        for b in 0..<bands { top = max(top, x[f * bands + b]) }
+        var sum: Float = 0
+        for b in 0..<bands { sum += expf(x[f * bands + b] - top) }
+        return top + logf(sum)
     }
 
     /// Greedy decoding of every dev utterance (batched forward passes), CER and WER per category.

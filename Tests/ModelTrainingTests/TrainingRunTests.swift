@@ -194,6 +194,36 @@ struct TrainingRunTests {
         #expect { _ = try TrainingRun(config: bad, output: "/tmp/x") } throws: { ($0 as? TrainConfigError)?.key == "quietDB" }
     }
 
+    @Test("onset augmentation: its share of utterances loses the leading silence but 0–3 frames, and nothing else; the earlier draws stay as they were")
+    func onsetCut() throws {
+        var c = Self.settings(epochs: 1)
+        c.frequencyMasks = 1; c.frequencyMaskWidth = 8; c.timeMasks = 0
+        let plain = try TrainingRun(config: c, output: "/tmp/unused")
+        c.onsetShare = 0.5
+        let onset = try TrainingRun(config: c, output: "/tmp/unused")
+        // 40 frames far below, then 100 frames of "speech" whose energy sits 40 dB above them.
+        let bands = c.bands, silence = 40, frames = 140
+        let x = (0..<(frames * bands)).map { i -> Float in i / bands < silence ? -8 : 1.2 + Float(i % 7) * 0.1 }
+        let mean = [Float](repeating: 0, count: bands)
+        var cut = 0
+        for index in 0..<40 {
+            let before = plain.specAugment(x, frames: frames, mean: mean, epoch: 3, index: index)
+            let y = onset.specAugment(x, frames: frames, mean: mean, epoch: 3, index: index)
+            #expect(y == onset.specAugment(x, frames: frames, mean: mean, epoch: 3, index: index))
+            #expect(y.count % bands == 0)
+            let kept = y.count / bands
+            if kept == frames { #expect(y == before); continue }
+            cut += 1
+            // Between 0 and 3 frames of silence remain, and the rest is the utterance as it was.
+            #expect(kept >= frames - silence && kept <= frames - silence + 3, "\(kept) frames kept")
+            #expect(Array(y) == Array(before[((frames - kept) * bands)...]))
+        }
+        #expect(cut >= 10 && cut <= 30, "about half of the 40 utterances: \(cut)")
+        var bad = c
+        bad.onsetShare = -0.1
+        #expect { _ = try TrainingRun(config: bad, output: "/tmp/x") } throws: { ($0 as? TrainConfigError)?.key == "onsetShare" }
+    }
+
     @Test("meanWindow puts online CMN in the front end training uses; level augmentation then has nothing to do; bad windows are named")
     func meanWindowFrontEnd() throws {
         var c = Self.settings(epochs: 1)
