@@ -141,17 +141,10 @@ struct ModelCommand: ParsableCommand {
                 print("wrote \(out) without a level range")
                 return
             }
-            let all = try Manifest.load(train)
-            let step = max(1, all.count / limit)
-            let entries = stride(from: 0, to: all.count, by: step).prefix(limit).map { all[$0] }
             var plain = loaded.features
             plain.levelRange = nil
-            let extractor = try LogMelSpectrogram(plain)
             var levels: [Float] = []
-            for e in entries {
-                let samples = try wrap("--train") { try AudioFileSource(path: e.audio).readAll() }
-                levels.append(LevelNormalizer.speechLevel(of: extractor.frames(of: samples)))
-            }
+            try forEachSampledUtterance(of: train, limit: limit, features: plain) { levels.append(LevelNormalizer.speechLevel(of: $0)) }
             levels.sort()
             func percentile(_ p: Double) -> Float { levels[min(levels.count - 1, Int(p * Double(levels.count - 1)))] }
             let range = LevelRange(low: (percentile(0.1) * 100).rounded() / 100, high: (percentile(0.9) * 100).rounded() / 100,
@@ -212,25 +205,35 @@ struct ModelCommand: ParsableCommand {
                 print("wrote \(out) without a mean prior")
                 return
             }
-            let all = try Manifest.load(train)
-            let step = max(1, all.count / limit)
-            let entries = stride(from: 0, to: all.count, by: step).prefix(limit).map { all[$0] }
             var plain = loaded.features
             plain.meanWindow = nil
             plain.meanPrior = nil
-            let extractor = try LogMelSpectrogram(plain)
             var sums = [Double](repeating: 0, count: plain.melBands), count = 0
-            for e in entries {
-                let samples = try wrap("--train") { try AudioFileSource(path: e.audio).readAll() }
-                let m = extractor.frames(of: samples)
+            let utterances = try forEachSampledUtterance(of: train, limit: limit, features: plain) { m in
                 for r in 0..<m.rows { for b in 0..<m.cols { sums[b] += Double(m.values[r * m.cols + b]) } }
                 count += m.rows
             }
             guard count > 0 else { throw InputError("--train \(train): its utterances are too short for a single frame") }
             let mean = sums.map { Float($0 / Double(count)) }
             try loaded.savingMeanPrior(MeanPrior(frames: frames, mean: mean), to: out)
-            print("\(entries.count) utterances of \(train), \(count) frames: mean log-mel \(String(format: "%.2f", mean.reduce(0, +) / Float(mean.count))) (over bands)")
+            print("\(utterances) utterances of \(train), \(count) frames: mean log-mel \(String(format: "%.2f", mean.reduce(0, +) / Float(mean.count))) (over bands)")
             print("wrote \(out) with a mean prior of \(frames) frames")
         }
     }
+}
+
+/// The features of up to `limit` utterances spread evenly over the manifest `train`, computed with
+/// `features` and handed to `body` one at a time; returns how many there were.
+@discardableResult
+private func forEachSampledUtterance(of train: String, limit: Int, features: LogMelConfig,
+                                     _ body: (FeatureMatrix) -> Void) throws -> Int {
+    let all = try Manifest.load(train)
+    let step = max(1, all.count / limit)
+    let entries = stride(from: 0, to: all.count, by: step).prefix(limit).map { all[$0] }
+    let extractor = try LogMelSpectrogram(features)
+    for e in entries {
+        let samples = try wrap("--train") { try AudioFileSource(path: e.audio).readAll() }
+        body(extractor.frames(of: samples))
+    }
+    return entries.count
 }
