@@ -53,6 +53,7 @@ struct NumericOptionTests {
                 "enroll": ["--keyword", "okay robot", "--out", out, "--file", ok],
                 "model threshold": ["--keyword", "okay robot", "--dev", manifest, "--out", out],
                 "model level": ["--train", manifest, "--out", out],
+                "model mean-prior": ["--train", manifest, "--out", out],
                 "train": ["--train", manifest, "--out", out], "eval": [manifest], "latency": ["--pipe", "/nonexistent/pipe"],
                 "adapt": ["--samples", work.path, "--out", out]]
     }

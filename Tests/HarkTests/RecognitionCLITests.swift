@@ -257,8 +257,9 @@ struct RecognitionCLITests {
             #expect(Self.keys(hit) == ["type", "keyword", "score", "start", "end", "time", "device"])
             #expect(hit["keyword"] as? String == keyword)
             let s = hit["start"] as? Double ?? -1, e = hit["end"] as? Double ?? -1
-            // A hit fires once the keyword is certain, which may be before its last sound ends.
-            #expect(abs(s - start) <= 0.1 && e >= end - 0.2 && e <= end + 0.1, "\(keyword): \(s)–\(e), truth \(start)–\(end)")
+            // A hit fires once the keyword is certain, which may be before its last sound ends (the
+            // model of 2026-12-07 is sure of "okay robot" 0.22 s before the final "t" ends).
+            #expect(abs(s - start) <= 0.1 && e >= end - 0.25 && e <= end + 0.1, "\(keyword): \(s)–\(e), truth \(start)–\(end)")
             #expect((hit["score"] as? Double ?? 0) >= 0.2)                   // the threshold given
             #expect((hit["device"] as? String ?? "").hasPrefix("vmicfile"))
         }
