@@ -103,6 +103,6 @@ let package = Package(
         .testTarget(name: "ModelTrainingTests", dependencies: ["ModelTraining", "Stream", "Cells", "TestSupport"]),
         .testTarget(name: "LatencyHarnessTests", dependencies: ["LatencyHarness"]),
         // Runs the built `hark` binary as a user would.
-        .testTarget(name: "HarkTests", dependencies: ["hark", "Stream", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "HarkTests", dependencies: ["hark", "Stream", "Decoding", "TestSupport"], exclude: ["Fixtures"]),
     ]
 )

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 import Stream
+import Decoding
 
 /// listen, spot and transcribe end to end with the shipped model: speech of a voice Hark never
 /// trained on (flite awb, Fixtures/make_speech.sh) through the ALSA `file` device, as a user runs them.
@@ -106,7 +107,8 @@ struct RecognitionCLITests {
         #expect(keyword["occurrences"] as? Int == 1 && keyword["detected"] as? Int == 1 && keyword["falseAlarms"] as? Int == 0, "\(keyword)")
         // Peaks: the keyword's utterance above the default threshold, the other two (digits, silence) below it.
         let low = keyword["lowestPeakWithKeyword"] as? Double ?? 0, high = keyword["highestPeakElsewhere"] as? Double ?? 1
-        #expect(low >= 0.34 && high < 0.34 && high >= 0, "\(keyword)")
+        let threshold = Double(KeywordSpotter.defaultThreshold)
+        #expect(low >= threshold && high < threshold && high >= 0, "\(keyword)")
 
         // The table says the same, and which step weights scored it.
         for weights in ["int8", "float"] {
@@ -117,7 +119,7 @@ struct RecognitionCLITests {
             let row = table.out.split(separator: "\n").first { $0.hasPrefix("digits") && $0.contains("digits.txt") } ?? ""
             let wer = Double(row.split(separator: " ").last?.dropLast() ?? "") ?? -1
             #expect(wer >= 0 && wer <= 200.0 / 7 + 0.01 && (weights == "float" || abs(wer - constrained * 100) < 0.01), "\(table.out)")
-            #expect(table.out.contains("keyword 'okay robot' ≥ 0.34: recall 1/1 = 100.00%, false alarms 0"), "\(table.out)")
+            #expect(table.out.contains("keyword 'okay robot' ≥ \(String(format: "%.2f", threshold)): recall 1/1 = 100.00%, false alarms 0"), "\(table.out)")
             #expect(table.out.contains("nonspeech: no words to recognize (rates undefined); greedy decoding inserted"), "\(table.out)")
             #expect(table.out.contains("keyword 'okay robot' peak scores: lowest where it is said") && table.out.contains("catches all with no false alarm"),
                     "\(table.out)")
