@@ -273,18 +273,20 @@ struct RecognitionCLITests {
     @Test("the shipped keyword model holds its scoring and threshold, fires once on its keyword at the right time and not on digits", .tags(.shippedModelTranscript))
     func keywordModel() throws {
         let model = Self.repo.appendingPathComponent("share/okay-robot.safetensors").path
+        // The threshold scripts/train-keyword chose on awb's kw-dev for the model of 2026-12-07.
+        let threshold = "0.21"
         let info = try CLITests.run(["model", "info", model])
-        #expect(info.status == 0 && info.out.contains("keyword_thresholds: {\"okay robot\":0.19}")
+        #expect(info.status == 0 && info.out.contains("keyword_thresholds: {\"okay robot\":\(threshold)}")
                 && info.out.contains("keyword_scoring: {\"okay robot\":\"posterior\"}"), "\(info.out)")
         let truth = try Self.truth("keyword")
         let fixtures = Self.repo.appendingPathComponent("Tests/HarkTests/Fixtures").path
         let r = try CLITests.run(["spot", "--model", model, "--file", fixtures + "/keyword.wav", "--keyword", "okay robot"])
-        #expect(r.status == 0 && r.err.contains("'okay robot' (posterior ≥ 0.19)"), "\(r.err)")
+        #expect(r.status == 0 && r.err.contains("'okay robot' (posterior ≥ \(threshold))"), "\(r.err)")
         let hits = r.out.split(separator: "\n").map(Self.json)
         #expect(hits.count == 1, "\(r.out)")
         if let hit = hits.first {
             let s = hit["start"] as? Double ?? -1
-            #expect(abs(s - truth[0].1) <= 0.1 && (hit["score"] as? Double ?? 0) >= 0.19, "\(hit)")
+            #expect(abs(s - truth[0].1) <= 0.1 && (hit["score"] as? Double ?? 0) >= Double(threshold)!, "\(hit)")
         }
         let none = try CLITests.run(["spot", "--model", model, "--file", fixtures + "/digits.wav", "--keyword", "okay robot"])
         #expect(none.status == 0 && none.out.isEmpty, "\(none.out)")
