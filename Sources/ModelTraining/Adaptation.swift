@@ -61,9 +61,7 @@ public struct Adaptation: Sendable {
                     prepare: (TrainingRun) -> Void = { _ in }) throws -> [KeywordThreshold.Tuned] {
         let run = try TrainingRun(config: trainConfig(tokens: base.tokens), output: out)
         run.initialNetwork = base.network
-        run.levelRange = base.features.levelRange          // the front end the base was used with
-        run.meanWindow = base.features.meanWindow
-        run.meanPrior = base.features.meanPrior
+        run.keepFrontEnd(of: base.features)                // the front end the base was used with
         run.metadata = ["adapted_from": base.path, "adapted_with": takesName]
         prepare(run)
         _ = try run.run(train: trainingSet(takes: takes, mix: mix), dev: nil, resume: false)

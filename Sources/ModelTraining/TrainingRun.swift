@@ -93,6 +93,14 @@ public final class TrainingRun {
     /// Its prior (`MeanPrior`), the base's when fine-tuning.
     public var meanPrior: MeanPrior?
 
+    /// Keeps the front end of the model fine-tuned from (level range, mean normalization and its
+    /// prior): a network learns on the features it will be given.
+    public func keepFrontEnd(of features: LogMelConfig) {
+        levelRange = features.levelRange
+        meanWindow = features.meanWindow
+        meanPrior = features.meanPrior
+    }
+
     /// The front end training uses: Hark's defaults with the config's bands (and `levelRange`,
     /// `meanWindow`).
     public var featureConfig: LogMelConfig {
@@ -322,7 +330,7 @@ public final class TrainingRun {
         }
         // With mean normalization in the front end a gain cancels (the cached features are already
         // normalized), so there is nothing for level augmentation to do.
-        if config.quietShare > 0, featureConfig.meanWindow == nil {
+        if config.quietShare > 0, meanWindow == nil {
             let draw = unit(), dB = unit() * config.quietDB
             if draw < config.quietShare {
                 // A gain of −dB is a shift of every log-mel value (natural-log energy units); the
@@ -341,22 +349,15 @@ public final class TrainingRun {
             if draw < config.onsetShare {
                 // The first frame within 20 dB of the loudest is speech (measured before the masks);
                 // keep `keep` frames before it.
-                let energy = (0..<n).map { f in Self.logEnergy(x, frame: f, bands: bands) }
+                let energy = x.withUnsafeBufferPointer { v in
+                    (0..<n).map { f in LevelNormalizer.logEnergy(v.baseAddress! + f * bands, bands: bands) }
+                }
                 let loudest = energy.max()!, speech = energy.firstIndex { $0 >= loudest - 20 * Float(Foundation.log(10.0)) / 10 }!
                 let cut = max(0, speech - keep)
                 if cut > 0 { y.removeFirst(cut * bands) }
             }
         }
         return y
-    }
-
-    /// Log of the summed mel energies of frame `f` of row-major log-mel values.
-    static func logEnergy(_ x: [Float], frame f: Int, bands: Int) -> Float {
-        var top = -Float.infinity
-        for b in 0..<bands { top = max(top, x[f * bands + b]) }
-        var sum: Float = 0
-        for b in 0..<bands { sum += expf(x[f * bands + b] - top) }
-        return top + logf(sum)
     }
 
     /// Greedy decoding of every dev utterance (batched forward passes), CER and WER per category.

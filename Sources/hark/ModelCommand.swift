@@ -112,11 +112,7 @@ struct ModelCommand: ParsableCommand {
 
         @OptionGroup var model: ModelOptions
 
-        @Option(name: .long, help: ArgumentHelp("Manifest of the model's training speech.", valueName: "manifest"))
-        var train: String?
-
-        @Option(name: .long, parsing: .unconditional, help: "Use at most this many utterances, spread over the manifest (1 to 1000000).")
-        var limit: Int = 2_000
+        @OptionGroup var speech: TrainingSpeechSample
 
         @Flag(name: .long, help: "Remove the level range (no level normalization).")
         var off = false
@@ -128,15 +124,14 @@ struct ModelCommand: ParsableCommand {
         var out: String
 
         func validate() throws {
-            guard (train != nil) != off else { throw ValidationError("give --train MANIFEST to measure the range, or --off to remove it") }
+            guard (speech.train != nil) != off else { throw ValidationError("give --train MANIFEST to measure the range, or --off to remove it") }
             guard !(off && quickStart) else { throw ValidationError("--quick-start needs a level range: give --train MANIFEST, not --off") }
-            try OptionRange.check("--limit", limit, 1, 1_000_000)
         }
 
         func run() throws {
             try checkOutputs(out)
             let loaded = try model.load()
-            guard let train else {
+            guard let train = speech.train else {
                 try loaded.savingLevelRange(nil, to: out)
                 print("wrote \(out) without a level range")
                 return
@@ -144,7 +139,7 @@ struct ModelCommand: ParsableCommand {
             var plain = loaded.features
             plain.levelRange = nil
             var levels: [Float] = []
-            try forEachSampledUtterance(of: train, limit: limit, features: plain) { levels.append(LevelNormalizer.speechLevel(of: $0)) }
+            try speech.forEach(of: train, features: plain) { levels.append(LevelNormalizer.speechLevel(of: $0)) }
             levels.sort()
             func percentile(_ p: Double) -> Float { levels[min(levels.count - 1, Int(p * Double(levels.count - 1)))] }
             let range = LevelRange(low: (percentile(0.1) * 100).rounded() / 100, high: (percentile(0.9) * 100).rounded() / 100,
@@ -172,14 +167,10 @@ struct ModelCommand: ParsableCommand {
 
         @OptionGroup var model: ModelOptions
 
-        @Option(name: .long, help: ArgumentHelp("Manifest of the model's training speech.", valueName: "manifest"))
-        var train: String?
+        @OptionGroup var speech: TrainingSpeechSample
 
         @Option(name: .long, parsing: .unconditional, help: "Frames the prior stands for at a stream's start (1 to the mean window).")
         var frames: Int = 100
-
-        @Option(name: .long, parsing: .unconditional, help: "Use at most this many utterances, spread over the manifest (1 to 1000000).")
-        var limit: Int = 2_000
 
         @Flag(name: .long, help: "Remove the prior.")
         var off = false
@@ -188,8 +179,7 @@ struct ModelCommand: ParsableCommand {
         var out: String
 
         func validate() throws {
-            guard (train != nil) != off else { throw ValidationError("give --train MANIFEST to measure the prior, or --off to remove it") }
-            try OptionRange.check("--limit", limit, 1, 1_000_000)
+            guard (speech.train != nil) != off else { throw ValidationError("give --train MANIFEST to measure the prior, or --off to remove it") }
             try OptionRange.check("--frames", frames, 1, 100_000)
         }
 
@@ -200,7 +190,7 @@ struct ModelCommand: ParsableCommand {
                 throw InputError("\(loaded.path): the model's front end has no mean normalization ('meanWindow'), so a prior has nothing to do")
             }
             guard frames <= window else { throw ValidationError("--frames \(frames) is longer than the model's mean window (\(window) frames)") }
-            guard let train else {
+            guard let train = speech.train else {
                 try loaded.savingMeanPrior(nil, to: out)
                 print("wrote \(out) without a mean prior")
                 return
@@ -209,7 +199,7 @@ struct ModelCommand: ParsableCommand {
             plain.meanWindow = nil
             plain.meanPrior = nil
             var sums = [Double](repeating: 0, count: plain.melBands), count = 0
-            let utterances = try forEachSampledUtterance(of: train, limit: limit, features: plain) { m in
+            let utterances = try speech.forEach(of: train, features: plain) { m in
                 for r in 0..<m.rows { for b in 0..<m.cols { sums[b] += Double(m.values[r * m.cols + b]) } }
                 count += m.rows
             }
@@ -222,18 +212,31 @@ struct ModelCommand: ParsableCommand {
     }
 }
 
-/// The features of up to `limit` utterances spread evenly over the manifest `train`, computed with
-/// `features` and handed to `body` one at a time; returns how many there were.
-@discardableResult
-private func forEachSampledUtterance(of train: String, limit: Int, features: LogMelConfig,
-                                     _ body: (FeatureMatrix) -> Void) throws -> Int {
-    let all = try Manifest.load(train)
-    let step = max(1, all.count / limit)
-    let entries = stride(from: 0, to: all.count, by: step).prefix(limit).map { all[$0] }
-    let extractor = try LogMelSpectrogram(features)
-    for e in entries {
-        let samples = try wrap("--train") { try AudioFileSource(path: e.audio).readAll() }
-        body(extractor.frames(of: samples))
+/// The training speech a front-end statistic is measured on (`model level`, `model mean-prior`): a
+/// manifest, and how many of its utterances, spread evenly over it.
+struct TrainingSpeechSample: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Manifest of the model's training speech.", valueName: "manifest"))
+    var train: String?
+
+    @Option(name: .long, parsing: .unconditional, help: "Use at most this many utterances, spread over the manifest (1 to 1000000).")
+    var limit: Int = 2_000
+
+    func validate() throws {
+        try OptionRange.check("--limit", limit, 1, 1_000_000)
     }
-    return entries.count
+
+    /// The features of up to `limit` utterances of the manifest `train`, computed with `features`
+    /// and handed to `body` one at a time; returns how many there were.
+    @discardableResult
+    func forEach(of train: String, features: LogMelConfig, _ body: (FeatureMatrix) -> Void) throws -> Int {
+        let all = try Manifest.load(train)
+        let step = max(1, all.count / limit)
+        let entries = stride(from: 0, to: all.count, by: step).prefix(limit).map { all[$0] }
+        let extractor = try LogMelSpectrogram(features)
+        for e in entries {
+            let samples = try wrap("--train") { try AudioFileSource(path: e.audio).readAll() }
+            body(extractor.frames(of: samples))
+        }
+        return entries.count
+    }
 }

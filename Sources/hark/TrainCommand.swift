@@ -93,8 +93,9 @@ struct TrainCommand: ParsableCommand {
         let run = try TrainingRun(config: settings, output: out)
         if let initial {
             let base = try RecognitionModel(path: initial)
-            guard base.features == { var f = LogMelConfig(); f.melBands = settings.bands; f.levelRange = base.features.levelRange
-                                     f.meanWindow = base.features.meanWindow; f.meanPrior = base.features.meanPrior; return f }() else {
+            // Training keeps the base's level range and mean normalization; the rest must be the defaults.
+            run.keepFrontEnd(of: base.features)
+            guard base.features == run.featureConfig else {
                 throw InputError("--initial \(initial): its front end (\(base.features.melBands) mel bands) is not the one training uses (\(settings.bands) bands, defaults otherwise)")
             }
             guard base.tokens == (try settings.tokenSet()) else {
@@ -104,9 +105,6 @@ struct TrainCommand: ParsableCommand {
             guard settings.meanWindow == 0 || settings.meanWindow == base.features.meanWindow else {
                 throw InputError("--initial \(initial): its front end's mean window (\(base.features.meanWindow.map(String.init) ?? "none")) is not the config's 'meanWindow' \(settings.meanWindow) (a fine-tuned network keeps its base's front end)")
             }
-            run.levelRange = base.features.levelRange
-            run.meanWindow = base.features.meanWindow
-            run.meanPrior = base.features.meanPrior
             run.metadata = ["fine_tuned_from": initial]
         }
         showProgress(of: run)

@@ -103,7 +103,7 @@ public struct LevelNormalizer: Sendable {
 
     /// Log of the summed mel energies of one frame of log-mel values.
     @inline(__always)
-    static func logEnergy(_ frame: UnsafePointer<Float>, bands: Int) -> Float {
+    public static func logEnergy(_ frame: UnsafePointer<Float>, bands: Int) -> Float {
         var top = frame[0]
         for b in 1..<bands where frame[b] > top { top = frame[b] }
         var sum: Float = 0
