@@ -66,9 +66,12 @@ struct AdaptCommand: ParsableCommand {
         Terminal.note("adapting \(base.path) on \(takes.count) takes × \(`repeat`) + \(mixed.count) synthetic utterances")
         let tuned = try recipe.run(base: base, takes: takes, takesName: samples, mix: mixed, out: out,
                                    measuredWith: { try model.batchNetwork(of: $0) }, prepare: showProgress(of:))
+        let heldOut = Set(recipe.split(takes).heldOut.map { TokenSet.normalize($0.text) })
         for t in tuned {
-            Terminal.note(String(format: "keyword '%@': %@ threshold %.2f catches %d/%d takes, fires on %d/%d other utterances",
-                                 t.keyword.text, t.keyword.scoring.rawValue, t.keyword.threshold, t.caught, t.positive.count, t.alarms, t.negative.count))
+            let which = heldOut.contains(t.keyword.text) ? "takes held out of training" : "takes (too few to hold any out)"
+            Terminal.note(String(format: "keyword '%@': %@ threshold %.2f catches %d/%d %@, fires on %d/%d other utterances",
+                                 t.keyword.text, t.keyword.scoring.rawValue, t.keyword.threshold, t.caught, t.positive.count, which,
+                                 t.alarms, t.negative.count))
         }
         print(String(format: "adapted model: %@ (%.0f s)", out, Date().timeIntervalSince(started)))
     }

@@ -16,6 +16,17 @@ struct KeywordThresholdTests {
         #expect(KeywordThreshold.choose(positive: [1], negative: [0.99]) == 0.95)
     }
 
+    @Test("for enrolled takes the threshold is the geometric midpoint: the same ratio to both sides")
+    func geometric() {
+        // 0.8 and 0.05: 0.2, four times each side (the arithmetic midpoint, 0.425, sits near the takes).
+        #expect(abs(KeywordThreshold.choose(positive: [0.8], negative: [0.05], midpoint: .geometric) - 0.2) < 1e-6)
+        #expect(abs(KeywordThreshold.choose(positive: [0.8], negative: [0.05]) - 0.425) < 1e-6)
+        // Overlap and clamping as for a dev set; no negatives at all clamps to the floor.
+        #expect(abs(KeywordThreshold.choose(positive: [0.3], negative: [0.5], midpoint: .geometric) - 0.51) < 1e-6)
+        #expect(KeywordThreshold.choose(positive: [0.9], negative: [], midpoint: .geometric) == 0.15)
+        #expect(KeywordThreshold.choose(positive: [1], negative: [0.99], midpoint: .geometric) == 0.95)
+    }
+
     @Test("the scoring kept is the one whose sides lie furthest apart, in log, that needs no clamping")
     func scoring() {
         // Peaks measured on dev (MODEL.md): the model trained for "okay robot" separates wider by
