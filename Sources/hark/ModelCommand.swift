@@ -51,8 +51,9 @@ struct ModelCommand: ParsableCommand {
             keyword's peak score per utterance, under each scoring (ratio and posterior). It keeps \
             the scoring whose peaks where the keyword is said lie furthest above the others (10th \
             percentile over highest, in log). The threshold is halfway between the highest peak \
-            where the keyword is not said and the 10th percentile of the peaks where it is (the rule \
-            `hark adapt` uses), rounded to 0.01. Both are stored in --out, where `hark spot`, `hark \
+            where the keyword is not said and the 10th percentile of the peaks where it is (`hark \
+            adapt`, whose positives are clean enrolled takes, uses their geometric midpoint), rounded \
+            to 0.01. Both are stored in --out, where `hark spot`, `hark \
             eval` and `hark latency` find them. What the model already holds for other keywords is kept.
             """)
 
