@@ -12,10 +12,12 @@ struct AdaptCommand: ParsableCommand {
         discussion: """
         Trains the model further on the takes in --samples (each repeated --repeat times), mixed \
         with --mix-count utterances of a synthetic manifest so that nothing else is forgotten, \
-        with a small learning rate for a few epochs. Each keyword's scoring and threshold are then \
-        re-tuned from the takes (which must be caught) and the mix utterances without the keyword \
-        (which must not), by the rule of `hark model threshold`, and stored in the new model, where \
-        `hark spot` finds them.
+        with a small learning rate for a few epochs; every 4th take of a keyword with at least 4 is \
+        held out of training. Each keyword's scoring and threshold are then re-tuned from the \
+        held-out takes (which must be caught) and the other utterances (which must not), as \
+        `hark model threshold` does but at the geometric midpoint of the two sides (clean takes \
+        score far higher than the keyword said in running speech), and stored in the new model, \
+        where `hark spot` finds them.
         """)
 
     @Option(name: .long, help: ArgumentHelp("Folder written by `hark enroll` (takes.jsonl and WAVs).", valueName: "dir"))
