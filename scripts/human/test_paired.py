@@ -59,6 +59,21 @@ class Paired(unittest.TestCase):
         low, high = (float(x) for x in line.split("[")[1].rstrip("]").split(","))
         self.assertTrue(0 < low < 25 < high <= 50, line)
 
+    def test_other_tokens_not_compared_by_characters(self):
+        # A character model and a phoneme model: the word lists compare (same words), the
+        # character rates do not (the references differ in length).
+        details(self.a, [("1.wav", "numbers", "group one", "grup", "group one"),
+                         ("2.wav", "sentences", "hello there", "helo", "")])
+        details(self.b, [("1.wav", "numbers", "ɡɹup wʌn", "ɡɹu", "ɡɹup wʌn"),
+                         ("2.wav", "sentences", "hɛlo ðɛɹ", "hɛlo", "")])
+        out = self.run_paired(self.a, self.b)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        rows = {l.split()[0]: l for l in out.stdout.splitlines()[1:]}
+        self.assertIn("0.00%   0.00%   +0.00", rows["numbers"])
+        self.assertIn("+0.00", rows["lists"])
+        self.assertIn("not comparable", rows["sentences"])
+        self.assertIn("not comparable", rows["all"])
+
     def test_different_clips_named(self):
         details(self.a, [("1.wav", "numbers", "one", "", "one")])
         details(self.b, [("2.wav", "numbers", "one", "", "one")])
