@@ -20,6 +20,10 @@ public struct Evaluation {
         public var realTimeFactor: Double
         /// The network step's weights the figures are for ("int8", "float"); set by the caller.
         public var weights: String?
+        /// With `warmGap`: the seconds of silence between an utterance and the one heard before
+        /// it, and how many utterances had one (the others are their speaker's first, cold).
+        public var warmGap: Double?
+        public var warmUtterances: Int?
     }
 
     public struct CategoryReport: Codable, Sendable {
@@ -85,6 +89,12 @@ public struct Evaluation {
     /// Seconds of silence appended to every utterance, as the recognizer does at the end of a
     /// stream (`RecognizerConfig.tailPadding`).
     public var tailPadding = RecognizerConfig().tailPadding
+    /// When set, every utterance but a speaker's first is heard as live use hears the next
+    /// utterance after a pause: the front end (its level normalizer) has heard the speaker's
+    /// previous utterance in the manifest and this many seconds of silence; the network and the
+    /// decoders start clean, as the endpointer resets them (`FeatureSet.WarmUp`). When nil, every
+    /// utterance is the start of a stream.
+    public var warmGap: Double?
 
     public init(network: Network<Float>, tokens: TokenSet, features: LogMelConfig) {
         self.network = network
@@ -107,8 +117,10 @@ public struct Evaluation {
     public func run(_ entries: [ManifestEntry], modelName: String, manifestName: String,
                     progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }) throws -> (Report, [Decoded]) {
         let extractor = try LogMelSpectrogram(features)
+        let warmUp = warmGap.map { FeatureSet.WarmUp(previous: FeatureSet.WarmUp.previousSameSpeaker(entries),
+                                                     gapSamples: Int(($0 * Double(features.sampleRate)).rounded())) }
         let set = try FeatureSet.compute(entries, tokens: tokens, features: extractor, threads: threads,
-                                         tailPadding: Int(tailPadding * Double(features.sampleRate)), progress: progress)
+                                         tailPadding: Int(tailPadding * Double(features.sampleRate)), warmUp: warmUp, progress: progress)
         let spotterTemplate = try KeywordSpotter(keywords: keywords, tokens: tokens, config: spotter)
         // A second spotter that never fires (threshold above 1): a hit resets the first one's
         // alignments, which would hide a higher score later in the same utterance.
@@ -149,7 +161,8 @@ public struct Evaluation {
         let hours = decoded.reduce(0) { $0 + $1.seconds } / 3600
         return (Report(model: modelName, manifest: manifestName, utterances: decoded.count, hours: hours,
                        categories: categoryReports(decoded), keywords: keywordReports(decoded),
-                       realTimeFactor: compute / max(hours * 3600, 1e-9)), decoded)
+                       realTimeFactor: compute / max(hours * 3600, 1e-9), warmGap: warmGap,
+                       warmUtterances: warmUp.map { $0.previous.compactMap { $0 }.count }), decoded)
     }
 
     func categoryReports(_ decoded: [Decoded]) -> [CategoryReport] {

@@ -16,21 +16,52 @@ public struct FeatureSet: Sendable {
         public var frameCount: Int
     }
 
+    /// Hearing each utterance as the live recognizer hears the next utterance after a pause,
+    /// rather than as the start of a stream: the front end has heard `previous[i]` (an entry index,
+    /// or nil for a cold start) and then `gapSamples` of silence (rounded up to whole hops), so its
+    /// level normalizer has risen to the voice; the network starts clean, as the endpointer resets
+    /// it after a pause. The utterance's frames are the same frames of its own samples, computed
+    /// with the front end's state carried over.
+    public struct WarmUp: Sendable {
+        public var previous: [Int?]
+        public var gapSamples: Int
+        public init(previous: [Int?], gapSamples: Int) {
+            self.previous = previous
+            self.gapSamples = max(gapSamples, 0)
+        }
+
+        /// Each entry's predecessor: the entry before it in manifest order with the same speaker
+        /// (`ManifestEntry.speaker`); entries with no speaker follow the entry before them.
+        public static func previousSameSpeaker(_ entries: [ManifestEntry]) -> [Int?] {
+            var last: [String: Int] = [:], previous: [Int?] = []
+            for (i, e) in entries.enumerated() {
+                let key = e.speaker ?? ""
+                previous.append(last[key])
+                last[key] = i
+            }
+            return previous
+        }
+    }
+
     public var utterances: [Utterance]
     public var bands: Int
     public var totalFrames: Int { utterances.reduce(0) { $0 + $1.frameCount } }
     public var hours: Double { Double(totalFrames) / 100 / 3600 }
 
     /// Reads every entry's audio and computes its features. Errors name the manifest line.
-    /// `tailPadding` zero samples are appended to every utterance (evaluation pads as live use does).
+    /// `tailPadding` zero samples are appended to every utterance (evaluation pads as live use does);
+    /// with `warmUp`, the front end has heard other audio before each utterance.
     public static func compute(_ entries: [ManifestEntry], tokens: TokenSet, features: LogMelSpectrogram, threads: Int,
-                               tailPadding: Int = 0,
+                               tailPadding: Int = 0, warmUp: WarmUp? = nil,
                                progress: @escaping @Sendable (Int, Int) -> Void) throws -> FeatureSet {
         var labels: [[Int]] = []
         for e in entries {
             do { labels.append(try tokens.encode(e.text)) } catch {
                 throw ManifestError.badLine(origin: e.origin, reason: "\(error)")
             }
+        }
+        if let warmUp, warmUp.previous.count != entries.count {
+            preconditionFailure("WarmUp.previous has \(warmUp.previous.count) entries for \(entries.count) utterances")
         }
         let results = Results(count: entries.count)
         let done = Counter()
@@ -40,8 +71,26 @@ public struct FeatureSet: Sendable {
             var i = part
             while i < entries.count {
                 do {
-                    let samples = try AudioFileSource(path: entries[i].audio).readAll() + [Float](repeating: 0, count: tailPadding)
-                    results.set(i, .success(features.frames(of: samples)))
+                    var samples = try AudioFileSource(path: entries[i].audio).readAll() + [Float](repeating: 0, count: tailPadding)
+                    var warmFrames = 0
+                    if let warmUp, let p = warmUp.previous[i] {
+                        var before: [Float]
+                        do { before = try AudioFileSource(path: entries[p].audio).readAll() } catch {
+                            throw ManifestError.badLine(origin: entries[p].origin, reason: "\(error)")
+                        }
+                        let hop = features.config.geometry.hopLength
+                        warmFrames = (before.count + warmUp.gapSamples + hop - 1) / hop
+                        before += [Float](repeating: 0, count: warmFrames * hop - before.count)
+                        samples = before + samples
+                    }
+                    var m = features.frames(of: samples)
+                    if warmFrames > 0 {
+                        m.values.removeFirst(min(warmFrames, m.rows) * m.cols)
+                        m.rows = max(m.rows - warmFrames, 0)
+                    }
+                    results.set(i, .success(m))
+                } catch let error as ManifestError {
+                    results.set(i, .failure(error))
                 } catch {
                     results.set(i, .failure(ManifestError.badLine(origin: entries[i].origin, reason: "\(error)")))
                 }

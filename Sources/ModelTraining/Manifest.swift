@@ -10,6 +10,9 @@ public struct ManifestEntry: Equatable, Sendable {
     public var category: String
     /// Where it came from, for messages: "train.jsonl:17".
     public var origin: String
+    /// Who speaks it (`speaker`, else `source`, when the manifest says): the clips that one live
+    /// stream would hear one after another (`hark eval --warm`).
+    public var speaker: String? = nil
 }
 
 public enum ManifestError: Error, CustomStringConvertible, Equatable {
@@ -49,7 +52,7 @@ public enum Manifest {
             guard let transcript = object["text"] as? String else { throw .badLine(origin: origin, reason: "missing \"text\"") }
             let resolved = audio.hasPrefix("/") ? audio : base.appendingPathComponent(audio).path
             entries.append(ManifestEntry(audio: resolved, text: transcript, category: object["category"] as? String ?? "all",
-                                         origin: origin))
+                                         origin: origin, speaker: object["speaker"] as? String ?? object["source"] as? String))
         }
         guard !entries.isEmpty else { throw .empty(path: path) }
         return entries

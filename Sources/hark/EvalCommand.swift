@@ -62,6 +62,13 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Also report each keyword's recall at the lowest threshold with at most this many false alarms per hour.",
                                             valueName: "per-hour"))
     var falseAlarmTarget: Double?
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("""
+        Hear each utterance as live use hears the next one after a pause: the front end has heard \
+        the same speaker's previous utterance (manifest order; 'speaker', else 'source') and this \
+        many seconds of silence, so its level has risen to the voice; the network starts clean, as \
+        the endpointer resets it. A speaker's first utterance stays a cold start (0 to 60).
+        """, valueName: "seconds"))
+    var warm: Double?
     @Option(name: .long, parsing: .unconditional, help: "Worker threads for features (1 to 256).") var threads: Int = 2
     @Flag(name: .long, help: "Print the report as JSON.") var json = false
     @Option(name: .long, help: ArgumentHelp("Also write every utterance's reference and hypotheses as JSONL here.", valueName: "path"))
@@ -83,6 +90,7 @@ struct EvalCommand: ParsableCommand {
             }
         }
         try OptionRange.check("--threads", threads, 1, 256)
+        try OptionRange.check("--warm", warm, 0, 60, unit: "seconds")
     }
 
     func run() throws {
@@ -113,6 +121,7 @@ struct EvalCommand: ParsableCommand {
         eval.wordSearch.missingSpace = missingSpace
         eval.beam.phraseCharacterBonus = phraseBonus
         eval.threads = threads
+        eval.warmGap = warm
         eval.keywords = try keywords.keywords(for: model).map { k in
             var k = k
             if let scoring { k.scoring = scoring }
@@ -142,6 +151,10 @@ struct EvalCommand: ParsableCommand {
         func pct(_ x: Double?) -> String { x.map { String(format: "%6.2f%%", 100 * $0) } ?? "     – " }
         print("model \(report.model) (\(report.weights ?? "?") step weights), \(report.manifest): \(report.utterances) utterances, "
               + String(format: "%.2f h, real-time factor %.4f (network and decoders)", report.hours, report.realTimeFactor))
+        if let gap = report.warmGap, let warm = report.warmUtterances {
+            print(String(format: "warm: %d of %d utterances heard after their speaker's previous one and %.1f s of silence (front end carried over, network reset)",
+                         warm, report.utterances, gap))
+        }
         print("category     utts  greedy CER  greedy WER   vocabulary         CER      WER")
         for c in report.categories {
             print(c.category.padding(toLength: 10, withPad: " ", startingAt: 0) + String(format: " %6d", c.utterances)

@@ -124,6 +124,15 @@ struct RecognitionCLITests {
             #expect(table.out.contains("keyword 'okay robot' peak scores: lowest where it is said") && table.out.contains("catches all with no false alarm"),
                     "\(table.out)")
         }
+        // Warm: with no speaker in the manifest, each utterance follows the one before it; the
+        // report says how many were heard that way, in the table and in the JSON.
+        let warm = try CLITests.run(args + ["--warm", "0.5"])
+        #expect(warm.status == 0, "\(warm.err)")
+        #expect(warm.out.contains("warm: 2 of 3 utterances heard after their speaker's previous one and 0.5 s of silence"), "\(warm.out)")
+        let warmJSON = try CLITests.run(args + ["--warm", "0.5", "--json"])
+        let warmReport = try #require(try JSONSerialization.jsonObject(with: Data(warmJSON.out.utf8)) as? [String: Any])
+        #expect(warmReport["warmUtterances"] as? Int == 2 && warmReport["warmGap"] as? Double == 0.5, "\(warmJSON.out)")
+        #expect(report["warmUtterances"] == nil, "cold by default")
     }
 
     @Test("listen through the ALSA file device: partials that settle, two finals, JSON schema", .tags(.shippedModelTranscript))
