@@ -2,7 +2,7 @@
 """The training mix: synthetic speech with a band-limited share, plus the human speech oversampled.
 
     scripts/human/mix.py OUT.jsonl --synthetic CORPUS/train.jsonl --human HUMAN/train.jsonl
-                         [--human-times 3] [--band-limit-share 0.5] [--jobs 2] [--seed 4]
+                         [--human-times 3] [--human-speeds 1] [--band-limit-share 0.5] [--jobs 2] [--seed 4]
 
 The human training speech is 11 kHz audio (its bandwidth ends near 5.5 kHz), the synthetic speech is
 16 kHz. So that the network cannot tell them apart by the empty top of the spectrum, a share of the
@@ -10,6 +10,10 @@ synthetic utterances (chosen by a hash of their path and the seed) is resampled 
 to 16 kHz by sox's band-limited `rate` effect, the path the game speech takes through libsoxr; the
 copies go into `<corpus>/band-limited/`, written once (atomically) and reused. The human clips appear
 `--human-times` times each (real speech is scarce: oversampling is the weight it gets in an epoch).
+With `--human-speeds 1,0.9,1.1` the k-th copy is played at the k-th speed (cycling), tempo and pitch
+together (sox `speed`, back to the clip's own rate), as Kaldi perturbs its training speech: copies of
+one voice become three slightly different voices. Those copies go into `<human>/speed-<f>/`, written
+once (atomically) and reused.
 
 Every audio path in OUT.jsonl is absolute, so the mix can live anywhere. Prints the hours of each part.
 """
@@ -64,6 +68,54 @@ def band_limit(job):
     os.replace(tmp, dst)
 
 
+def change_speed(job):
+    """Writes `dst`, `src` played `factor` times as fast (tempo and pitch), unless it exists already."""
+    src, dst, factor = job
+    if os.path.exists(dst):
+        return
+    os.makedirs(os.path.dirname(dst), exist_ok=True)
+    tmp = dst + ".tmp.wav"
+    rate = subprocess.run(["soxi", "-r", src], check=True, capture_output=True, text=True).stdout.strip()
+    subprocess.run(["sox", "-V1", src, "-b", "16", tmp, "speed", str(factor), "rate", "-h", rate], check=True)
+    os.replace(tmp, dst)
+
+
+def speeds(text):
+    """'1,0.9,1.1' -> [1.0, 0.9, 1.1], each in 0.5...2."""
+    try:
+        values = [float(x) for x in text.split(",")]
+    except ValueError:
+        raise SystemExit(f"mix: --human-speeds takes factors separated by commas, not '{text}'")
+    for v in values:
+        if not 0.5 <= v <= 2:
+            raise SystemExit(f"mix: --human-speeds: {v} is outside 0.5...2")
+    return values
+
+
+def perturbed(human, human_manifest, times, factors, jobs):
+    """`times` copies of the human rows, the k-th at speed factors[k % len(factors)]."""
+    base = os.path.dirname(os.path.abspath(human_manifest))
+    rows, work = [], []
+    for k in range(times):
+        f = factors[k % len(factors)]
+        for row in human:
+            row = dict(row)
+            if f != 1:
+                rel = os.path.relpath(row["audio"], base)
+                dst = os.path.join(base, f"speed-{f:g}", rel if not rel.startswith("..") else os.path.basename(rel))
+                work.append((row["audio"], dst, f))
+                row["audio"] = dst
+                row["augment"] = (row.get("augment", "") + f" speed={f:g}").strip()
+                if "duration" in row:
+                    row["duration"] = round(float(row["duration"]) / f, 4)
+            rows.append(row)
+    with mp.Pool(jobs) as pool:
+        for i, _ in enumerate(pool.imap_unordered(change_speed, list(dict.fromkeys(work)), chunksize=32), 1):
+            if i % 2000 == 0:
+                print(f"mix: speed-perturbed {i}/{len(work)}", file=sys.stderr)
+    return rows
+
+
 def seconds(row):
     return float(row.get("seconds", row.get("duration", 0.0)))
 
@@ -74,6 +126,7 @@ def main():
     p.add_argument("--synthetic", required=True)
     p.add_argument("--human", required=True)
     p.add_argument("--human-times", type=int, default=3)
+    p.add_argument("--human-speeds", default="1")
     p.add_argument("--band-limit-share", type=float, default=0.5)
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--seed", type=int, default=4)
@@ -83,6 +136,7 @@ def main():
     if not 0 <= a.human_times <= 100:
         raise SystemExit(f"mix: --human-times must be in 0...100, not {a.human_times}")
 
+    factors = speeds(a.human_speeds)
     synthetic = read_manifest(a.synthetic)
     human = read_manifest(a.human)
     out_dir = os.path.join(os.path.dirname(os.path.abspath(a.synthetic)), "band-limited")
@@ -98,13 +152,16 @@ def main():
         for i, _ in enumerate(pool.imap_unordered(band_limit, jobs, chunksize=32), 1):
             if i % 2000 == 0:
                 print(f"mix: band-limited {i}/{len(jobs)}", file=sys.stderr)
-    rows = synthetic + human * a.human_times
+    copies = perturbed(human, a.human, a.human_times, factors, a.jobs)
+    rows = synthetic + copies
     clips.write_jsonl(a.out, rows)
     hs = sum(map(seconds, synthetic)) / 3600
     hb = sum(seconds(r) for r in synthetic if "band-limit" in r.get("augment", "")) / 3600
     hh = sum(map(seconds, human)) / 3600
+    hc = sum(map(seconds, copies)) / 3600
+    at = "" if factors == [1] else " at speeds " + ", ".join(f"{f:g}" for f in factors[:a.human_times])
     print(f"{a.out}: {len(rows)} rows; synthetic {hs:.2f} h ({hb:.2f} h band-limited to "
-          f"{BAND_LIMIT_RATE // 2} Hz), human {hh:.2f} h × {a.human_times} = {hh * a.human_times:.2f} h")
+          f"{BAND_LIMIT_RATE // 2} Hz), human {hh:.2f} h × {a.human_times}{at} = {hc:.2f} h")
 
 
 if __name__ == "__main__":
