@@ -100,7 +100,7 @@ public struct Adaptation: Sendable {
         eval.keywords = KeywordThreshold.candidates(keywords)
         // A keyword's positives are its held-out takes when it has them; every other utterance is
         // a negative for it.
-        let heldOutKeywords = Set(heldOut.map { TokenSet.normalize($0.text) })
+        let heldOutKeywords = Set(Self.keywords(in: heldOut))
         let measured = heldOut + trained.filter { $0.category != "keyword" || !heldOutKeywords.contains(TokenSet.normalize($0.text)) }
         let (report, decoded) = try eval.run(measured + mix, modelName: out, manifestName: takesName)
         let tuned = KeywordThreshold.tune(keywords, report: report, decoded: decoded, midpoint: .geometric)

@@ -31,7 +31,7 @@ public struct FeatureSet: Sendable {
         }
 
         /// Each entry's predecessor: the entry before it in manifest order with the same speaker
-        /// (`ManifestEntry.speaker`); entries with no speaker follow the entry before them.
+        /// (`ManifestEntry.speaker`); entries with none follow the previous entry that has none.
         public static func previousSameSpeaker(_ entries: [ManifestEntry]) -> [Int?] {
             var last: [String: Int] = [:], previous: [Int?] = []
             for (i, e) in entries.enumerated() {

@@ -68,7 +68,7 @@ struct AdaptCommand: ParsableCommand {
         Terminal.note("adapting \(base.path) on \(takes.count) takes × \(`repeat`) + \(mixed.count) synthetic utterances")
         let tuned = try recipe.run(base: base, takes: takes, takesName: samples, mix: mixed, out: out,
                                    measuredWith: { try model.batchNetwork(of: $0) }, prepare: showProgress(of:))
-        let heldOut = Set(recipe.split(takes).heldOut.map { TokenSet.normalize($0.text) })
+        let heldOut = Set(Adaptation.keywords(in: recipe.split(takes).heldOut))
         for t in tuned {
             let which = heldOut.contains(t.keyword.text) ? "takes held out of training" : "takes (too few to hold any out)"
             Terminal.note(String(format: "keyword '%@': %@ threshold %.2f catches %d/%d %@, fires on %d/%d other utterances",
