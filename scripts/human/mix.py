@@ -109,10 +109,11 @@ def perturbed(human, human_manifest, times, factors, jobs):
                 if "duration" in row:
                     row["duration"] = round(float(row["duration"]) / f, 4)
             rows.append(row)
+    todo = list(dict.fromkeys(work))            # copies at a speed that recurs are made once
     with mp.Pool(jobs) as pool:
-        for i, _ in enumerate(pool.imap_unordered(change_speed, list(dict.fromkeys(work)), chunksize=32), 1):
+        for i, _ in enumerate(pool.imap_unordered(change_speed, todo, chunksize=32), 1):
             if i % 2000 == 0:
-                print(f"mix: speed-perturbed {i}/{len(work)}", file=sys.stderr)
+                print(f"mix: speed-perturbed {i}/{len(todo)}", file=sys.stderr)
     return rows
 
 

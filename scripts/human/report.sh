@@ -3,9 +3,10 @@
 #   scripts/human/report.sh [MODEL] [HUMAN_DIR]       (defaults: share/model.safetensors, /work/data/human)
 # Numbers with their word list (share/vocab/human-numbers.txt: any sequence of those words), commands with
 # their phrase list (human-commands.txt), every clip greedy/open, and the keyword 'bamboo' spotted in
-# every clip; Hark once more with each clip heard warm (--warm). Each system's keyword threshold is chosen on dev (the lowest with at most 1 false alarm
-# per hour there) and applied to test unchanged. PocketSphinx's language-model mode costs about a
-# second of CPU per second of audio; HARK_PS_LM_EVERY=N runs it on every Nth clip only (default 1).
+# every clip; Hark once more with each clip heard warm (--warm). Each system's keyword threshold is
+# chosen on dev (the lowest with at most 1 false alarm per hour there) and applied to test unchanged.
+# PocketSphinx's language-model mode costs about a second of CPU per second of audio;
+# HARK_PS_LM_EVERY=N runs it on every Nth clip only (default 1).
 # HARK_PS=0 leaves PocketSphinx out, to compare checkpoints of one run; figures that are reported
 # beside PocketSphinx come from a whole run of this script.
 set -euo pipefail
