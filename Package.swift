@@ -45,6 +45,9 @@ let package = Package(
         // BLIS: the training path's matrix products (chosen over OpenBLAS by measurement, see
         // BENCHMARKS.md "BLAS for training"). No pkg-config file: see the shim.
         .systemLibrary(name: "CBLAS", providers: [.apt(["libblis-dev"])]),
+        // espeak-ng's letter-to-sound rules: how a phoneme model spells the words users type
+        // (lists, keywords, the dictation vocabulary), the same pronunciations it was trained on.
+        .systemLibrary(name: "CEspeak", pkgConfig: "espeak-ng", providers: [.apt(["libespeak-ng-dev"])]),
 
         // The few things every module shares: one SplitMix64, one @unchecked Sendable box, one logAdd
         // and one CTC lattice with its forward pass (the training loss and the alignment walk it).
@@ -57,7 +60,7 @@ let package = Package(
         // Cells is optimized in debug builds too: `swift test` trains small networks, which
         // would take minutes unoptimized. Debug info is kept.
         // Decoding: network outputs → tokens and text (token set, greedy CTC, error rates).
-        .target(name: "Decoding", dependencies: ["HarkSupport"]),
+        .target(name: "Decoding", dependencies: ["CEspeak", "HarkSupport"]),
         // Training recipes: manifests → features → CTC training with dev evaluation and checkpoints.
         // Recognizer: audio source → features → network → decoders, on its own thread, as events.
         .target(name: "Recognizer", dependencies: ["Stream", "Cells", "Decoding", "HarkSupport"]),

@@ -36,7 +36,7 @@ POOL = list("abcdefghijklmnopqrstuvwxyz") + list("æðŋɑɐɒɔəɛɜɪʊʌʃʒ
 # "_" (a pause inside roman numerals) and ";" (palatalization) are dropped.
 FOLD = {"@2": "@", "@5": "@", "@-": "@", "I#": "I", "I2": "I", "t#": "t", "t2": "t", "?": "t", "i@3": "i@",
         "aI3": "aI@", "a#": "a", "aa": "a", "O2": "0", "r-": "r", "n-": "n", "o": "oU", "A~": "A:", "O~": "0",
-        "_": "", "_:": "", ";": ""}
+        "_": "", "_:": "", "_!": "", "_|": "", ";": ""}
 
 
 def pronounce(words):

@@ -343,7 +343,8 @@ public final class CTCBeamSearch {
         let emitted = phraseLabels[best.index].enumerated().map { k, l in
             Emission(label: Int32(l), step: best.steps[k], logProb: rows[best.steps[k] * v + l])
         }
-        var h = hypothesis(emitted, score: best.score)
+        let phrase = grammar.rules.phrases[best.index]
+        var h = hypothesis(emitted, score: best.score, names: phrase.split(separator: " ").map(String.init))
         h.stableCharacters = h.text.count
         return h
     }
@@ -390,31 +391,50 @@ public final class CTCBeamSearch {
         if complete, let last = path.last, grammar.rules.ending(last.trie) == .forbidden {
             while let l = path.last, l.label != space { path.removeLast() }
         }
-        return hypothesis(path.map { Emission(label: $0.label, step: Int($0.step), logProb: $0.logProb) }, score: score)
+        // A word list names each whole word by its entry: the text the user gave, which a phoneme
+        // model's labels only pronounce.
+        var names: [String]? = nil
+        let entries = grammar.rules.words
+        if !entries.isEmpty {
+            var found: [String] = []
+            for (i, node) in path.enumerated() where node.label != space && (i + 1 == path.count || path[i + 1].label == space) {
+                if case let .completes(entry) = grammar.rules.ending(node.trie) { found.append(entries[Int(entry)]) }
+            }
+            names = found
+        }
+        return hypothesis(path.map { Emission(label: $0.label, step: Int($0.step), logProb: $0.logProb) }, score: score, names: names)
     }
 
     /// A label on the chosen path, with the step it was emitted at and its log-posterior there.
     private struct Emission { var label: Int32; var step: Int; var logProb: Float }
 
     /// Text and words of a path of emissions: words split at spaces, each timed by its first and
-    /// last character and scored by the geometric mean of their posteriors.
-    private func hypothesis(_ path: [Emission], score: Float) -> Hypothesis {
-        var text = "", words: [DecodedWord] = []
+    /// last character and scored by the geometric mean of their posteriors. `names`, when it has
+    /// one per word, gives the words' text (the entries of a word or phrase list); otherwise the
+    /// labels spell it.
+    private func hypothesis(_ path: [Emission], score: Float, names: [String]? = nil) -> Hypothesis {
+        var spelled: [String] = [], words: [DecodedWord] = []
         var current: [Emission] = []
         func flush() {
             guard let first = current.first, let last = current.last else { return }
             let mean = current.reduce(Float(0)) { $0 + $1.logProb } / Float(current.count)
-            words.append(DecodedWord(text: String(current.compactMap { tokens.tokens[Int($0.label)].first }),
-                                     firstStep: first.step, lastStep: last.step, confidence: expf(mean)))
+            spelled.append(String(current.compactMap { tokens.tokens[Int($0.label)].first }))
+            words.append(DecodedWord(text: spelled.last!, firstStep: first.step, lastStep: last.step, confidence: expf(mean)))
             current.removeAll()
         }
         for e in path {
-            text.append(contentsOf: tokens.tokens[Int(e.label)])
             if e.label == space { flush() } else { current.append(e) }
         }
         flush()
-        if text.hasSuffix(" ") { text.removeLast() }
-        return Hypothesis(text: text, words: words, stableCharacters: 0, score: score)
+        // Words before an unfinished last one are named in order; a word without a name is its labels
+        // (a phoneme model's shown as phoneme names).
+        if let names, names.count == words.count || names.count + 1 == words.count {
+            for i in names.indices { words[i].text = names[i]; spelled[i] = names[i] }
+        }
+        if tokens.pronunciation != nil {
+            for i in words.indices.dropFirst(names?.count ?? 0) { words[i].text = tokens.readable(spelled[i]); spelled[i] = words[i].text }
+        }
+        return Hypothesis(text: spelled.joined(separator: " "), words: words, stableCharacters: 0, score: score)
     }
 }
 

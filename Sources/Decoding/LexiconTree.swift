@@ -11,8 +11,12 @@ public struct LexiconTree: Sendable {
     public let firstChild: [Int32]
     /// The label that leads into each node (0 for the root).
     public let label: [UInt8]
-    /// The word ending at each node (an index into `words`), or -1.
+    /// The word ending at each node (an index into `words`), or -1. Words that are spelled alike (a
+    /// phoneme model's homophones: "two", "to", "too") end at one node: this is the first of them in
+    /// the list, and `nextHomophone` leads to the rest.
     public let word: [Int32]
+    /// For each word, the next word spelled the same, or -1.
+    public let nextHomophone: [Int32]
     /// ln P(w) of the best word in each node's subtree, by the unigram scores below.
     public let lookahead: [Float]
     /// The words, normalized, in the order given (repeats dropped).
@@ -37,11 +41,11 @@ public struct LexiconTree: Sendable {
     public init(words list: [String], tokens: TokenSet, languageModel lm: some WordLanguageModel) throws(TokenError) {
         // 1. Spell every word; build a pointer trie (first child / next sibling, siblings sorted).
         var first: [Int32] = [-1], sibling: [Int32] = [-1], labels: [UInt8] = [0], ends: [Int32] = [-1]
-        var words: [String] = []
+        var words: [String] = [], seen: Set<String> = [], next: [Int32] = [], lastAlike: [Int32: Int32] = [:]
         words.reserveCapacity(list.count)
         for raw in list {
             let text = TokenSet.normalize(raw)
-            guard !text.isEmpty else { continue }
+            guard !text.isEmpty, seen.insert(text).inserted else { continue }
             var n: Int32 = 0
             for l in try tokens.encode(text) {
                 let l = UInt8(l)
@@ -53,9 +57,11 @@ public struct LexiconTree: Sendable {
                 if previous >= 0 { sibling[Int(previous)] = new } else { first[Int(n)] = new }
                 n = new
             }
-            guard n != 0, ends[Int(n)] < 0 else { continue }          // a repeat
-            ends[Int(n)] = Int32(words.count)
+            guard n != 0 else { continue }                            // nothing to spell (a lone apostrophe)
+            let index = Int32(words.count)
+            if ends[Int(n)] < 0 { ends[Int(n)] = index } else { next[Int(lastAlike[n] ?? ends[Int(n)])] = index; lastAlike[n] = index }
             words.append(text)
+            next.append(-1)
         }
         // 2. Renumber breadth-first so that each node's children are contiguous.
         let count = labels.count
@@ -73,6 +79,7 @@ public struct LexiconTree: Sendable {
         self.firstChild = firstChild
         label = order.map { labels[Int($0)] }
         word = order.map { ends[Int($0)] }
+        nextHomophone = next
         self.words = words
 
         // 3. Language-model ids and unigram scores; unknown words share `<unk>`.
@@ -94,7 +101,9 @@ public struct LexiconTree: Sendable {
         // 4. Look-ahead: children come after their parent, so one backward pass.
         var lookahead = [Float](repeating: -.infinity, count: count)
         for n in stride(from: count - 1, through: 0, by: -1) {
-            var best = word[n] >= 0 ? unigram[Int(word[n])] : -Float.infinity
+            var best = -Float.infinity
+            var w = word[n]
+            while w >= 0 { best = max(best, unigram[Int(w)]); w = next[Int(w)] }
             for c in Int(firstChild[n])..<Int(firstChild[n + 1]) where lookahead[c] > best { best = lookahead[c] }
             lookahead[n] = best
         }

@@ -292,7 +292,7 @@ public final class WordSearch {
         let floor = config.labelFloor
         let blankP = lp[0], spaceP = lp[space]
         let silence = logAdd(blankP, spaceP)
-        let label = tree.label, firstChild = tree.firstChild, words = tree.word
+        let label = tree.label, firstChild = tree.firstChild, words = tree.word, homophones = tree.nextHomophone
         for h in beams {
             let total = logAdd(h.blank, h.nonBlank)
             let n = Int(h.node)
@@ -304,28 +304,33 @@ public final class WordSearch {
                 let last = Int(label[n])
                 add(history: h.history, node: h.node, blank: total + blankP, nonBlank: h.nonBlank + lp[last],
                     wordStart: h.wordStart, lastEmit: h.lastEmit, letterScore: h.letterScore)
-                let w = words[n]
-                if w >= 0, spaceP >= floor {
-                    let entry = complete(w, after: h.history, first: h.wordStart, last: h.lastEmit, letterScore: h.letterScore,
-                                         strength: total + spaceP)
-                    add(history: entry, node: 0, blank: total + spaceP, nonBlank: -.infinity,
-                        wordStart: step, lastEmit: step, letterScore: 0)
-                }
-                // The next word's first letter straight after this word's last, at a cost.
-                if w >= 0, config.missingSpace > floor {
-                    var entry: Int32 = -1
-                    for c in Int(firstChild[0])..<Int(firstChild[1]) {
-                        let l = Int(label[c])
-                        let p = lp[l]
-                        guard p + config.missingSpace >= floor else { continue }
-                        let value = (l == last ? h.blank : total) + p + config.missingSpace
-                        if entry < 0 {
-                            entry = complete(w, after: h.history, first: h.wordStart, last: h.lastEmit, letterScore: h.letterScore,
-                                             strength: value)
-                        }
-                        add(history: entry, node: Int32(c), blank: -.infinity, nonBlank: value,
-                            wordStart: step, lastEmit: step, letterScore: p)
+                // A word ends here (each of its homophones, for a phoneme model: the language model
+                // tells "two" from "to").
+                var w = words[n]
+                while w >= 0 {
+                    if spaceP >= floor {
+                        let entry = complete(w, after: h.history, first: h.wordStart, last: h.lastEmit, letterScore: h.letterScore,
+                                             strength: total + spaceP)
+                        add(history: entry, node: 0, blank: total + spaceP, nonBlank: -.infinity,
+                            wordStart: step, lastEmit: step, letterScore: 0)
                     }
+                    // The next word's first letter straight after this word's last, at a cost.
+                    if config.missingSpace > floor {
+                        var entry: Int32 = -1
+                        for c in Int(firstChild[0])..<Int(firstChild[1]) {
+                            let l = Int(label[c])
+                            let p = lp[l]
+                            guard p + config.missingSpace >= floor else { continue }
+                            let value = (l == last ? h.blank : total) + p + config.missingSpace
+                            if entry < 0 {
+                                entry = complete(w, after: h.history, first: h.wordStart, last: h.lastEmit, letterScore: h.letterScore,
+                                                 strength: value)
+                            }
+                            add(history: entry, node: Int32(c), blank: -.infinity, nonBlank: value,
+                                wordStart: step, lastEmit: step, letterScore: p)
+                        }
+                    }
+                    w = homophones[Int(w)]
                 }
             }
             let last = n == 0 ? -1 : Int(label[n])
@@ -409,8 +414,12 @@ public final class WordSearch {
     @inline(__always)
     private func shownWord(at node: Int32) -> Int32 {
         guard node != 0 else { return -1 }
-        let w = tree.word[Int(node)]
-        return w >= 0 && tree.unigram[Int(w)] >= tree.lookahead[Int(node)] ? w : -1
+        var w = tree.word[Int(node)], best: Int32 = -1
+        while w >= 0 {                                             // the likeliest of its homophones
+            if best < 0 || tree.unigram[Int(w)] > tree.unigram[Int(best)] { best = w }
+            w = tree.nextHomophone[Int(w)]
+        }
+        return best >= 0 && tree.unigram[Int(best)] >= tree.lookahead[Int(node)] ? best : -1
     }
 
     /// The best hypothesis so far; its first `stableCharacters` no later step can change.
@@ -425,7 +434,7 @@ public final class WordSearch {
             // The word being spelled, once its letters so far spell the likeliest word they begin.
             let text = tree.words[Int(choice.word)]
             h.text += (h.text.isEmpty ? "" : " ") + text
-            let b = beams.first { $0.history == choice.history && $0.node != 0 && tree.word[Int($0.node)] == choice.word }
+            let b = beams.first { $0.history == choice.history && $0.node != 0 && shownWord(at: $0.node) == choice.word }
             h.words.append(DecodedWord(text: text, firstStep: Int(b?.wordStart ?? step), lastStep: Int(b?.lastEmit ?? step),
                                        confidence: expf((b?.letterScore ?? 0) / Float(max(text.count, 1)))))
         }
@@ -452,17 +461,24 @@ public final class WordSearch {
         defer { reset() }
         var best: (history: Int32, score: Float)?
         for h in beams {
-            var history = h.history
-            if h.node != 0 {
-                let w = tree.word[Int(h.node)]
-                guard w >= 0 else { continue }
-                history = complete(w, after: h.history, first: h.wordStart, last: h.lastEmit, letterScore: h.letterScore,
-                                   strength: logAdd(h.blank, h.nonBlank))
+            // Between words: its history; on a whole word: each word (homophone) spelled there.
+            var endings: [Int32] = []
+            if h.node == 0 {
+                endings = [h.history]
+            } else {
+                var w = tree.word[Int(h.node)]
+                while w >= 0 {
+                    endings.append(complete(w, after: h.history, first: h.wordStart, last: h.lastEmit, letterScore: h.letterScore,
+                                            strength: logAdd(h.blank, h.nonBlank)))
+                    w = tree.nextHomophone[Int(w)]
+                }
             }
-            let entry = arena[Int(history)]
-            var score = logAdd(h.blank, h.nonBlank) + entry.score
-            if let end = sentenceEnd, entry.depth > 0 { score += config.lmWeight * logProb(end, entry) }
-            if best == nil || score > best!.score { best = (history, score) }
+            for history in endings {
+                let entry = arena[Int(history)]
+                var score = logAdd(h.blank, h.nonBlank) + entry.score
+                if let end = sentenceEnd, entry.depth > 0 { score += config.lmWeight * logProb(end, entry) }
+                if best == nil || score > best!.score { best = (history, score) }
+            }
         }
         // No hypothesis ends on a whole word: the words the best one completed.
         if best == nil, let choice = partialChoice() { best = (choice.history, choice.score) }

@@ -35,7 +35,7 @@ public struct Adaptation: Sendable {
     }
 
     /// The training settings: batches of 8, every epoch run (no early stop, no halving), the base
-    /// model's own alphabet.
+    /// model's own alphabet (or its phonemes).
     public func trainConfig(tokens: TokenSet) -> TrainConfig {
         var settings = TrainConfig()
         settings.epochs = epochs
@@ -44,7 +44,11 @@ public struct Adaptation: Sendable {
         settings.patience = epochs
         settings.halveOnPlateau = false
         settings.seed = seed
-        settings.tokens = tokens == .english ? nil : Array(tokens.tokens.dropFirst())
+        if tokens == .englishPhonemes {
+            settings.spelling = .phonemes                      // takes' transcripts pronounced, as the base's were
+        } else if tokens != .english {
+            settings.tokens = Array(tokens.tokens.dropFirst())
+        }
         return settings
     }
 

@@ -173,9 +173,12 @@ public struct Evaluation {
             var gc = ErrorCounts(), gw = ErrorCounts(), cc = ErrorCounts(), cw = ErrorCounts()
             var constrained = 0
             for d in items {
+                // The greedy transcript is in the model's characters (phonemes, for a phoneme
+                // model); constrained decoders write the entries' words.
                 let ref = TokenSet.normalize(d.entry.text)
-                gc = gc + .characters(reference: ref, hypothesis: d.greedy)
-                gw = gw + .words(reference: ref, hypothesis: d.greedy)
+                let spelled = (try? tokens.spelling(of: ref)) ?? ref
+                gc = gc + .characters(reference: spelled, hypothesis: d.greedy)
+                gw = gw + .words(reference: spelled, hypothesis: d.greedy)
                 if let c = d.constrained {
                     constrained += 1
                     cc = cc + .characters(reference: ref, hypothesis: c)

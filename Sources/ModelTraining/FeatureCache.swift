@@ -69,6 +69,7 @@ public final class FeatureCache: TrainingCorpus, @unchecked Sendable {
             }
             settings.add(try ModelMetadata.json(features))
             settings.add(tokens.tokens.joined(separator: "\u{1F}"))
+            if let p = tokens.pronunciation { settings.add(try ModelMetadata.json(p)) }     // the labels' spelling
             return Source(entries: names.hex, audio: audio.hex, features: settings.hex, count: entries.count)
         }
 

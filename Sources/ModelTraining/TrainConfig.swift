@@ -60,11 +60,21 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     /// characters (space, apostrophe, a–z). Any single characters work, so a phoneme model is a
     /// token set of one character per phoneme and transcripts written in them.
     public var tokens: [String]? = nil
+    /// What the tokens spell: "characters" (letters, or `tokens` as given, with transcripts written
+    /// in them) or "phonemes" (Hark's English phonemes, `TokenSet.englishPhonemes`: every transcript
+    /// pronounced by espeak-ng en-us, and the model file carrying that pronunciation, so lists,
+    /// keywords and vocabularies are typed as words at run time).
+    public var spelling: Spelling = .characters
+
+    public enum Spelling: String, Codable, Sendable, CaseIterable {
+        case characters, phonemes
+    }
 
     public init() {}
 
     /// The token set this configuration trains.
     public func tokenSet() throws(TokenError) -> TokenSet {
+        if spelling == .phonemes { return .englishPhonemes }
         guard let tokens else { return .english }
         return try TokenSet(tokens: [TokenSet.blankSymbol] + tokens)
     }
@@ -96,13 +106,16 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         guard onsetShare >= 0, onsetShare <= 1 else { throw bad("onsetShare", "must be between 0 and 1, not \(onsetShare)") }
         guard (0...100_000).contains(meanWindow) else { throw bad("meanWindow", "must be 0 (off) or 1...100000 frames, not \(meanWindow)") }
         do { _ = try tokenSet() } catch { throw bad("tokens", "are not a token set: \(error)") }
+        guard spelling == .characters || tokens == nil else {
+            throw bad("tokens", "cannot be given with spelling \"phonemes\", which has its own")
+        }
     }
 }
 
 extension TrainConfig {
     private enum CodingKeys: String, CodingKey, CaseIterable {
         case kind, layers, hidden, projection, stack, stride, bands, epochs, batchSize, learningRate, clipNorm, patience,
-             halveOnPlateau, frequencyMasks, frequencyMaskWidth, timeMasks, timeMaskFraction, randomEQ, quietShare, quietDB, onsetShare, meanWindow, seed, threads, tokens
+             halveOnPlateau, frequencyMasks, frequencyMaskWidth, timeMasks, timeMaskFraction, randomEQ, quietShare, quietDB, onsetShare, meanWindow, seed, threads, tokens, spelling
     }
 
     /// A config file may give any subset of the keys (the rest keep their defaults); a key that is
@@ -126,6 +139,7 @@ extension TrainConfig {
         try read(.timeMaskFraction, &timeMaskFraction); try read(.randomEQ, &randomEQ)
         try read(.quietShare, &quietShare); try read(.quietDB, &quietDB); try read(.onsetShare, &onsetShare); try read(.meanWindow, &meanWindow); try read(.seed, &seed); try read(.threads, &threads)
         tokens = try c.decodeIfPresent([String].self, forKey: .tokens)
+        spelling = try c.decodeIfPresent(Spelling.self, forKey: .spelling) ?? spelling
     }
 
     private struct AnyKey: CodingKey {

@@ -166,6 +166,8 @@ public final class TrainingRun {
         let featuresJSON = try ModelMetadata.json(featureConfig)
         let configJSON = try ModelMetadata.json(config)
         let corpusName = "\(trainSet.count)/\(trainSet.totalFrames)"
+        // A phoneme model carries its pronunciation, so run-time text is spelled as training's was.
+        let spellingMetadata = try tokens.pronunciation.map { ["pronunciation": try ModelMetadata.json($0)] } ?? [:]
 
         var state = Progress(epoch: 0, best: nil, badEpochs: 0, learningRate: config.learningRate, corpus: corpusName)
         if resume, FileManager.default.fileExists(atPath: checkpointPath) {
@@ -196,7 +198,8 @@ public final class TrainingRun {
         func saveCheckpoint() throws {
             let opt = trainer.optimizerState()
             try ModelFile(network: network, tokens: tokens.tokens, features: featuresJSON,
-                          extra: ["train_config": configJSON, "progress": try ModelMetadata.json(state), "optimizer_steps": "\(opt.steps)"],
+                          extra: ["train_config": configJSON, "progress": try ModelMetadata.json(state), "optimizer_steps": "\(opt.steps)"]
+                            .merging(spellingMetadata) { $1 },
                           auxiliary: opt.tensors).save(path: checkpointPath)
         }
         var summary = Summary(epochsRun: 0, bestDevCER: state.best, trainHours: trainHours, seconds: 0)
@@ -276,7 +279,7 @@ public final class TrainingRun {
             if improved {
                 try ModelFile(network: network, tokens: tokens.tokens, features: featuresJSON,
                               extra: ["trained_by": "hark train", "train_config": configJSON, "epoch": "\(epoch)"]
-                                .merging(metadata) { $1 }).save(path: output)
+                                .merging(metadata) { $1 }.merging(spellingMetadata) { $1 }).save(path: output)
                 line += " → saved \(output)"
             }
             try saveCheckpoint()
@@ -366,7 +369,8 @@ public final class TrainingRun {
         set.forEachOutput(of: network) { u, steps, row in
             var decoder = GreedyCTCDecoder()
             for s in 0..<steps { decoder.accept(logProbs: row(s)) }
-            let reference = TokenSet.normalize(u.entry.text), hypothesis = tokens.decode(decoder.labels)
+            let reference = (try? tokens.spelling(of: u.entry.text)) ?? TokenSet.normalize(u.entry.text)
+            let hypothesis = tokens.decode(decoder.labels)
             let c = ErrorCounts.characters(reference: reference, hypothesis: hypothesis)
             let w = ErrorCounts.words(reference: reference, hypothesis: hypothesis)
             result.characters = result.characters + c

@@ -34,6 +34,7 @@ public struct Dictation: Sendable {
         }
         resources = WordSearchResources(tree: try LexiconTree(words: words.words, tokens: tokens, languageModel: lm),
                                         languageModel: lm, tokens: tokens)
+        if tokens.pronunciation != nil { TokenSet.savePronunciations() }     // the next start reads them from disk
         self.vocabularyPath = vocabularyPath
         self.languageModelPath = languageModelPath
         addedWords = added

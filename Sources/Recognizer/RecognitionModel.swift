@@ -35,8 +35,17 @@ public struct RecognitionModel: @unchecked Sendable {
         guard file.network.config.outputSize > 0 else {
             throw RecognizerError.badModel(path: path, reason: "has no output layer; it is not a recognition model")
         }
+        let pronunciation: Pronunciation?
+        do {
+            pronunciation = try file.extra["pronunciation"].map { try JSONDecoder().decode(Pronunciation.self, from: Data($0.utf8)) }
+        } catch let error as DecodingError {
+            throw RecognizerError.badModel(path: path, reason: "pronunciation: \(Self.describe(error))")
+        }
+        if let pronunciation, pronunciation.engine != "espeak-ng" {
+            throw RecognizerError.badModel(path: path, reason: "pronunciation: engine '\(pronunciation.engine)' is unknown (Hark pronounces with espeak-ng)")
+        }
         let tokens: TokenSet
-        do { tokens = try TokenSet(tokens: file.tokens) } catch {
+        do { tokens = try TokenSet(tokens: file.tokens, pronunciation: pronunciation) } catch {
             throw RecognizerError.badModel(path: path, reason: "token list: \(error)")
         }
         guard tokens.count == file.network.config.outputSize else {

@@ -32,7 +32,7 @@ public enum WordAlignment {
             return w.enumerated().map { (text: $1, phrase: p, last: $0 == w.count - 1) }
         }
         guard !words.isEmpty else { throw RecognizerError.alignment("the transcript has no words") }
-        let space = try model.tokens.encode(" ")
+        let space = model.tokens.space.map { [$0] } ?? []          // (encoding " " would normalize it away)
         var labels: [Int] = [], lastLabel: [Int] = []
         for (i, w) in words.enumerated() {
             if i > 0 { labels += space }

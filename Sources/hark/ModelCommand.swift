@@ -10,7 +10,7 @@ struct ModelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "model",
         abstract: "Inspect model files and tune their keyword thresholds and front end.",
-        subcommands: [Info.self, Threshold.self, Level.self, Prior.self])
+        subcommands: [Info.self, Spell.self, Threshold.self, Level.self, Prior.self])
 
     struct Info: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -23,7 +23,7 @@ struct ModelCommand: ParsableCommand {
         func run() throws {
             let path = try self.path ?? RecognitionModel.defaultPath()
             let model = try ModelFile.load(path: path)
-            _ = try RecognitionModel(file: model, path: path)      // what recognition would refuse, info refuses
+            let recognition = try RecognitionModel(file: model, path: path)      // what recognition would refuse, info refuses
             let c = model.network.config
             print("model:        \(path)")
             print("format:       hark safetensors, version \(ModelFile.version)")
@@ -35,10 +35,55 @@ struct ModelCommand: ParsableCommand {
             if c.outputSize > 0 {
                 print("output:       \(c.outputSize) classes, log-softmax")
                 print("tokens:       " + model.tokens.map { $0 == " " ? "␠" : $0 }.joined(separator: " "))
+                if let p = recognition.tokens.pronunciation {
+                    // Each token character with the espeak-ng phoneme it writes.
+                    let names = p.phonemes.sorted { $0.value < $1.value }.map { "\($0.value)=\($0.key)" }
+                    print("spelling:     phonemes, words pronounced by \(p.engine) \(p.voice): " + names.joined(separator: " "))
+                } else {
+                    print("spelling:     characters")
+                }
             }
             print("parameters:   \(c.parameterCount) (\(c.parameterCount * 4 / 1024) KiB as F32)")
             print("features:     \(model.features ?? "(not recorded)")")
-            for (k, v) in model.extra.sorted(by: { $0.key < $1.key }) { print("\(k): \(v)") }
+            for (k, v) in model.extra.sorted(by: { $0.key < $1.key }) where k != "pronunciation" { print("\(k): \(v)") }
+        }
+    }
+
+    struct Spell: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show how a model spells text: its letters, or for a phoneme model the phonemes it listens for.",
+            discussion: """
+            Each TEXT (or each line of standard input, when none is given) is written as the model \
+            hears it: the words a letter model spells, or for a phoneme model each word's espeak-ng \
+            pronunciation, by phoneme name ("okay robot" → "oUkeI roUb0t"). A word list, phrase or \
+            keyword is matched this way, so a keyword that sounds like another word shows it here. \
+            --characters writes the model's token characters instead (as in training transcripts).
+            """)
+
+        @Option(help: ArgumentHelp("Model file (default: the shipped model, or $HARK_MODEL).", valueName: "path"))
+        var model: String?
+        @Flag(help: "Hark's English phonemes (what `hark train --spelling phonemes` trains), without a model.")
+        var phonemes = false
+        @Flag(help: "The model's token characters rather than phoneme names.")
+        var characters = false
+        @Argument(help: "Text to spell.") var text: [String] = []
+
+        func validate() throws {
+            if phonemes && model != nil { throw ValidationError("give --model or --phonemes, not both") }
+        }
+
+        func run() throws {
+            let tokens = phonemes ? TokenSet.englishPhonemes : try (model.map { try RecognitionModel(path: $0) } ?? RecognitionModel.shipped()).tokens
+            var lines = text
+            if lines.isEmpty { while let line = readLine() { lines.append(line) } }
+            for line in lines {
+                do {
+                    let spelled = try tokens.spelling(of: line)
+                    print(characters ? spelled : tokens.readable(spelled))
+                } catch {
+                    throw InputError("\"\(line)\": \(error)")
+                }
+            }
         }
     }
 

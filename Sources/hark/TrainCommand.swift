@@ -32,6 +32,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("JSON file of training settings (keys as in TrainConfig); options below override it.",
                                valueName: "path")) var config: String?
     @Option(help: "Cell type: lstm, gru or rnn.") var kind: CellKind?
+    @Option(help: ArgumentHelp("What the model writes: characters (letters) or phonemes (espeak-ng's en-us pronunciation of every transcript; the model keeps it, so word lists and keywords stay plain words). Default: the --initial model's, else characters.",
+                               valueName: "characters|phonemes")) var spelling: TrainConfig.Spelling?
     @Option(parsing: .unconditional, help: "Recurrent layers.") var layers: Int?
     @Option(parsing: .unconditional, help: "Hidden units per layer.") var hidden: Int?
     @Option(parsing: .unconditional, help: "Epochs.") var epochs: Int?
@@ -67,6 +69,7 @@ struct TrainCommand: ParsableCommand {
             }
         }
         if let kind { settings.kind = kind }
+        if let spelling { settings.spelling = spelling; if spelling == .phonemes { settings.tokens = nil } }
         if let layers { settings.layers = layers }
         if let hidden { settings.hidden = hidden }
         if let epochs { settings.epochs = epochs }
@@ -93,13 +96,18 @@ struct TrainCommand: ParsableCommand {
         let run = try TrainingRun(config: settings, output: out)
         if let initial {
             let base = try RecognitionModel(path: initial)
+            // A phoneme model's spelling carries over to its fine-tuning unless one is given.
+            if base.tokens.pronunciation == .english, spelling == nil, settings.tokens == nil { settings.spelling = .phonemes }
             // Training keeps the base's level range and mean normalization; the rest must be the defaults.
             run.keepFrontEnd(of: base.features)
             guard base.features == run.featureConfig else {
                 throw InputError("--initial \(initial): its front end (\(base.features.melBands) mel bands) is not the one training uses (\(settings.bands) bands, defaults otherwise)")
             }
-            guard base.tokens == (try settings.tokenSet()) else {
-                throw InputError("--initial \(initial): its tokens are not the config's ('tokens' must be the model's own)")
+            // The same token characters: the same outputs. A base whose file has no pronunciation but
+            // the phoneme tokens (one trained on scripts/phonemize.py's manifests) gains it here.
+            let wanted = try settings.tokenSet()
+            guard base.tokens.tokens == wanted.tokens, base.tokens.pronunciation == nil || base.tokens.pronunciation == wanted.pronunciation else {
+                throw InputError("--initial \(initial): its tokens are not the config's ('tokens' must be the model's own, or --spelling its spelling)")
             }
             run.initialNetwork = base.network
             guard settings.meanWindow == 0 || settings.meanWindow == base.features.meanWindow else {
@@ -168,3 +176,4 @@ final class Throttle: @unchecked Sendable {
         return true
     }
 }
+extension TrainConfig.Spelling: ExpressibleByArgument {}

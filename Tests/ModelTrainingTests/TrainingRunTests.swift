@@ -307,5 +307,27 @@ struct TrainingRunTests {
         }
         twoLetters.tokens = ["ab"]
         #expect { _ = try TrainingRun(config: twoLetters, output: "/tmp/x") } throws: { ($0 as? TrainConfigError)?.key == "tokens" }
+        // Phonemes: Hark's English phoneme set, and no token list of one's own beside it.
+        #expect(try decode(#"{"spelling": "phonemes"}"#).tokenSet() == .englishPhonemes)
+        #expect { _ = try decode(#"{"spelling": "phonemes", "tokens": [" ", "a"]}"#).validate() } throws: {
+            ($0 as? TrainConfigError)?.key == "tokens"
+        }
+        #expect(throws: (any Error).self) { _ = try decode(#"{"spelling": "letters"}"#) }
+    }
+
+    @Test("a phoneme model learns from pronounced transcripts and its file carries the pronunciation")
+    func phonemeModel() throws {
+        let train = try Manifest.load(Self.corpus("ph", count: 16, seed: 5))
+        let out = Self.dir.appendingPathComponent("phonemes.safetensors").path
+        var config = Self.settings(epochs: 1)
+        config.spelling = .phonemes
+        let summary = try TrainingRun(config: config, output: out).run(train: train, dev: Array(train.prefix(4)), resume: false)
+        #expect(summary.bestDevCER != nil)
+        let model = try ModelFile.load(path: out)
+        #expect(model.tokens == TokenSet.englishPhonemes.tokens)
+        let stored = try JSONDecoder().decode(Pronunciation.self, from: Data(try #require(model.extra["pronunciation"]).utf8))
+        #expect(stored == .english)
+        // The transcripts were pronounced: "c" is "si:", so its labels are those two phonemes.
+        #expect(TokenSet.englishPhonemes.readable(try TokenSet.englishPhonemes.spelling(of: "c")) == "si:")
     }
 }

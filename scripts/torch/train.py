@@ -65,6 +65,7 @@ class TrainConfig:
     seed: int = 1
     threads: int = 2
     tokens: list | None = None
+    spelling: str = "characters"
 
     @staticmethod
     def from_json(text: str) -> "TrainConfig":
@@ -99,6 +100,9 @@ class TrainConfig:
              "needs 0 <= width < bands")
         need(self.timeMasks >= 0 and 0 <= self.timeMaskFraction < 0.5, "timeMaskFraction", "needs 0 <= fraction < 0.5")
         need(self.randomEQ >= 0 and math.isfinite(self.randomEQ), "randomEQ", "must be 0 (off) or positive")
+        need(self.spelling == "characters", "spelling",
+             "must be characters here: this path does not pronounce transcripts (train a phoneme model with "
+             "`hark train --spelling phonemes`)")
         try:
             self.token_set()
         except ValueError as e:
@@ -108,6 +112,8 @@ class TrainConfig:
         d = dataclasses.asdict(self)
         if d["tokens"] is None:
             del d["tokens"]
+        if d["spelling"] == "characters":
+            del d["spelling"]
         return json.dumps(d, sort_keys=True, separators=(",", ":"))
 
 
