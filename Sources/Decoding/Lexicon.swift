@@ -18,7 +18,8 @@ public struct Lexicon: Sendable {
     public var firstLabels: [Int32] { nodes[0].children.map(\.label) }
 
     /// Builds the trie. Every entry is normalized (lowercase, single spaces); one the model cannot
-    /// spell is an error that names it and the character.
+    /// spell is an error that names it and the character. Entries spelled alike (for a phoneme model,
+    /// homophones: "two" and "too") are one path: the first of them is the one written.
     public init<S: Sequence>(entries list: S, tokens: TokenSet) throws(TokenError) where S.Element == String {
         for raw in list {
             let text = TokenSet.normalize(raw)

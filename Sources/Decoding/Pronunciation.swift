@@ -2,8 +2,8 @@ internal import CEspeak
 import Foundation
 import Synchronization
 
-/// How a phoneme model spells text: each word as espeak-ng pronounces it in `voice`, its symbols
-/// folded into a ~45-phoneme set and each phoneme written as one token character. A model trained on
+/// How a phoneme model spells text: each word as espeak-ng pronounces it in `voice`, its allophones
+/// folded together and each phoneme written as one token character. A model trained on
 /// phonemes stores this in its file (`pronunciation`), so word lists, phrases, keywords and the
 /// dictation vocabulary stay plain text: they are pronounced here, at run time, exactly as the
 /// training transcripts were.
@@ -27,17 +27,24 @@ public struct Pronunciation: Codable, Equatable, Hashable, Sendable {
         self.fold = fold
     }
 
-    /// Hark's English phonemes: espeak-ng en-us, the 56 phonemes of corpus14's transcripts in order of
-    /// frequency there, written as the characters `scripts/phonemize.py` gives them (a–z, then IPA
-    /// letters), so models trained from its manifests and from `hark train --spelling phonemes` agree.
+    /// Hark's English phonemes: espeak-ng en-us folded to 59 phonemes, written as the characters
+    /// `scripts/phonemize.py` gives them (a–z, then IPA letters, then digits, most frequent first), so
+    /// models trained from its manifests and from `hark train --spelling phonemes` agree.
     public static let english = Pronunciation(
         voice: "en-us",
         phonemes: Dictionary(uniqueKeysWithValues: zip(englishOrder, englishCharacters.map(String.init))),
         fold: ["@2": "@", "@5": "@", "@-": "@", "I#": "I", "I2": "I", "t#": "t", "t2": "t", "?": "t", "i@3": "i@",
                "aI3": "aI@", "a#": "a", "aa": "a", "O2": "0", "r-": "r", "n-": "n", "o": "oU", "A~": "A:", "O~": "0",
                "_": "", "_:": "", "_!": "", "_|": "", ";": ""])
-    /// The espeak-ng symbols of `english`, most frequent first (`scripts/phonemize.py` on corpus14).
-    static let englishOrder = PronunciationTable.order
+    /// The espeak-ng symbols of `english`: the 51 of corpus14's transcripts, most frequent first, then
+    /// the 8 that only other English words use (93 752 words of the shipped vocabulary and
+    /// `wamerican`), in code-point order, as `scripts/phonemize.py` orders them.
+    static let englishOrder: [String] = [
+        "n", "t", "s", "I", "r", "@", "k", "aI", "v", "f", "d", "z", "u:", "E", "eI", "l", "V", "w", "oU",
+        "m", "i:", "a", "p", "D", "o@", "3", "b", "i@", "T", "0", "j", "i", "N", "S", "3:", "g", "h", "@L",
+        "O@", "dZ", "tS", "A@", "O:", "aU", "e@", "U", "U@", "aI@", "Z", "OI", "A:", "C", "O", "a#:", "a:",
+        "e", "i::", "l#", "x"
+    ]
     static let englishCharacters = Array("abcdefghijklmnopqrstuvwxyzæðŋɑɐɒɔəɛɜɪʊʌʃʒθɹɾʔçɣɫɬɲʎʝ0123456789").prefix(englishOrder.count)
 
     /// The token strings of a model that spells in `english`, after the blank: space, then one
@@ -70,18 +77,6 @@ public struct Pronunciation: Codable, Equatable, Hashable, Sendable {
         let names = Dictionary(phonemes.map { ($0.value, $0.key) }, uniquingKeysWith: { a, _ in a })
         return characters.map { names[String($0)] ?? String($0) }.joined()
     }
-}
-
-/// The espeak-ng symbols of `Pronunciation.english`: the 51 of corpus14's transcripts, most frequent
-/// first, then the 8 that only other English words use (93 752 words of the shipped vocabulary and
-/// `wamerican`), in code-point order; `scripts/phonemize.py` orders them the same way.
-enum PronunciationTable {
-    static let order: [String] = [
-        "n", "t", "s", "I", "r", "@", "k", "aI", "v", "f", "d", "z", "u:", "E", "eI", "l", "V", "w", "oU",
-        "m", "i:", "a", "p", "D", "o@", "3", "b", "i@", "T", "0", "j", "i", "N", "S", "3:", "g", "h", "@L",
-        "O@", "dZ", "tS", "A@", "O:", "aU", "e@", "U", "U@", "aI@", "Z", "OI", "A:", "C", "O", "a#:", "a:",
-        "e", "i::", "l#", "x"
-    ]
 }
 
 /// espeak-ng as a pronouncing dictionary: one process-wide engine (the library keeps global state),

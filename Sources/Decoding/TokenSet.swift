@@ -41,7 +41,7 @@ public struct TokenSet: Equatable, Sendable {
         self.pronunciation = pronunciation
     }
 
-    /// Hark's English phoneme set (espeak-ng en-us, `Pronunciation.english`): blank, space, 56 phonemes.
+    /// Hark's English phoneme set (espeak-ng en-us, `Pronunciation.english`): blank, space, 59 phonemes.
     public static let englishPhonemes = try! TokenSet(tokens: [blankSymbol] + Pronunciation.englishTokens,
                                                       pronunciation: .english)
 

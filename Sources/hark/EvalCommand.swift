@@ -134,11 +134,15 @@ struct EvalCommand: ParsableCommand {
         if tty { Terminal.write(stderrLine: "\r\u{1B}[K") }
         report.weights = self.model.weights.rawValue
         if let details {
+            let phonemes = model.tokens.pronunciation != nil
             let lines = decoded.map { d in
-                JSONLines.line(["audio": d.entry.audio, "category": d.entry.category, "reference": TokenSet.normalize(d.entry.text),
-                                "greedy": d.greedy, "constrained": d.constrained ?? "",
-                                "hits": d.hits.map { "\($0.keyword)@\($0.lastStep):\(String(format: "%.3f", $0.score))" }.joined(separator: " "),
-                                "peaks": d.peaks.map { String(format: "%.3f", $0) }.joined(separator: " ")])
+                var fields = ["audio": d.entry.audio, "category": d.entry.category, "reference": TokenSet.normalize(d.entry.text),
+                              "greedy": d.greedy, "constrained": d.constrained ?? "",
+                              "hits": d.hits.map { "\($0.keyword)@\($0.lastStep):\(String(format: "%.3f", $0.score))" }.joined(separator: " "),
+                              "peaks": d.peaks.map { String(format: "%.3f", $0) }.joined(separator: " ")]
+                // A phoneme model's greedy transcript is in phonemes: the reference it is scored against.
+                if phonemes { fields["spelled"] = (try? model.tokens.spelling(of: d.entry.text)) ?? "" }
+                return JSONLines.line(fields)
             }
             try OutputFile.check(details).write(Array((lines.joined(separator: "\n") + "\n").utf8))
         }

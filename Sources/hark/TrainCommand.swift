@@ -93,11 +93,11 @@ struct TrainCommand: ParsableCommand {
 
         let trainEntries = try train.flatMap { try Manifest.load($0) }
         let devEntries = try dev.map { try Manifest.load($0) }
+        let base = try initial.map { try RecognitionModel(path: $0) }
+        // A phoneme model's spelling carries over to its fine-tuning unless one is given.
+        if let base, base.tokens.pronunciation == .english, spelling == nil, settings.tokens == nil { settings.spelling = .phonemes }
         let run = try TrainingRun(config: settings, output: out)
-        if let initial {
-            let base = try RecognitionModel(path: initial)
-            // A phoneme model's spelling carries over to its fine-tuning unless one is given.
-            if base.tokens.pronunciation == .english, spelling == nil, settings.tokens == nil { settings.spelling = .phonemes }
+        if let initial, let base {
             // Training keeps the base's level range and mean normalization; the rest must be the defaults.
             run.keepFrontEnd(of: base.features)
             guard base.features == run.featureConfig else {

@@ -108,4 +108,28 @@ struct TrainCacheCLITests {
         let long = try CLITests.run(["model", "mean-prior", "--model", base, "--train", train, "--frames", "101", "--out", primed + "3"])
         #expect(long.status == 64 && long.err.contains("--frames 101"), "\(long.err)")
     }
+
+    @Test("a phoneme model end to end: --spelling phonemes trains one, its fine-tuning keeps the spelling, model spell and info show it")
+    func phonemeModelCLI() throws {
+        let train = try Self.manifest()
+        let config = Self.work.appendingPathComponent("ph.json").path
+        try #"{"bands": 24, "frequencyMaskWidth": 4}"#.write(toFile: config, atomically: true, encoding: .utf8)
+        let common = ["--train", train, "--hidden", "16", "--layers", "1", "--batch-size", "4", "--epochs", "1", "--config", config]
+        let base = Self.work.appendingPathComponent("ph.safetensors").path
+        let trained = try CLITests.run(["train", "--out", base, "--spelling", "phonemes"] + common)
+        #expect(trained.status == 0, "\(trained.err)")
+        let info = try CLITests.run(["model", "info", base]).out
+        #expect(info.contains("output:       61 classes") && info.contains("spelling:     phonemes, words pronounced by espeak-ng en-us: a=n b=t"), "\(info)")
+        // "a", the transcripts' word, is the phoneme eI: what the model was trained to write.
+        #expect(try CLITests.run(["model", "spell", "--model", base, "a", "okay robot"]).out == "eI\noUkeI roUb0t\n")
+        // Fine-tuned without --spelling: still a phoneme model (one with letters' 29 outputs would not fit).
+        let tuned = Self.work.appendingPathComponent("ph-tuned.safetensors").path
+        let fine = try CLITests.run(["train", "--out", tuned, "--initial", base] + common)
+        #expect(fine.status == 0, "\(fine.err)")
+        #expect(try CLITests.run(["model", "info", tuned]).out.contains("spelling:     phonemes"))
+        let letters = try CLITests.run(["train", "--out", tuned + "2", "--initial", base, "--spelling", "characters"] + common)
+        #expect(letters.status == 1 && letters.err.contains("its tokens are not the config's"), "\(letters.err)")
+        let both = try CLITests.run(["model", "spell", "--model", base, "--phonemes", "a"])
+        #expect(both.status == 64 && both.err.contains("--model or --phonemes"), "\(both.err)")
+    }
 }

@@ -43,14 +43,15 @@ def load(path, lists):
                 try:
                     x = json.loads(line)
                     ref, category, greedy = x["reference"], x["category"], x["greedy"]
-                    chars = edits(list(ref), list(greedy))
+                    spelled = x.get("spelled", ref)  # a phoneme model's greedy output is scored in phonemes
+                    chars = edits(list(spelled), list(greedy))
                     if category in lists:
                         scored = edits(ref.split(), x["constrained"].split()), len(ref.split())
                     else:
-                        scored = chars, len(ref)
+                        scored = chars, len(spelled)
                 except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as e:
                     sys.exit(f"paired: {path}:{number}: not a `hark eval --details` line ({e!r})")
-                clips[x["audio"]] = (category, *scored, chars, len(ref))
+                clips[x["audio"]] = (category, *scored, chars, len(spelled))
     except OSError as e:
         sys.exit(f"paired: {path}: {e.strerror}")
     return clips
