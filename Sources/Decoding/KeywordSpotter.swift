@@ -39,11 +39,11 @@ public struct KeywordSpotter: Sendable {
     /// For ratio scoring with the shipped model and a keyword it was not trained for, chosen on the
     /// human dev half (people, not synthetic voices, decide): the lowest threshold at which "okay
     /// robot", "hey computer", "play music" and "bamboo" together raise at most 1 false alarm per
-    /// hour of its speech (1 in 4 × 0.29 h: "bamboo" peaks at 0.320 where it is not said; 0.27
-    /// gives 2). Re-chosen with the 3×320 model of 2026-12-07 (0.30 before); on the synthetic
-    /// keyword sets it catches awb's "okay robot" 89/100 and joe's 98/100, with no false alarm in
-    /// 0.83 h and 0.70 h (MODEL.md).
-    public static let defaultThreshold: Float = 0.28
+    /// hour of its speech (1 in 4 × 0.29 h: "bamboo" peaks at 0.269 where it is not said, the
+    /// next highest is 0.192). Re-chosen with the phoneme model of 2026-12-07 (0.28 with the letter
+    /// model before it); on the synthetic keyword sets it catches awb's and joe's "okay robot"
+    /// 100/100, with no false alarm in 0.84 h and 0.71 h (MODEL.md).
+    public static let defaultThreshold: Float = 0.20
 
     public struct Config: Codable, Equatable, Sendable {
         /// After a hit, the same keyword cannot fire again for this many steps.

@@ -59,7 +59,7 @@ struct DecoderOptions: ParsableArguments {
                                             valueName: "file"))
     var vocabulary: String?
 
-    @Flag(name: .long, help: "Spell open transcripts character by character instead of writing words of the vocabulary.")
+    @Flag(name: .long, help: "Write what the model hears, phoneme by phoneme (or letter by letter for a letter model), instead of words of the vocabulary.")
     var openSpelling = false
 
     @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Beam width of the search (1 to 256; the time per step grows with it) (default: \(WordSearchConfig().beamWidth) for dictation, \(BeamSearchConfig().beamWidth) otherwise).",

@@ -180,7 +180,7 @@ struct CLITests {
         let r = try Self.run(["model", "info", model])
         #expect(r.status == 0, "\(r.err)")
         #expect(r.out.contains("layer 2:      LSTM 320 → 320"))
-        #expect(r.out.contains("parameters:   2372189"))
+        #expect(r.out.contains("parameters:   2382461"))
         // A PyTorch export of a bare network (4 inputs, no front end): a valid file, not a model
         // any recognizing command can run, so info says why, as transcribe does.
         let export = URL(fileURLWithPath: #filePath).deletingLastPathComponent()

@@ -175,7 +175,9 @@ struct RecognitionCLITests {
         #expect(r.status == 0, "\(r.err)")
         let lines = r.out.split(separator: "\n").map(Self.json)
         let finals = lines.filter { $0["type"] as? String == "final" }.map { $0["text"] as? String ?? "" }
-        #expect(finals.prefix(2) == ["turn on the lights", "three seven nine two"], "\(r.out)")
+        // (The digits' "two" is the LM's homophone choice for the phoneme model: "to" after "nine".)
+        #expect(finals.first == "turn on the lights", "\(r.out)")
+        #expect(finals.count > 1 && closeTranscripts([finals[1]], ["three seven nine two"], allowed: 2), "\(r.out)")
         // Partials keep their promise: the settled part of each begins its utterance's final.
         var utterance = 0
         for line in lines {
@@ -330,17 +332,17 @@ struct RecognitionCLITests {
         (["transcribe", "/nonexistent/a.wav"], "/nonexistent/a.wav"),
         (["transcribe", "FIX", "--model", "/nonexistent/m.safetensors"], "/nonexistent/m.safetensors"),
         (["transcribe", "FIX", "--words", "/nonexistent/w.txt"], "/nonexistent/w.txt"),
-        (["transcribe", "FIX", "--words", "BADWORDS"], "bad-words.txt:2"),
+        (["transcribe", "FIX", "--words", "BADWORDS", "--model", "LETTERS"], "bad-words.txt:2"),   // a phoneme model pronounces "naïve"
         (["transcribe", "FIX", "--words", "DIGITS", "--lm", "BADLM"], "bad.arpa"),
         (["transcribe", "FIX", "--words", "DIGITS", "--phrases", "DIGITS"], "--words and --phrases"),
         (["transcribe", "FIX", "--lm", "BADLM"], "--lm language model"),      // dictation's LM, named with the file
         (["transcribe", "FIX", "--lm", "BADLM"], "bad.arpa:5"),
-        (["transcribe", "FIX", "--add-words", "BADWORDS"], "--add-words"),
+        (["transcribe", "FIX", "--add-words", "BADWORDS", "--model", "LETTERS"], "--add-words"),
         (["transcribe", "FIX", "--open-spelling", "--add-words", "DIGITS"], "--add-words extends dictation's vocabulary"),
         (["transcribe", "FIX", "--phrases", "DIGITS", "--lm", "BADLM"], "--lm scores words"),
         (["listen", "--file", "FIX", "--beam", "0"], "--beam"),
         (["spot", "--file", "FIX"], "--keyword"),
-        (["spot", "--file", "FIX", "--keyword", "café"], "'é'"),
+        (["spot", "--file", "FIX", "--keyword", "café", "--model", "LETTERS"], "'é'"),
         (["spot", "--file", "FIX", "--keyword", "a", "--keyword", "b", "--threshold", "0.5", "--threshold", "0.6", "--threshold", "0.7"], "--threshold"),
         (["spot", "--file", "FIX", "--keyword", "a", "--threshold", "1.5"], "--threshold"),
         (["eval", "/nonexistent/m.jsonl"], "/nonexistent/m.jsonl"),
@@ -352,7 +354,9 @@ struct RecognitionCLITests {
         let badLM = Self.work.appendingPathComponent("bad.arpa").path
         try "\\data\\\nngram 1=2\n\n\\1-grams:\n-1.0 one\n".write(toFile: badLM, atomically: true, encoding: .utf8)
         let fixture = Self.fixtures.appendingPathComponent("digits.wav").path
-        let map = ["FIX": fixture, "BADWORDS": badWords, "BADLM": badLM, "DIGITS": Self.digitWords]
+        // The keyword daemon's model spells in letters: what it cannot spell is named.
+        let letters = Self.repo.appendingPathComponent("share/okay-robot.safetensors").path
+        let map = ["FIX": fixture, "BADWORDS": badWords, "BADLM": badLM, "DIGITS": Self.digitWords, "LETTERS": letters]
         let r = try CLITests.run(args.map { map[$0] ?? $0 })
         #expect(r.status != 0, "\(args): exit 0")
         #expect(r.err.contains(mentions), "\(args): stderr does not mention \(mentions): \(r.err)")

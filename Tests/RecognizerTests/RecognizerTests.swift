@@ -160,7 +160,10 @@ struct RecognizerTests {
         }
         let words = try finals(RecognizerConfig())
         // flite awb (never trained on): the commands and digits the model hears well come out as words.
-        #expect(words.prefix(2).map(\.text) == ["turn on the lights", "three seven nine two"], "\(words.map(\.text))")
+        // The phoneme model's "two" is the LM's homophone choice, and after "nine" it chooses "to"
+        // (MODEL.md): the digits are right in sound, at most two words off in spelling.
+        #expect(words.first?.text == "turn on the lights", "\(words.map(\.text))")
+        #expect(words.count > 1 && closeTranscripts([words[1].text], ["three seven nine two"], allowed: 2), "\(words.map(\.text))")
         let vocabulary = Set(try Vocabulary(path: Self.repo.appendingPathComponent("share/vocab/english-words.txt").path,
                                             tokens: Self.model.tokens).words)
         for t in words {
@@ -198,8 +201,11 @@ struct RecognizerTests {
         // After the first utterance (0.4 s of quiet speech before any gain) the stream is at the range.
         // (The shipped network also trained on quiet speech, so without the range it hears these
         // digits too, a word worse: MODEL.md; the normalizer's own behaviour is StreamTests'.)
+        // The phoneme model loses up to two words of the first string, heard before the gain has
+        // risen (MODEL.md); the second, at the range, comes out whole.
         let raised = try finals(Self.model)
-        #expect(closeTranscripts(raised, ["four two seven one", "nine zero three"]), "\(raised)")
+        #expect(raised.count == 2 && closeTranscripts([raised[0]], ["four two seven one"], allowed: 2), "\(raised)")
+        #expect(raised.last == "nine zero three", "\(raised)")
         let dir = testFolder("hark-recognizer")
         let plainPath = dir.appendingPathComponent("no-level-range.safetensors").path
         try Self.model.savingLevelRange(nil, to: plainPath)
@@ -223,7 +229,9 @@ struct RecognizerTests {
         #expect { try WordAlignment.wordEnds(samples: Array(Self.digits.prefix(1_600)), phrases: ["four two seven one"], model: Self.model) }
             throws: { "\($0)".contains("does not fit") }
         #expect { try WordAlignment.wordEnds(samples: Self.digits, phrases: ["   "], model: Self.model) } throws: { "\($0)".contains("no words") }
-        #expect { try WordAlignment.wordEnds(samples: Self.digits, phrases: ["naïve"], model: Self.model) } throws: { "\($0)".contains("'ï'") }
+        // A letter model (the keyword daemon's) cannot spell 'ï'; the shipped phoneme model pronounces it.
+        let letters = try RecognitionModel(path: Self.repo.appendingPathComponent("share/okay-robot.safetensors").path)
+        #expect { try WordAlignment.wordEnds(samples: Self.digits, phrases: ["naïve"], model: letters) } throws: { "\($0)".contains("'ï'") }
     }
 
     @Test("stop() ends a live stream: the pending utterance is finalized and the thread finishes", .tags(.shippedModelTranscript))
