@@ -111,6 +111,10 @@ public final class PulseServer {
     public init() throws {
         Self.exclusive.wait()
         holding = true
+        // Tests write into the server's pipe from this process, and some kill the server meanwhile
+        // (a device that goes away): a write then fails with EPIPE instead of SIGPIPE ending the
+        // whole test process (it did once, under load).
+        signal(SIGPIPE, SIG_IGN)
         dir = VirtualAudio.folder.appendingPathComponent("pulse-\(UInt32.random(in: 0...UInt32.max))")
         for sub in ["run", "state", "config"] {
             try FileManager.default.createDirectory(at: dir.appendingPathComponent(sub), withIntermediateDirectories: true)
