@@ -71,12 +71,6 @@ public struct Pronunciation: Codable, Equatable, Hashable, Sendable {
         return out
     }
 
-    /// The espeak-ng names of token characters, for showing a phoneme transcript to a person:
-    /// "bambu:" for the characters of "bamboo". Characters that are not phonemes (space) stay.
-    public func readable(_ characters: String) -> String {
-        let names = Dictionary(phonemes.map { ($0.value, $0.key) }, uniquingKeysWith: { a, _ in a })
-        return characters.map { names[String($0)] ?? String($0) }.joined()
-    }
 }
 
 /// espeak-ng as a pronouncing dictionary: one process-wide engine (the library keeps global state),
@@ -93,7 +87,8 @@ final class Espeak: Sendable {
     private struct State {
         var ready: Result<Void, Failure>?
         var voice = ""
-        var cache: [String: [String]] = [:]
+        /// voice → word → its phoneme names.
+        var cache: [String: [String: [String]]] = [:]
         /// Voices whose file cache has been read, and words pronounced since (to be saved).
         var loaded: Set<String> = []
         var unsaved = 0
@@ -105,14 +100,13 @@ final class Espeak: Sendable {
     /// espeak-ng's phoneme names for `word` (stress marks removed) in `voice`.
     func phonemes(of word: String, voice: String) throws(Failure) -> [String] {
         let result: Result<[String], Failure> = state.withLock { s in
-            let key = voice + "\u{1F}" + word
-            if let hit = s.cache[key] { return .success(hit) }
+            if let hit = s.cache[voice]?[word] { return .success(hit) }
             if s.ready == nil { s.ready = Self.start(&s) }
             if case let .failure(f)? = s.ready { return .failure(f) }
             if !s.loaded.contains(voice) {
                 s.loaded.insert(voice)
                 Self.readCache(voice: voice, into: &s)
-                if let hit = s.cache[key] { return .success(hit) }
+                if let hit = s.cache[voice]?[word] { return .success(hit) }
             }
             if s.voice != voice {
                 guard espeak_SetVoiceByName(voice) == EE_OK else {
@@ -132,7 +126,7 @@ final class Espeak: Sendable {
                     }
                 }
             }
-            s.cache[key] = symbols
+            s.cache[voice, default: [:]][word] = symbols
             s.unsaved += 1
             return .success(symbols)
         }
@@ -171,9 +165,7 @@ final class Espeak: Sendable {
         guard lines.first.map(String.init) == "# " + s.identity else { return }
         for line in lines.dropFirst() {
             guard let tab = line.firstIndex(of: "\t") else { continue }
-            let word = String(line[..<tab])
-            let symbols = line[line.index(after: tab)...].split(separator: " ").map(String.init)
-            s.cache[voice + "\u{1F}" + word] = symbols
+            s.cache[voice, default: [:]][String(line[..<tab])] = line[line.index(after: tab)...].split(separator: " ").map(String.init)
         }
     }
 
@@ -182,18 +174,14 @@ final class Espeak: Sendable {
     func saveCache() {
         state.withLock { s in
             guard s.unsaved > 0, case .success? = s.ready else { return }
-            var byVoice: [String: [(String, [String])]] = [:]
-            for (key, symbols) in s.cache {
-                let parts = key.split(separator: "\u{1F}", maxSplits: 1, omittingEmptySubsequences: false)
-                guard parts.count == 2, !parts[1].contains("\t"), !parts[1].contains("\n") else { continue }
-                byVoice[String(parts[0]), default: []].append((String(parts[1]), symbols))
-            }
-            for (voice, entries) in byVoice {
+            for (voice, entries) in s.cache {
                 guard let path = Self.cachePath(voice: voice) else { continue }
                 let folder = (path as NSString).deletingLastPathComponent
                 try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
                 var text = "# " + s.identity + "\n"
-                for (word, symbols) in entries.sorted(by: { $0.0 < $1.0 }) { text += word + "\t" + symbols.joined(separator: " ") + "\n" }
+                for (word, symbols) in entries.sorted(by: { $0.key < $1.key }) where !word.contains("\t") && !word.contains("\n") {
+                    text += word + "\t" + symbols.joined(separator: " ") + "\n"
+                }
                 let temporary = path + ".partial-\(getpid())"
                 if FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8)), rename(temporary, path) != 0 {
                     unlink(temporary)

@@ -13,6 +13,8 @@ public struct TokenSet: Equatable, Sendable {
     private let ascii: [Int16]
     /// How text becomes phonemes, for a phoneme model; nil for a model that spells in letters.
     public let pronunciation: Pronunciation?
+    /// For a phoneme model, each token character's espeak-ng phoneme name (`readable`), made once here.
+    private let phonemeNames: [Character: String]
 
     /// Hark's English characters after the blank: space, apostrophe, a–z.
     static let englishCharacters = " 'abcdefghijklmnopqrstuvwxyz"
@@ -32,13 +34,16 @@ public struct TokenSet: Equatable, Sendable {
         var ascii = [Int16](repeating: -1, count: 128)
         for (c, i) in index where c.isASCII { ascii[Int(c.asciiValue!)] = Int16(i) }
         self.ascii = ascii
+        var names: [Character: String] = [:]
         if let pronunciation {
             guard index[" "] != nil else { throw .phonemesWithoutSpace }
             for (symbol, c) in pronunciation.phonemes.sorted(by: { $0.key < $1.key }) {
                 guard c.count == 1, index[c.first!] != nil, c != " " else { throw .phonemeNotAToken(symbol: symbol, character: c) }
+                if names[c.first!] == nil { names[c.first!] = symbol }
             }
         }
         self.pronunciation = pronunciation
+        phonemeNames = names
     }
 
     /// Hark's English phoneme set (espeak-ng en-us, `Pronunciation.english`): blank, space, 59 phonemes.
@@ -74,7 +79,7 @@ public struct TokenSet: Equatable, Sendable {
     /// `decode`'s characters as a person reads them: unchanged for letters; for phonemes, espeak-ng's
     /// phoneme names ("bambu: foU@" rather than the token characters).
     public func readable(_ spelled: String) -> String {
-        pronunciation?.readable(spelled) ?? spelled
+        phonemeNames.isEmpty ? spelled : spelled.map { phonemeNames[$0] ?? String($0) }.joined()
     }
 
     /// Labels for text already in the model's characters.

@@ -37,7 +37,7 @@ struct ModelCommand: ParsableCommand {
                 print("tokens:       " + model.tokens.map { $0 == " " ? "␠" : $0 }.joined(separator: " "))
                 if let p = recognition.tokens.pronunciation {
                     // Each token character with the espeak-ng phoneme it writes.
-                    let names = model.tokens.dropFirst().compactMap { t in p.phonemes.first { $0.value == t }.map { "\(t)=\($0.key)" } }
+                    let names = model.tokens.dropFirst().filter { $0 != " " }.map { "\($0)=\(recognition.tokens.readable($0))" }
                     print("spelling:     phonemes, words pronounced by \(p.engine) \(p.voice): " + names.joined(separator: " "))
                 } else {
                     print("spelling:     characters")
