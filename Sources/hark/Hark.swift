@@ -22,6 +22,7 @@ struct Hark: ParsableCommand {
         // A file-size limit (ulimit -f) or quota then makes a write fail with EFBIG, which Hark
         // reports with the file's name, instead of killing the process mid-file.
         signal(SIGXFSZ, SIG_IGN)
+        StopSignals.unblockInEveryThread()
         let arguments = Array(CommandLine.arguments.dropFirst())
         let path = commandPath(arguments)
         var command: ParsableCommand

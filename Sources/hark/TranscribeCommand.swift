@@ -87,7 +87,8 @@ struct TranscribeCommand: ParsableCommand {
                 }
             }
             if let progress { Terminal.write(stderrLine: progress.clear) }
-            if readError == nil && recognizer.stats.audioSeconds == 0 {
+            // (A signal before the first block ends the file at 0 s: its text, none, is printed.)
+            if readError == nil && recognizer.stats.audioSeconds == 0 && !signals.received {
                 Terminal.note("hark transcribe: \(file): contains no audio")
                 failed += 1
                 continue

@@ -26,9 +26,10 @@ struct CLITests {
         private let group = DispatchGroup()
         private var out = Data(), err = Data()
 
-        init(_ process: Process, out: Pipe, err: Pipe) {
+        /// `err` nil: the caller sends stderr elsewhere (a file) and reads it itself.
+        init(_ process: Process, out: Pipe, err: Pipe?) {
             self.process = process
-            for (pipe, isOut) in [(out, true), (err, false)] {
+            for (pipe, isOut) in [(out, true)] + (err.map { [($0, false)] } ?? []) {
                 group.enter()
                 DispatchQueue.global().async { [self] in
                     let data = pipe.fileHandleForReading.readDataToEndOfFile()
