@@ -10,7 +10,7 @@ struct ListenCommand: ParsableCommand {
         abstract: "Live dictation: text appears while you speak.",
         discussion: """
         Text is English words: the shipped 64 000-word vocabulary scored by its language model \
-        (--add-words for your own; --words or --phrases for a closed list; --open-spelling for the
+        (--add-words for your own; --words or --phrases for a closed list; --open-spelling for the \
         model's own phonemes or letters). On a terminal the current utterance is rewritten in place as it is recognized (the part \
         that can no longer change in normal text, the rest dimmed) and each final line stays when \
         you pause. Otherwise one final line per utterance. With --json, one JSON object per line:
