@@ -16,6 +16,10 @@ public struct BeamSearchConfig: Codable, Equatable, Sendable {
     /// emit costs probability), so a short command wins over a long one it half-heard. 1.0 was
     /// chosen on dev (flite awb): commands WER 15.2% with 0, 0% with any value from 0.5 to 3.
     public var phraseCharacterBonus: Float = 1.0
+    /// Subtracted from the blank's log-posterior at every step before the search reads it (ln;
+    /// sherpa-onnx's and icefall's `blank_penalty`): a network unsure of a voice puts its mass on
+    /// the blank and the search deletes words; a penalty trades those deletions for insertions.
+    public var blankPenalty: Float = 0
 
     public init() {}
 
@@ -27,6 +31,8 @@ public struct BeamSearchConfig: Codable, Equatable, Sendable {
     public static let lmWeights: ClosedRange<Float> = 0...10
     /// Word and phrase-character bonuses accepted (a log-probability per word or character).
     public static let bonuses: ClosedRange<Float> = -20...20
+    /// Blank penalties accepted (ln): 0 (none) to 20, far past any value that helps.
+    public static let blankPenalties: ClosedRange<Float> = 0...20
 
     /// Every setting in its documented range (NaN and infinity are in none).
     public func validate() throws(DecoderConfigError) {
@@ -36,6 +42,9 @@ public struct BeamSearchConfig: Codable, Equatable, Sendable {
         guard Self.bonuses.contains(wordBonus) else { throw .outOfRange("wordBonus", "\(wordBonus)", "\(Self.bonuses)") }
         guard Self.bonuses.contains(phraseCharacterBonus) else {
             throw .outOfRange("phraseCharacterBonus", "\(phraseCharacterBonus)", "\(Self.bonuses)")
+        }
+        guard Self.blankPenalties.contains(blankPenalty) else {
+            throw .outOfRange("blankPenalty", "\(blankPenalty)", "\(Self.blankPenalties)")
         }
     }
 }
@@ -228,8 +237,11 @@ public final class CTCBeamSearch {
         precondition(lp.count == tokens.count, "the network has \(lp.count) outputs, the token set \(tokens.count)")
         next.removeAll(keepingCapacity: true)
         scratch.removeAll(keepingCapacity: true)
-        if !phraseLabels.isEmpty { rows.append(contentsOf: lp) }
-        let blank = lp[0]
+        let blank = lp[0] - config.blankPenalty
+        if !phraseLabels.isEmpty {
+            rows.append(contentsOf: lp)
+            rows[rows.count - lp.count] = blank
+        }
         for b in beams {
             let total = logAdd(b.blank, b.nonBlank)
             let last = nodes[Int(b.node)].label

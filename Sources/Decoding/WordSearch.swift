@@ -19,6 +19,8 @@ public struct WordSearchConfig: Codable, Equatable, Sendable {
     /// often runs short words together ("fourtwo"), and a search that needs the space would have
     /// to spell one long word instead. A value at or below `labelFloor` turns such boundaries off.
     public var missingSpace: Float = -4
+    /// Subtracted from the blank's log-posterior at every step (ln; `BeamSearchConfig.blankPenalty`).
+    public var blankPenalty: Float = 0
 
     public init() {}
 
@@ -35,6 +37,9 @@ public struct WordSearchConfig: Codable, Equatable, Sendable {
         guard missingSpace.isFinite, missingSpace <= 0 else { throw .outOfRange("missingSpace", "\(missingSpace)", "a log-probability ≤ 0") }
         guard BeamSearchConfig.lmWeights.contains(lmWeight) else { throw .outOfRange("lmWeight", "\(lmWeight)", "\(BeamSearchConfig.lmWeights)") }
         guard BeamSearchConfig.bonuses.contains(wordBonus) else { throw .outOfRange("wordBonus", "\(wordBonus)", "\(BeamSearchConfig.bonuses)") }
+        guard BeamSearchConfig.blankPenalties.contains(blankPenalty) else {
+            throw .outOfRange("blankPenalty", "\(blankPenalty)", "\(BeamSearchConfig.blankPenalties)")
+        }
     }
 }
 
@@ -290,7 +295,7 @@ public final class WordSearch {
     public func accept(logProbs lp: UnsafeBufferPointer<Float>) {
         precondition(lp.count == resources.tokens.count, "the network has \(lp.count) outputs, the token set \(resources.tokens.count)")
         let floor = config.labelFloor
-        let blankP = lp[0], spaceP = lp[space]
+        let blankP = lp[0] - config.blankPenalty, spaceP = lp[space]
         let silence = logAdd(blankP, spaceP)
         let label = tree.label, firstChild = tree.firstChild, words = tree.word, homophones = tree.nextHomophone
         for h in beams {

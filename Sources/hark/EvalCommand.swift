@@ -46,6 +46,8 @@ struct EvalCommand: ParsableCommand {
     var lmWeight: Float?
     @Option(name: .long, parsing: .unconditional, help: "Score added per word (-20 to 20; default \(WordSearchConfig().wordBonus) for dictation, \(BeamSearchConfig().wordBonus) for word lists).")
     var wordBonus: Float?
+    @Option(name: .long, parsing: .unconditional, help: "Subtracted from the blank's log-posterior before the searches read it (0 to 20; default \(WordSearchConfig().blankPenalty) for dictation, \(BeamSearchConfig().blankPenalty) for lists).")
+    var blankPenalty: Float?
     @Option(name: .long, parsing: .unconditional, help: "Dictation: drop hypotheses this far (ln) below the best (1 to 1000).")
     var beamThreshold: Float = WordSearchConfig().beamThreshold
     @Option(name: .long, parsing: .unconditional, help: "Dictation: letters below this log-posterior are not tried.")
@@ -75,7 +77,7 @@ struct EvalCommand: ParsableCommand {
     var details: String?
 
     func validate() throws {
-        try DecoderOptions.checkSearch(beam: beam, lmWeight: lmWeight, wordBonus: wordBonus)
+        try DecoderOptions.checkSearch(beam: beam, lmWeight: lmWeight, wordBonus: wordBonus, blankPenalty: blankPenalty)
         try OptionRange.check("--beam-threshold", beamThreshold, WordSearchConfig.beamThresholds.lowerBound, WordSearchConfig.beamThresholds.upperBound)
         try OptionRange.check("--label-floor", labelFloor, -1000, 0)
         try OptionRange.check("--missing-space", missingSpace, -1000, 0)
@@ -115,7 +117,7 @@ struct EvalCommand: ParsableCommand {
                 eval.vocabularies[category] = .init(name: "dictation \(d.wordCount)", dictation: d.resources)
             }
         }
-        DecoderOptions.applySearch(beam: beam, lmWeight: lmWeight, wordBonus: wordBonus, to: &eval.beam, &eval.wordSearch)
+        DecoderOptions.applySearch(beam: beam, lmWeight: lmWeight, wordBonus: wordBonus, blankPenalty: blankPenalty, to: &eval.beam, &eval.wordSearch)
         eval.wordSearch.beamThreshold = beamThreshold
         eval.wordSearch.labelFloor = labelFloor
         eval.wordSearch.missingSpace = missingSpace

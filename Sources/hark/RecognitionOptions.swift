@@ -74,6 +74,10 @@ struct DecoderOptions: ParsableArguments {
                                                                      valueName: "score"))
     var wordBonus: Float?
 
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Subtracted from the blank's log-posterior before the search reads it (0 to 20; larger: fewer deleted words, more inserted) (default: \(WordSearchConfig().blankPenalty) for dictation, \(BeamSearchConfig().blankPenalty) with --words or --phrases).",
+                                                                     valueName: "ln"))
+    var blankPenalty: Float?
+
     @Option(name: .long, parsing: .unconditional, help: "Seconds of silence that end an utterance (at most 60).")
     var trailingSilence: Double = EndpointConfig().trailingSilence
 
@@ -92,17 +96,18 @@ struct DecoderOptions: ParsableArguments {
             let other = words != nil ? "--words" : phrases != nil ? "--phrases" : "--open-spelling"
             throw ValidationError("\(option) extends dictation's vocabulary; with \(other) there is none (add the words to that list instead)")
         }
-        try DecoderOptions.checkSearch(beam: beam, lmWeight: lmWeight, wordBonus: wordBonus)
+        try DecoderOptions.checkSearch(beam: beam, lmWeight: lmWeight, wordBonus: wordBonus, blankPenalty: blankPenalty)
         try OptionRange.check("--trailing-silence", trailingSilence, 0, EndpointConfig.trailingSilences.upperBound, exclusiveLow: true, unit: "seconds")
         try OptionRange.check("--max-utterance", maxUtterance, EndpointConfig.maxUtterances.lowerBound, EndpointConfig.maxUtterances.upperBound,
                               unit: "seconds")
     }
 
     /// The search options' ranges (`BeamSearchConfig`'s), shared with `hark eval`; nil: not given.
-    static func checkSearch(beam: Int?, lmWeight: Float?, wordBonus: Float?) throws {
+    static func checkSearch(beam: Int?, lmWeight: Float?, wordBonus: Float?, blankPenalty: Float?) throws {
         try OptionRange.check("--beam", beam, BeamSearchConfig.beamWidths.lowerBound, BeamSearchConfig.beamWidths.upperBound)
         try OptionRange.check("--lm-weight", lmWeight, BeamSearchConfig.lmWeights.lowerBound, BeamSearchConfig.lmWeights.upperBound)
         try OptionRange.check("--word-bonus", wordBonus, BeamSearchConfig.bonuses.lowerBound, BeamSearchConfig.bonuses.upperBound)
+        try OptionRange.check("--blank-penalty", blankPenalty, BeamSearchConfig.blankPenalties.lowerBound, BeamSearchConfig.blankPenalties.upperBound)
     }
 
     func apply(to config: inout RecognizerConfig, tokens: TokenSet) throws {
@@ -115,18 +120,19 @@ struct DecoderOptions: ParsableArguments {
         }
         if openSpelling { config.dictation = .spelling }
         if dictation, let d = try dictationChoice(tokens: tokens) { config.dictation = .custom(d) }
-        Self.applySearch(beam: beam, lmWeight: lmWeight, wordBonus: wordBonus, to: &config.beam, &config.wordSearch)
+        Self.applySearch(beam: beam, lmWeight: lmWeight, wordBonus: wordBonus, blankPenalty: blankPenalty, to: &config.beam, &config.wordSearch)
         config.endpoint.trailingSilence = trailingSilence
         config.endpoint.maxUtterance = maxUtterance
     }
 
     /// The search options given (nil: each search keeps its own default) into both searches' settings,
     /// shared with `hark eval`.
-    static func applySearch(beam: Int?, lmWeight: Float?, wordBonus: Float?,
+    static func applySearch(beam: Int?, lmWeight: Float?, wordBonus: Float?, blankPenalty: Float?,
                             to characters: inout BeamSearchConfig, _ words: inout WordSearchConfig) {
         if let beam { characters.beamWidth = beam; words.beamWidth = beam }
         if let lmWeight { characters.lmWeight = lmWeight; words.lmWeight = lmWeight }
         if let wordBonus { characters.wordBonus = wordBonus; words.wordBonus = wordBonus }
+        if let blankPenalty { characters.blankPenalty = blankPenalty; words.blankPenalty = blankPenalty }
     }
 
     /// Dictation's vocabulary and language model when the options change the shipped ones; nil

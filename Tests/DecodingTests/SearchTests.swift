@@ -78,6 +78,23 @@ struct SearchTests {
         #expect(throws: TokenError.self) { try Lexicon(entries: ["naïve"], tokens: tokens) }
     }
 
+    @Test("a blank penalty brings back a word the network half-heard under the blank; out of range is a named error")
+    func blankPenalty() throws {
+        // "go" at 0.3 against the blank's 0.65 on both letters: the blank path is likelier.
+        let halfHeard = posteriors([["_": 0.99], ["g": 0.3, "_": 0.65], ["_": 0.99], ["o": 0.3, "_": 0.65], ["_": 0.99]])
+        let words = try Lexicon(entries: ["go", "no"], tokens: tokens)
+        #expect(decode(CTCBeamSearch(tokens: tokens, grammar: .words(words)), halfHeard).text == "")
+        var config = BeamSearchConfig()
+        config.blankPenalty = 2
+        #expect(decode(CTCBeamSearch(tokens: tokens, grammar: .words(words), config: config), halfHeard).text == "go")
+        // A clear spelling reads the same with the penalty: it moves only what the blank was winning.
+        #expect(decode(CTCBeamSearch(tokens: tokens, config: config), posteriors(spell("go home"))).text == "go home")
+        config.blankPenalty = -1
+        #expect(throws: DecoderConfigError.outOfRange("blankPenalty", "-1.0", "0.0...20.0")) { try config.validate() }
+        config.blankPenalty = .nan
+        #expect(throws: DecoderConfigError.self) { try config.validate() }
+    }
+
     @Test("a word list never yields a word outside it, even from noise")
     func wordsOnly() throws {
         let digits = try Lexicon(entries: ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"], tokens: tokens)

@@ -182,6 +182,18 @@ struct WordSearchTests {
         #expect(h.words[0].firstStep == 101 && h.words[1].lastStep == 113, "\(h.words)")
     }
 
+    @Test("a blank penalty brings back a word the network half-heard under the blank")
+    func blankPenalty() throws {
+        let halfHeard = posteriors([["_": 0.99], ["g": 0.3, "_": 0.65], ["_": 0.99], ["o": 0.3, "_": 0.65], ["_": 0.99]])
+        var config = WordSearchConfig()
+        #expect(decode(try search(["go", "home"], config: config), halfHeard).text == "")
+        config.blankPenalty = 2
+        #expect(decode(try search(["go", "home"], config: config), halfHeard).text == "go")
+        #expect(decode(try search(["go", "home"], config: config), posteriors(spell("go home"))).text == "go home")
+        config.blankPenalty = 21
+        #expect(throws: DecoderConfigError.outOfRange("blankPenalty", "21.0", "0.0...20.0")) { try config.validate() }
+    }
+
     @Test("settings out of range are named errors")
     func configRanges() {
         var c = WordSearchConfig()
