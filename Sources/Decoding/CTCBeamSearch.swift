@@ -13,9 +13,11 @@ public struct BeamSearchConfig: Codable, Equatable, Sendable {
     public var wordBonus: Float = 1.0
     /// Added per character when phrases are rescored at the end of an utterance: CTC's
     /// likelihood favours short phrases when the network is unsure (every character it must
-    /// emit costs probability), so a short command wins over a long one it half-heard. 1.0 was
-    /// chosen on dev (flite awb): commands WER 15.2% with 0, 0% with any value from 0.5 to 3.
-    public var phraseCharacterBonus: Float = 1.0
+    /// emit costs probability), so a short command wins over a long one it half-heard. Chosen
+    /// on the human dev half's commands with the phoneme model (2026-12-07, MODEL.md): WER 52.8%
+    /// at 1.0 (the value chosen on flite awb with the letter model), 39.7% at 2.5, 36.7% at 3,
+    /// 37.2% at 3.5, 38.7% at 4; awb stays at 0%, joe's commands go from 6.3% to 0.6%.
+    public var phraseCharacterBonus: Float = 3.0
     /// Subtracted from the blank's log-posterior at every step before the search reads it (ln;
     /// sherpa-onnx's and icefall's `blank_penalty`): a network unsure of a voice puts its mass on
     /// the blank and the search deletes words; a penalty trades those deletions for insertions.
