@@ -12,8 +12,10 @@ Writes into OUT_DIR, from English text that Debian packages carry (each source n
   heldout.txt  the same for every 20th document of each source (never in train.txt)
   sources.tsv  per source: package, raw bytes read, documents, sentences and words kept (train / held out)
 
-A sentence is kept when it has at least 3 words and no digit (a number would be spoken as words,
-which this text does not say), and at most 1 word in 10 outside wordfreq's 150 000 most frequent
+Numbers are written out as a speaker says them (scripts/spoken_numbers.py, with PyPI `num2words`:
+"in 1984" → "in nineteen eighty-four", "$5" → "five dollars"); a sentence with a digit that has no
+one reading ("mp3", "3.11.2") is dropped. A sentence is kept when it has at least 3 words, and at
+most 1 word in 10 outside wordfreq's 150 000 most frequent
 spellable words (this drops code, tables and pronunciation keys from the documentation sources).
 Sentences seen before (fortune files repeat each other) are dropped, so held-out text does not
 also sit in the training text. A fortune sentence that holds a piece which scripts/synth.py holds
@@ -34,6 +36,7 @@ from wordfreq import top_n_list
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from synth import held_out as synth_held_out, normalize as synth_normalize   # noqa: E402
+from spoken_numbers import verbalize   # noqa: E402
 
 HOLD_OUT_EVERY = 20
 WORD = re.compile(r"[a-z]+(?:'[a-z]+)*")
@@ -69,8 +72,10 @@ def words_of(sentence):
 def kjv():
     out = subprocess.run(["bible", "-l200", "Ge1:1-Re22:21"], capture_output=True, text=True, check=True).stdout
     for line in out.splitlines():
-        line = re.sub(r"^\s*\d*\s*[A-Za-z]+\d+:\d+\s*", "", line)   # "Ge1:1 In the beginning ..."
-        if line.strip() and not re.fullmatch(r"\s*[A-Za-z0-9 ]+\s+\d+\s*", line):
+        if re.fullmatch(r"\s*[A-Za-z0-9 ]+\s+\d+\s*", line):           # a book and chapter heading: "Genesis 1"
+            continue
+        line = re.sub(r"^\s*\d+\s+", "", line)                          # the verse number: "  1 In the beginning ..."
+        if line.strip():
             yield line
 
 
@@ -144,18 +149,22 @@ def main():
     with open(f"{out_dir}/train.txt", "w") as train, open(f"{out_dir}/heldout.txt", "w") as held, \
          open(f"{out_dir}/sources.tsv", "w") as report:
         report.write("source\tpackage\tdocuments\tsentences_train\twords_train\tsentences_heldout\twords_heldout"
-                     "\tsentences_dropped_as_speech_tests\n")
+                     "\tsentences_dropped_as_speech_tests\tsentences_with_numbers_written_out\n")
         for name, package, read in SOURCES:
             docs = 0
             counts = {False: [0, 0], True: [0, 0]}
             dropped = 0
+            spoken = 0
             for i, doc in enumerate(read()):
                 docs += 1
                 heldout = i % HOLD_OUT_EVERY == HOLD_OUT_EVERY - 1
                 for sentence in SENTENCE_END.split(doc):
+                    written = sentence
                     if re.search(r"\d", sentence):
-                        continue
-                    words = words_of(sentence)
+                        written = verbalize(sentence)
+                        if written is None:
+                            continue
+                    words = words_of(written)
                     if len(words) < 3 or sum(w not in known for w in words) * 10 > len(words):
                         continue
                     key = " ".join(words)
@@ -165,14 +174,16 @@ def main():
                     if name == "fortunes" and not heldout and spoken_in_tests(sentence):
                         dropped += 1
                         continue
+                    spoken += written is not sentence
                     line = " ".join(w if w in in_vocab else "<unk>" for w in words)
                     (held if heldout else train).write(line + "\n")
                     counts[heldout][0] += 1
                     counts[heldout][1] += len(words)
             report.write(f"{name}\t{package}\t{docs}\t{counts[False][0]}\t{counts[False][1]}\t"
-                         f"{counts[True][0]}\t{counts[True][1]}\t{dropped}\n")
+                         f"{counts[True][0]}\t{counts[True][1]}\t{dropped}\t{spoken}\n")
             print(f"lm_corpus: {name}: {docs} documents, {counts[False][1]} words train, "
-                  f"{counts[True][1]} held out, {dropped} sentences dropped as speech test text", file=sys.stderr)
+                  f"{counts[True][1]} held out, {dropped} sentences dropped as speech test text, "
+                  f"{spoken} kept with their numbers written out", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -160,10 +160,10 @@ struct RecognizerTests {
         }
         let words = try finals(RecognizerConfig())
         // flite awb (never trained on): the commands and digits the model hears well come out as words.
-        // The phoneme model's "two" is the LM's homophone choice, and after "nine" it chooses "to"
-        // (MODEL.md): the digits are right in sound, at most two words off in spelling.
+        // The phoneme model's "two" is the LM's homophone choice; the LM's text has its numbers
+        // written out (scripts/spoken_numbers.py), so after "nine" it is "two", not "to" (MODEL.md).
         #expect(words.first?.text == "turn on the lights", "\(words.map(\.text))")
-        #expect(words.count > 1 && closeTranscripts([words[1].text], ["three seven nine two"], allowed: 2), "\(words.map(\.text))")
+        #expect(words.count > 1 && words[1].text == "three seven nine two", "\(words.map(\.text))")
         let vocabulary = Set(try Vocabulary(path: Self.repo.appendingPathComponent("share/vocab/english-words.txt").path,
                                             tokens: Self.model.tokens).words)
         for t in words {
