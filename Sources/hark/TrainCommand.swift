@@ -96,6 +96,17 @@ struct TrainCommand: ParsableCommand {
         let base = try initial.map { try RecognitionModel(path: $0) }
         // A phoneme model's spelling carries over to its fine-tuning unless one is given.
         if let base, base.tokens.pronunciation == .english, spelling == nil, settings.tokens == nil { settings.spelling = .phonemes }
+        // A fine-tuned network has its base's shape, whatever the settings say: the model file's
+        // train_config records that shape, not TrainConfig's defaults (a 3×320 base is not 2×256).
+        if let base, let first = base.network.config.layers.first {
+            let c = base.network.config
+            settings.kind = first.kind
+            settings.layers = c.layers.count
+            settings.hidden = first.hiddenSize
+            settings.projection = first.projectionSize
+            settings.stack = c.stack
+            settings.stride = c.stride
+        }
         let run = try TrainingRun(config: settings, output: out)
         if let initial, let base {
             // Training keeps the base's level range and mean normalization; the rest must be the defaults.

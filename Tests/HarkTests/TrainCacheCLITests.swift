@@ -127,6 +127,12 @@ struct TrainCacheCLITests {
         let fine = try CLITests.run(["train", "--out", tuned, "--initial", base] + common)
         #expect(fine.status == 0, "\(fine.err)")
         #expect(try CLITests.run(["model", "info", tuned]).out.contains("spelling:     phonemes"))
+        // With no shape given, the fine-tuned file records its base's shape (1×16), not the defaults (2×256).
+        let unshaped = try CLITests.run(["train", "--out", tuned + "3", "--initial", base, "--train", train, "--batch-size", "4",
+                                         "--epochs", "1", "--config", config])
+        #expect(unshaped.status == 0, "\(unshaped.err)")
+        let recorded = try CLITests.run(["model", "info", tuned + "3"]).out
+        #expect(recorded.contains("\"hidden\":16") && recorded.contains("\"layers\":1,"), "\(recorded)")
         let letters = try CLITests.run(["train", "--out", tuned + "2", "--initial", base, "--spelling", "characters"] + common)
         #expect(letters.status == 1 && letters.err.contains("its tokens are not the config's"), "\(letters.err)")
         let both = try CLITests.run(["model", "spell", "--model", base, "--phonemes", "a"])
