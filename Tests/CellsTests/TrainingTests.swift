@@ -53,7 +53,10 @@ struct TrainingTests {
     func memoryTask() throws {
         let start = Date()
         let steps = Int(ProcessInfo.processInfo.environment["HARK_MEMORY_STEPS"] ?? "") ?? 600
-        let (net, losses) = try Self.train(kind: .lstm, optimizer: .adam(learningRate: 0.01), steps: steps, seed: 1)
+        // Adam at 0.005: at 0.01, seed 1 stopped on a plateau (89% accuracy, one symbol confused) on an
+        // AMD Zen machine, whose BLIS kernels round differently from the Intel one it was written on;
+        // at 0.005 seeds 1 to 6 all reach 100% there (and at 0.01 five of six did).
+        let (net, losses) = try Self.train(kind: .lstm, optimizer: .adam(learningRate: 0.005), steps: steps, seed: 1)
         let accuracy = Self.accuracy(net, count: 1_000, seed: 999)
         print("memory task: accuracy \(accuracy), loss \(losses.first!) → \(losses.last!), \(Date().timeIntervalSince(start)) s")
         #expect(accuracy >= 0.99)
