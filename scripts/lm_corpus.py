@@ -159,11 +159,9 @@ def main():
                 docs += 1
                 heldout = i % HOLD_OUT_EVERY == HOLD_OUT_EVERY - 1
                 for sentence in SENTENCE_END.split(doc):
-                    written = sentence
-                    if re.search(r"\d", sentence):
-                        written = verbalize(sentence)
-                        if written is None:
-                            continue
+                    written = verbalize(sentence)
+                    if written is None:
+                        continue
                     words = words_of(written)
                     if len(words) < 3 or sum(w not in known for w in words) * 10 > len(words):
                         continue
@@ -174,7 +172,7 @@ def main():
                     if name == "fortunes" and not heldout and spoken_in_tests(sentence):
                         dropped += 1
                         continue
-                    spoken += written is not sentence
+                    spoken += written != sentence
                     line = " ".join(w if w in in_vocab else "<unk>" for w in words)
                     (held if heldout else train).write(line + "\n")
                     counts[heldout][0] += 1
