@@ -341,9 +341,7 @@ public final class TrainingRun {
                 let shift = Float(-dB * Foundation.log(10.0) / 10)
                 for i in 0..<(n * bands) { y[i] += shift }
                 if var level = LevelNormalizer(featureConfig) {
-                    y.withUnsafeMutableBufferPointer { v in
-                        for f in 0..<n { level.apply(v.baseAddress! + f * bands, bands: bands) }
-                    }
+                    y.withUnsafeMutableBufferPointer { v in level.normalize(v.baseAddress!, count: n, bands: bands) }
                 }
             }
         }

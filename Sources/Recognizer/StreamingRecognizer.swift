@@ -259,6 +259,9 @@ public final class StreamingRecognizer {
     /// is where the stream ended on its clock (`AudioSource.position`): audio the source lost after
     /// the last block (a ring that overflowed until capture stopped) is reported as `.audioLost`.
     public func finish(endingAt position: Int64? = nil, emit: (RecognitionEvent) -> Void) {
+        // A stream shorter than the level normalizer's lookahead: its frames are still held.
+        features.releaseHeld()
+        accept(samples: UnsafeBufferPointer(start: nil, count: 0), emit: emit)
         let inSpeech = decoders.first(Endpointer.self)?.inSpeech ?? false
         let lostAtEnd = (position ?? nextSample) - nextSample, lostFrom = nextSample
         defer {

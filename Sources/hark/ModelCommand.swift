@@ -153,7 +153,10 @@ struct ModelCommand: ParsableCommand {
             level range: recognition then raises a stream whose speech stays below the range for \
             0.4 s and lowers one above it, and leaves a stream inside it untouched (README: \
             "Quiet and loud recordings"). --quick-start raises a stream's first quiet speech at \
-            once instead (for a network trained with it). --off removes the range.
+            once instead (for a network trained with it). --lookahead holds a stream's first \
+            frames back and gives them all the gain their level calls for, so a recording that \
+            starts on its first word is heard at its level from the start (alone, without \
+            --train, it keeps the model's range). --off removes the range.
             """)
 
         @OptionGroup var model: ModelOptions
@@ -166,20 +169,44 @@ struct ModelCommand: ParsableCommand {
         @Flag(name: .long, help: "Raise a stream's first quiet speech at once rather than after 0.4 s (train the network with it).")
         var quickStart = false
 
+        @Option(name: .long, help: ArgumentHelp("Seconds of a stream's start measured together before its first frame is released (0 to 1; 0: none).",
+                                                valueName: "seconds"))
+        var lookahead: Double?
+
         @Option(name: .long, help: ArgumentHelp("Where the model with the level range goes.", valueName: "path"))
         var out: String
 
         func validate() throws {
-            guard (speech.train != nil) != off else { throw ValidationError("give --train MANIFEST to measure the range, or --off to remove it") }
-            guard !(off && quickStart) else { throw ValidationError("--quick-start needs a level range: give --train MANIFEST, not --off") }
+            try OptionRange.check("--lookahead", lookahead, 0, 1, unit: "seconds")
+            guard speech.train == nil || !off else { throw ValidationError("give --train MANIFEST to measure the range, or --off to remove it, not both") }
+            guard speech.train != nil || off || lookahead != nil else {
+                throw ValidationError("give --train MANIFEST to measure the range, --lookahead to set it on the model's range, or --off to remove it")
+            }
+            guard !(off && (quickStart || lookahead != nil)) else { throw ValidationError("--quick-start and --lookahead need a level range: not --off") }
+        }
+
+        /// --lookahead in frames of the model's front end (nil when not given or 0).
+        func lookaheadFrames(_ features: LogMelConfig) -> Int? {
+            guard let lookahead, lookahead > 0 else { return nil }
+            return max(1, Int((lookahead * features.framesPerSecond).rounded()))
         }
 
         func run() throws {
             try checkOutputs(out)
             let loaded = try model.load()
-            guard let train = speech.train else {
+            if off {
                 try loaded.savingLevelRange(nil, to: out)
                 print("wrote \(out) without a level range")
+                return
+            }
+            guard let train = speech.train else {
+                guard var range = loaded.features.levelRange else {
+                    throw InputError("\(model.model ?? "the shipped model"): it has no level range to look ahead with; measure one with --train MANIFEST")
+                }
+                range.lookahead = lookaheadFrames(loaded.features)
+                if quickStart { range.quickStart = true }
+                try loaded.savingLevelRange(range, to: out)
+                print("wrote \(out) with level range \(range.low)…\(range.high)\(describe(range))")
                 return
             }
             var plain = loaded.features
@@ -189,12 +216,16 @@ struct ModelCommand: ParsableCommand {
             levels.sort()
             func percentile(_ p: Double) -> Float { levels[min(levels.count - 1, Int(p * Double(levels.count - 1)))] }
             let range = LevelRange(low: (percentile(0.1) * 100).rounded() / 100, high: (percentile(0.9) * 100).rounded() / 100,
-                                   quickStart: quickStart ? true : nil)
+                                   quickStart: quickStart ? true : nil, lookahead: lookaheadFrames(loaded.features))
             let dB: (Float) -> String = { String(format: "%.1f dB", $0 * 10 / logf(10)) }
             print("\(levels.count) utterances of \(train): speech level 10th percentile \(range.low), median \(percentile(0.5)), 90th \(range.high) "
                   + "(log energy; the range spans \(dB(range.high - range.low)))")
             try loaded.savingLevelRange(range, to: out)
-            print("wrote \(out) with level range \(range.low)…\(range.high)\(quickStart ? ", quick start" : "")")
+            print("wrote \(out) with level range \(range.low)…\(range.high)\(describe(range))")
+        }
+
+        func describe(_ range: LevelRange) -> String {
+            (range.quickStart == true ? ", quick start" : "") + (range.lookahead.map { ", lookahead \($0) frames" } ?? "")
         }
     }
 

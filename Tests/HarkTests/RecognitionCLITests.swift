@@ -234,6 +234,22 @@ struct RecognitionCLITests {
         }
         let missing = try CLITests.run(["model", "level", "--train", "/nonexistent.jsonl", "--out", off + "4"])
         #expect(missing.status == 1 && missing.err.contains("/nonexistent.jsonl"), "\(missing.err)")
+        // --lookahead alone keeps the model's range and sets the frames a stream's start holds back.
+        let ahead = Self.work.appendingPathComponent("lookahead.safetensors").path
+        let set = try CLITests.run(["model", "level", "--model", out, "--lookahead", "0.25", "--out", ahead])
+        #expect(set.status == 0 && set.out.contains("lookahead 25 frames"), "\(set.out) \(set.err)")
+        let range = { (path: String) throws -> String? in
+            try CLITests.run(["model", "info", path]).out.split(separator: "\n").first { $0.hasPrefix("features:") }
+                .map { String($0) }
+        }
+        #expect(try range(ahead)?.contains("\"lookahead\":25") == true)
+        #expect(try range(ahead)?.replacingOccurrences(of: "\"lookahead\":25,", with: "") == range(out), "the range itself is kept")
+        let noRange = try CLITests.run(["model", "level", "--model", off, "--lookahead", "0.3", "--out", off + "5"])
+        #expect(noRange.status == 1 && noRange.err.contains("has no level range"), "\(noRange.err)")
+        for args in [["--lookahead", "2"], ["--lookahead", "0.3", "--off"]] {
+            let bad = try CLITests.run(["model", "level", "--model", out, "--out", off + "6"] + args)
+            #expect(bad.status == 64 && bad.err.contains("--lookahead"), "\(args): \(bad.err)")
+        }
     }
 
     @Test("listen on a file-fed device without --wait-for-reader: the loss is said on stderr at once and in total; words keep their times", .tags(.shippedModelTranscript))

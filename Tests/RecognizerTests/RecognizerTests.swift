@@ -213,6 +213,19 @@ struct RecognizerTests {
         #expect(plain.features.levelRange == nil)
     }
 
+    @Test("a stream shorter than the front end's lookahead is still heard: finish() releases the frames it held")
+    func shorterThanLookahead() throws {
+        let lookahead = try #require(Self.model.features.levelRange?.lookahead, "the shipped front end looks ahead")
+        let r = try Self.model.makeStream(RecognizerConfig())
+        var steps = 0
+        r.onStep = { _ in steps += 1 }
+        let head = Array(Self.digits[0..<(160 * (lookahead - 8))])        // 8 frames short of the lookahead
+        r.accept(samples: head) { _ in }
+        #expect(steps == 0, "the lookahead holds every frame so far")
+        r.finish { _ in }
+        #expect(steps >= (lookahead - 12) / 3, "\(steps) network steps after finish()")
+    }
+
     @Test("forced alignment puts each phrase's end near the synthesis's, and refuses what it cannot align", .tags(.shippedModelTranscript))
     func wordAlignment() throws {
         let path = Self.repo.appendingPathComponent("Tests/HarkTests/Fixtures/digits").path

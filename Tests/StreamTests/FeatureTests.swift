@@ -134,6 +134,80 @@ struct FeatureTests {
         #expect(try LogMelSpectrogram(quick).frames(of: audio) == plain)
     }
 
+    /// Syllables: a voiced tone whose loudness rises and falls three times a second from the very
+    /// first sample (a clip trimmed to start on its first word), `decibels` from full level.
+    static func syllables(seconds: Double, decibels: Double = 0, seed: UInt64 = 3) -> [Float] {
+        var rng = SplitMix64(seed: seed)
+        let gain = pow(10, decibels / 20)
+        return (0..<Int(seconds * 16_000)).map { i in
+            let t = Double(i) / 16_000
+            let envelope = 0.05 + 0.95 * pow(max(0, sin(2 * .pi * 3 * t + 0.3)), 2)
+            return Float(gain * (0.3 * envelope * (sin(2 * .pi * 220 * t) + 0.5 * sin(2 * .pi * 1_234 * t))
+                                 + 0.002 * Double(rng.nextSignedUnitFloat())))
+        }
+    }
+
+    @Test("lookahead: a quiet clip that starts on its first word is raised from its first frame; in-range speech and late onsets are left alone; streaming equals batch")
+    func levelLookahead() throws {
+        let loud = Self.syllables(seconds: 2)
+        let plainExtractor = try LogMelSpectrogram()
+        let level = LevelNormalizer.speechLevel(of: plainExtractor.frames(of: loud))
+        var config = LogMelConfig()
+        config.levelRange = LevelRange(low: level - 1, high: level + 1)
+        var ahead = config
+        ahead.levelRange?.lookahead = 30
+        let causal = try LogMelSpectrogram(config), lookahead = try LogMelSpectrogram(ahead)
+        let bands = plainExtractor.bands
+        /// Frame r of `m` minus frame r of `plain`, averaged over the bands: the gain it was given.
+        func gain(_ m: FeatureMatrix, _ plain: FeatureMatrix, frame r: Int) -> Float {
+            (0..<bands).reduce(0) { $0 + m.values[r * bands + $1] - plain.values[r * bands + $1] } / Float(bands)
+        }
+
+        // 30 dB quieter from the first sample: the causal rule holds 0.4 s before it raises; the
+        // lookahead gives the first 30 frames one gain, the one the rest of the clip gets.
+        let quiet = Self.syllables(seconds: 2, decibels: -30)
+        let plain = plainExtractor.frames(of: quiet)
+        let held = lookahead.frames(of: quiet), late = causal.frames(of: quiet)
+        for r in [0, 10, 29] {
+            #expect(abs(gain(late, plain, frame: r)) < 1e-4, "causal, frame \(r): \(gain(late, plain, frame: r))")
+            #expect(gain(held, plain, frame: r) > 4, "lookahead, frame \(r): \(gain(held, plain, frame: r))")
+            #expect(abs(gain(held, plain, frame: r) - gain(held, plain, frame: 0)) < 1e-4, "one gain for the held frames")
+        }
+        #expect(abs(gain(held, plain, frame: 150) - gain(held, plain, frame: 0)) < 1, "the causal rule keeps the lookahead's gain")
+
+        // Inside the range: untouched, bit for bit. A stream's first 0.2 s of silence, then the
+        // quiet syllables: too little speech in the lookahead to judge, so it is the causal rule's.
+        #expect(lookahead.frames(of: loud) == plainExtractor.frames(of: loud))
+        let lateOnset = [Float](repeating: 0, count: 3_200) + quiet
+        #expect(lookahead.frames(of: lateOnset).values[0..<(30 * bands)] == causal.frames(of: lateOnset).values[0..<(30 * bands)])
+        // Noise alone is not speech.
+        let noise = (0..<16_000).map { i in Float(i % 7) * 1e-5 }
+        #expect(lookahead.frames(of: noise) == plainExtractor.frames(of: noise))
+
+        // Streaming: nothing is ready until the lookahead is full, then all 30 frames at once, the
+        // same as the batch path's; a stream shorter than the lookahead is released by finish().
+        for (audio, chunk) in [(quiet, 1_234), (quiet, 7), (Array(quiet[0..<3_000]), 500)] {
+            let stream = lookahead.makeStream()
+            var streamed: [Float] = [], frame = [Float](repeating: 0, count: bands)
+            func drain() {
+                while streamed.count / bands < stream.framesReady {
+                    frame.withUnsafeMutableBufferPointer { stream.frame(streamed.count / bands, into: $0) }
+                    streamed += frame
+                    stream.discardFrames(before: streamed.count / bands)
+                }
+            }
+            for start in stride(from: 0, to: audio.count, by: chunk) {
+                audio[start..<min(start + chunk, audio.count)].withUnsafeBufferPointer { stream.accept(samples: $0) }
+                let made = stream.geometry.frameCount(samples: stream.samplesAccepted)
+                #expect(stream.framesReady == (made < 30 ? 0 : made), "\(made) frames made")
+                drain()
+            }
+            stream.finish()
+            drain()
+            expectSameSamples(streamed, lookahead.frames(of: audio).values, "chunks of \(chunk): streamed and batch features")
+        }
+    }
+
     @Test("mean normalization (online CMN): each band minus its mean over the window (with a prior at the start); a gain cancels; streaming equals batch")
     func meanNormalization() throws {
         let audio = Self.testAudio(count: 16_000 * 4)
@@ -257,7 +331,7 @@ struct FeatureTests {
     }
 
     @Test("invalid settings name the field at fault",
-          arguments: ["hopLength", "fftSize", "melBands", "lowHz/highHz", "dither", "levelRange", "meanWindow", "meanPrior"])
+          arguments: ["hopLength", "fftSize", "melBands", "lowHz/highHz", "dither", "levelRange", "lookahead", "meanWindow", "meanPrior"])
     func invalidConfig(field: String) {
         var config = LogMelConfig()
         switch field {
@@ -266,11 +340,12 @@ struct FeatureTests {
         case "melBands": config.melBands = 0
         case "lowHz/highHz": config.highHz = 9_000
         case "levelRange": config.levelRange = LevelRange(low: 3, high: 2)
+        case "lookahead": config.levelRange = LevelRange(low: 2, high: 3, lookahead: 101)
         case "meanWindow": config.meanWindow = 0
         case "meanPrior": config.meanWindow = 10; config.meanPrior = MeanPrior(frames: 5, mean: [0, 1])   // not one per band
         default: config.dither = -1
         }
-        #expect { try config.validate() } throws: { ($0 as? FeatureConfigError)?.field == field }
+        #expect { try config.validate() } throws: { ($0 as? FeatureConfigError)?.field == (field == "lookahead" ? "levelRange" : field) }
     }
 
     @Test("the frame rate is the model's, not a literal: it follows the rate and the hop")

@@ -18,12 +18,20 @@ import Glibc
 /// 0.3 s, so that the quiet consonant before a normal word's vowel is left alone. That costs a quiet
 /// stream its first word. With `range.quickStart` (for networks trained with it), until the stream
 /// has heard 0.4 s of speech, quiet speech is raised at once, over about 50 ms (`quickRiseSeconds`).
+///
+/// With `range.lookahead` (frames), a stream's first frames are held until that many have arrived
+/// (or the stream ends) and measured together (`prime`): the gain they call for is given to all of
+/// them, from the first, and the causal rule carries on from that state. A clip trimmed to start on
+/// its first word (a file, a push-to-talk button, a game's voice line) is then heard at the level of
+/// the rest of it, not its first half-second at the recording's own level; a live stream pays the
+/// lookahead's latency once, when it opens (`FeatureStream` holds the frames).
 public struct LevelNormalizer: Sendable {
     public let range: LevelRange
     private let drift: Float
     private let rise: Float
     private let hold: Int
     private let quickRise: Float
+    private let primeSpeech: Int
     /// Frames in a row of speech below the range.
     private var quiet = 0
     /// Frames of speech heard so far (counted up to `hold`), for `range.quickStart`.
@@ -45,12 +53,20 @@ public struct LevelNormalizer: Sendable {
     public static let holdSeconds: Double = 0.4
     /// Time constant of a rising gain during a stream's first speech, with `range.quickStart`.
     public static let quickRiseSeconds: Float = 0.05
+    /// Within the lookahead, speech is a rise of 8 dB between the quietest and loudest smoothed
+    /// frames (syllables rise and fall by more in 0.3 s; a steady noise by less).
+    public static let primeMargin: Float = 8 * logf(10) / 10
+    /// Speech the lookahead must hold before `prime` gives it a gain.
+    public static let primeSpeechSeconds: Double = 0.2
+    /// Longest lookahead a level range may ask for (1 s).
+    public static let maxLookahead = 100
 
     public init(range: LevelRange, framesPerSecond: Double) {
         self.range = range
         drift = Self.driftPerSecond / Float(framesPerSecond)
         rise = 1 - expf(-1 / (Self.riseSeconds * Float(framesPerSecond)))
         hold = Int((Self.holdSeconds * framesPerSecond).rounded())
+        primeSpeech = Int((Self.primeSpeechSeconds * framesPerSecond).rounded())
         quickRise = range.quickStart == true ? 1 - expf(-1 / (Self.quickRiseSeconds * Float(framesPerSecond))) : rise
     }
 
@@ -111,6 +127,50 @@ public struct LevelNormalizer: Sendable {
         return top + logf(sum)
     }
 
+    /// Frames a new stream holds back for `prime` (0: none).
+    public var lookahead: Int { range.lookahead ?? 0 }
+
+    /// Normalizes a stream's first `count` frames (the lookahead, or fewer when the stream ended
+    /// sooner) as one block: tracks their level and floor as `apply` would, then gives every one of
+    /// them the gain their speech calls for (raised to the range, or lowered to it) at once. The
+    /// state afterwards is that of a stream that has heard them at that gain, so `apply` goes on
+    /// from it (a raise is not dropped because the 0.4 s hold has not yet passed). Call it once, on
+    /// a new stream, before any `apply`.
+    public mutating func prime(_ frames: UnsafeMutablePointer<Float>, count: Int, bands: Int) {
+        var speechFrames = 0, speech = false
+        for f in 0..<count {
+            let energy = Self.logEnergy(frames + f * bands, bands: bands)
+            smoothed = smoothed.isFinite ? smoothed + Self.smoothing * (energy - smoothed) : energy
+            level = max(smoothed, level - drift)
+            floor = min(smoothed, floor + drift)
+            speech = level - floor >= Self.primeMargin
+            if speech { speechFrames += 1 }
+        }
+        var wanted: Float = 0
+        // Judged on at least `primeSpeechSeconds` of speech: speech that begins late in the lookahead
+        // may be the quiet consonant before a vowel, which the causal rule leaves alone.
+        if speech, speechFrames >= primeSpeech {
+            if level < range.low { wanted = min(range.low - level, Self.maxBoost) }
+            else if level > range.high { wanted = max(range.high - level, -Self.maxCut) }
+            // A clip that starts on its first word has no silence to show the floor: the syllables'
+            // rise and fall within the lookahead marks it as speech; the causal rule takes the floor
+            // to be a speech margin below, until quieter frames show where it is.
+            floor = min(floor, level - Self.speechMargin)
+        }
+        heard = min(speechFrames, hold)
+        quiet = wanted > 0 ? hold : 0
+        gain = wanted
+        if gain != 0 { for i in 0..<(count * bands) { frames[i] += gain } }
+    }
+
+    /// A whole recording from its start, as a stream hears it: `prime` over the lookahead, then
+    /// `apply` frame by frame (the batch path and training's level augmentation).
+    public mutating func normalize(_ frames: UnsafeMutablePointer<Float>, count: Int, bands: Int) {
+        let first = min(lookahead, count)
+        if first > 0 { prime(frames, count: first, bands: bands) }
+        for f in first..<count { apply(frames + f * bands, bands: bands) }
+    }
+
     /// Back to the state of a new stream.
     public mutating func reset() {
         smoothed = -.infinity
@@ -130,5 +190,10 @@ public struct LevelRange: Equatable, Codable, Sendable {
     /// Raise a stream's first quiet speech at once (`LevelNormalizer`); nil or false (models from
     /// before it existed): wait 0.4 s as for any quiet stretch.
     public var quickStart: Bool?
-    public init(low: Float, high: Float, quickStart: Bool? = nil) { self.low = low; self.high = high; self.quickStart = quickStart }
+    /// Frames a new stream holds back and measures together before releasing the first
+    /// (`LevelNormalizer.prime`); nil or 0: none, every frame is normalized as it arrives.
+    public var lookahead: Int?
+    public init(low: Float, high: Float, quickStart: Bool? = nil, lookahead: Int? = nil) {
+        self.low = low; self.high = high; self.quickStart = quickStart; self.lookahead = lookahead
+    }
 }

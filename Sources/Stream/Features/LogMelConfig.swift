@@ -58,6 +58,9 @@ public struct LogMelConfig: Equatable, Codable, Sendable {
             guard levelRange.low.isFinite, levelRange.high.isFinite, levelRange.low <= levelRange.high else {
                 throw bad("levelRange", "must be finite log energies with low ≤ high")
             }
+            if let lookahead = levelRange.lookahead, !(0...LevelNormalizer.maxLookahead).contains(lookahead) {
+                throw bad("levelRange", "lookahead must be 0...\(LevelNormalizer.maxLookahead) frames, not \(lookahead)")
+            }
         }
         if let meanWindow, !(1...100_000).contains(meanWindow) {
             throw bad("meanWindow", "must be 1...100000 frames, not \(meanWindow)")

@@ -9,7 +9,8 @@ import Glibc
 /// 3. zero-pad to `fftSize` and take the real FFT (FFTW r2c);
 /// 4. power `re² + im²` per bin, then the mel filterbank (`MelFilterbank`);
 /// 5. natural log of `max(energy, logFloor)`;
-/// 6. with `levelRange` set, one gain for all bands per frame (`LevelNormalizer`, per stream);
+/// 6. with `levelRange` set, one gain for all bands per frame (`LevelNormalizer`, per stream; with
+///    its lookahead, a stream's first frames are held and measured together);
 /// 7. with `meanWindow` set, each band minus its recent mean (`MeanNormalizer`, per stream).
 public final class LogMelSpectrogram: Sendable {
     public let config: LogMelConfig
@@ -51,10 +52,19 @@ public final class LogMelSpectrogram: Sendable {
         var mean = MeanNormalizer(config)
         guard count > 0, let base = samples.baseAddress else { return out }
         out.values.withUnsafeMutableBufferPointer { values in
+            // The level normalizer's lookahead: its frames are computed first and primed together,
+            // as a stream holds them (`FeatureStream`), so both paths agree bit for bit.
+            let held = min(level?.lookahead ?? 0, count)
             for i in 0..<count {
                 let first = geometry.firstSample(ofFrame: i)
                 computeFrame(window: base + Int(first), firstSample: first, scratch: scratch,
                              into: values.baseAddress! + i * bands)
+                if i < held {
+                    guard i == held - 1 else { continue }
+                    level?.prime(values.baseAddress!, count: held, bands: bands)
+                    for f in 0..<held { mean?.apply(values.baseAddress! + f * bands) }
+                    continue
+                }
                 level?.apply(values.baseAddress! + i * bands, bands: bands)
                 mean?.apply(values.baseAddress! + i * bands)
             }
