@@ -9,7 +9,7 @@ corpus it says. Then, for each utterance (all draws from the utterance's own see
   speaker   WORLD conversion (speakers.py) on `convert_share` of utterances, else sox speed 0.9-1.1
   check     optional (--check-wer): tiny.en's WER above the threshold drops the utterance
   room      50%: an impulse response of the simulated bank (channel.py)
-  noise     70%: music 35%, babble 30%, colored 20%, sound themes 15%, at 0-30 dB SNR (noise.py)
+  noise     70% (`noise_share`): music 35%, babble 30%, colored 20%, sound themes 15%, at 0-30 dB SNR (noise.py)
   response  35% a drawn microphone, 10% the telephone band (then GSM 60% of the time), else flat
   codec     15% of the rest: G.722, Opus 6/12 kbit/s, MP3 16/24 kbit/s (ffmpeg)
   low-pass  `lowpass_share` of utterances through 11 025 Hz and back, like the human training speech
@@ -85,7 +85,7 @@ def channel_stage(rng, x, opts):
         i = rng.randrange(len(rirs))
         x = channel.reverberate(x, rirs[i])
         desc.append(f"rir={i}")
-    if rng.random() < 0.7:
+    if rng.random() < opts.get("noise_share", 0.7):
         r = rng.random()
         kind = "music" if r < 0.35 else "babble" if r < 0.65 else "colored" if r < 0.85 else "themes"
         if kind == "babble" and not babble_tracks:

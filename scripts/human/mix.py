@@ -2,7 +2,8 @@
 """The training mix: synthetic speech with a band-limited share, plus the human speech oversampled.
 
     scripts/human/mix.py OUT.jsonl --synthetic CORPUS/train.jsonl --human HUMAN/train.jsonl
-                         [--human-times 3] [--human-speeds 1] [--band-limit-share 0.5] [--jobs 2] [--seed 4]
+                         [--human-times 3] [--human-speeds 1] [--band-limit-share 0.5] [--channel-share 0]
+                         [--channel-cache DIR] [--jobs 2] [--seed 4]
 
 The human training speech is 11 kHz audio (its bandwidth ends near 5.5 kHz), the synthetic speech is
 16 kHz. So that the network cannot tell them apart by the empty top of the spectrum, a share of the
@@ -15,6 +16,14 @@ together (sox `speed`, back to the clip's own rate), as Kaldi perturbs its train
 one voice become three slightly different voices. Those copies go into `<human>/speed-<f>/`, written
 once (atomically) and reused.
 
+With `--channel-share S` a share S of the synthetic utterances (another hash) is heard through a
+user's channel instead: the people mix's channel stage (`scripts/augment/pipeline.py`: a room of the
+simulated bank, a microphone or the telephone band with GSM, a low-bit-rate codec, a level from
+whisper-quiet to clipped; noise only where the utterance has none yet, so noise is not stacked), with
+the 11 kHz low-pass in the same `--band-limit-share` of them. This gives the 14-hour corpus the rooms
+and channels that only the small, slow people mix had. The copies go into `<corpus>/channel-<seed>/`,
+written once (atomically) and reused; the room and noise banks are cached in `--channel-cache`.
+
 Every audio path in OUT.jsonl is absolute, so the mix can live anywhere. Prints the hours of each part.
 """
 import argparse
@@ -22,10 +31,15 @@ import hashlib
 import json
 import multiprocessing as mp
 import os
+import random
 import subprocess
 import sys
+import wave
+
+import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(1, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "augment"))
 import clips  # noqa: E402
 
 BAND_LIMIT_RATE = 11025
@@ -66,6 +80,46 @@ def band_limit(job):
     subprocess.run(["sox", "-V1", src, "-b", "16", tmp, "rate", "-h", str(BAND_LIMIT_RATE), "rate", "-h", "16000"],
                    check=True)
     os.replace(tmp, dst)
+
+
+def read_wav16(path):
+    """Float samples of a 16-bit mono WAV, and its rate."""
+    with wave.open(path) as w:
+        if w.getsampwidth() != 2 or w.getnchannels() != 1:
+            raise SystemExit(f"mix: {path}: not 16-bit mono")
+        x = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.float64) / 32768
+        return x, w.getframerate()
+
+
+def write_wav16(path, x, rate):
+    """16-bit mono WAV, written under a temporary name and renamed (x is kept inside ±1 by the level stage)."""
+    tmp = path + ".tmp.wav"
+    with wave.open(tmp, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(np.round(np.clip(x, -1, 32767 / 32768) * 32768).astype("<i2").tobytes())
+    os.replace(tmp, path)
+
+
+def through_channel(job):
+    """Writes `dst`: `src` through a channel drawn from (seed, file name), unless it exists already.
+    Returns the channel's description (read back from a sidecar when the copy was made before)."""
+    src, dst, seed, opts = job
+    note = dst + ".txt"
+    if os.path.exists(dst) and os.path.exists(note):
+        return dst, open(note).read()
+    import pipeline
+    x, rate = read_wav16(src)
+    if rate != 16000:
+        raise SystemExit(f"mix: {src}: the channel stage works at 16 kHz, not {rate} Hz")
+    rng = random.Random(f"{seed}/channel/{os.path.basename(src)}")
+    y, desc = pipeline.channel_stage(rng, x, opts)
+    write_wav16(dst, y, rate)
+    with open(note + ".tmp", "w") as f:
+        f.write(desc)
+    os.replace(note + ".tmp", note)
+    return dst, desc
 
 
 def change_speed(job):
@@ -117,6 +171,35 @@ def perturbed(human, human_manifest, times, factors, jobs):
     return rows
 
 
+def channeled(synthetic, a):
+    """Puts `--channel-share` of the synthetic rows through the channel stage (in place: their audio
+    becomes the copy, `channel` says which channel)."""
+    if a.channel_share <= 0:
+        return
+    corpus = os.path.dirname(os.path.abspath(a.synthetic))
+    out_dir = os.path.join(corpus, f"channel-{a.seed}")
+    os.makedirs(out_dir, exist_ok=True)
+    cache = a.channel_cache or os.path.join(os.path.dirname(corpus), "augment")
+    jobs, picked = [], []
+    for row in synthetic:
+        if chosen(row["audio"], f"channel/{a.seed}", a.channel_share):
+            noisy = "snr=" in row.get("augment", "")
+            opts = {"cache": cache, "lowpass_share": a.band_limit_share, "noise_share": 0.0 if noisy else 0.7}
+            jobs.append((row["audio"], os.path.join(out_dir, os.path.basename(row["audio"])), a.seed, opts))
+            picked.append(row)
+    described = {}
+    with mp.Pool(a.jobs) as pool:
+        for i, (dst, desc) in enumerate(pool.imap_unordered(through_channel, jobs, chunksize=16), 1):
+            described[dst] = desc
+            if i % 2000 == 0:
+                print(f"mix: through a channel {i}/{len(jobs)}", file=sys.stderr)
+    for row, job in zip(picked, jobs):
+        row["audio"] = job[1]
+        row["channel"] = described[job[1]]
+        if "lowpass=5.5k" in row["channel"]:
+            row["augment"] = (row.get("augment", "") + " band-limit=11025").strip()
+
+
 def seconds(row):
     return float(row.get("seconds", row.get("duration", 0.0)))
 
@@ -129,11 +212,15 @@ def main():
     p.add_argument("--human-times", type=int, default=3)
     p.add_argument("--human-speeds", default="1")
     p.add_argument("--band-limit-share", type=float, default=0.5)
+    p.add_argument("--channel-share", type=float, default=0.0)
+    p.add_argument("--channel-cache", help="the room and noise banks' folder [CORPUS/../augment]")
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--seed", type=int, default=4)
     a = p.parse_args()
     if not 0 <= a.band_limit_share <= 1:
         raise SystemExit(f"mix: --band-limit-share must be in 0...1, not {a.band_limit_share}")
+    if not 0 <= a.channel_share <= 1:
+        raise SystemExit(f"mix: --channel-share must be in 0...1, not {a.channel_share}")
     if not 0 <= a.human_times <= 100:
         raise SystemExit(f"mix: --human-times must be in 0...100, not {a.human_times}")
 
@@ -142,8 +229,11 @@ def main():
     human = read_manifest(a.human)
     out_dir = os.path.join(os.path.dirname(os.path.abspath(a.synthetic)), "band-limited")
     os.makedirs(out_dir, exist_ok=True)
+    channeled(synthetic, a)
     jobs = []
     for row in synthetic:
+        if "channel" in row:
+            continue
         if chosen(row["audio"], a.seed, a.band_limit_share):
             dst = os.path.join(out_dir, os.path.basename(row["audio"]))
             jobs.append((row["audio"], dst))
@@ -160,9 +250,10 @@ def main():
     hb = sum(seconds(r) for r in synthetic if "band-limit" in r.get("augment", "")) / 3600
     hh = sum(map(seconds, human)) / 3600
     hc = sum(map(seconds, copies)) / 3600
+    hch = sum(seconds(r) for r in synthetic if "channel" in r) / 3600
     at = "" if factors == [1] else " at speeds " + ", ".join(f"{f:g}" for f in factors[:a.human_times])
     print(f"{a.out}: {len(rows)} rows; synthetic {hs:.2f} h ({hb:.2f} h band-limited to "
-          f"{BAND_LIMIT_RATE // 2} Hz), human {hh:.2f} h × {a.human_times}{at} = {hc:.2f} h")
+          f"{BAND_LIMIT_RATE // 2} Hz, {hch:.2f} h through a channel), human {hh:.2f} h × {a.human_times}{at} = {hc:.2f} h")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Tests of scripts/human/mix.py's speed perturbation on a small clip made here (needs sox).
+"""Tests of scripts/human/mix.py's speed perturbation and channel copies on small clips made here
+(needs sox, numpy and scipy).
 
     python3 -m pytest scripts/human/test_mix.py      (or: python3 scripts/human/test_mix.py)
 """
@@ -77,6 +78,65 @@ class SpeedPerturbation(unittest.TestCase):
             with self.assertRaises(SystemExit) as e:
                 mix.speeds(text)
             self.assertIn(words, str(e.exception))
+
+
+class FakeNoise:
+    """The noise bank's interface, drawing white noise (the real bank is built from installed packages)."""
+
+    def draw(self, rng, kind, n):
+        import numpy as np
+        return np.random.default_rng(rng.randrange(1 << 30)).normal(0, 0.1, n)
+
+
+class ChannelCopies(unittest.TestCase):
+    def setUp(self):
+        import pipeline
+        self.dir = tempfile.TemporaryDirectory()
+        self.src = os.path.join(self.dir.name, "u1.wav")
+        tone(self.src, 1.0, rate=16000)
+        # A short room and the fake noise stand in for the cached banks (simulating 300 rooms takes minutes).
+        self.saved = dict(pipeline._BANKS)
+        pipeline._BANKS.update(rirs=[[1.0, 0.0, 0.5, 0.25]], noise=FakeNoise(), babble=[])
+
+    def tearDown(self):
+        import pipeline
+        pipeline._BANKS.clear()
+        pipeline._BANKS.update(self.saved)
+        self.dir.cleanup()
+
+    def test_same_length_described_and_made_once(self):
+        dst = os.path.join(self.dir.name, "out", "u1.wav")
+        os.makedirs(os.path.dirname(dst))
+        job = (self.src, dst, 4, {"cache": self.dir.name, "lowpass_share": 0.5, "noise_share": 0.7})
+        path, desc = mix.through_channel(job)
+        self.assertEqual(path, dst)
+        self.assertEqual(soxi("-s", dst), "16000", "the copy keeps every sample (label timing)")
+        self.assertEqual(soxi("-r", dst), "16000")
+        self.assertRegex(desc, r"(level=-?\d+dBFS|clipped=\+\d+dB)$", "the level stage always runs, last")
+        self.assertNotEqual(open(dst, "rb").read(), open(self.src, "rb").read())
+        # The same seed and file name draw the same channel; a second call reuses the copy.
+        mtime = os.path.getmtime(dst)
+        self.assertEqual(mix.through_channel(job), (dst, desc))
+        self.assertEqual(os.path.getmtime(dst), mtime)
+        other = os.path.join(self.dir.name, "out", "u1-seed5.wav")
+        self.assertNotEqual(mix.through_channel((self.src, other, 5, job[3]))[1], desc,
+                            "another seed draws another channel")
+
+    def test_no_noise_is_added_where_the_utterance_has_some(self):
+        for seed in range(12):
+            dst = os.path.join(self.dir.name, f"n{seed}.wav")
+            _, desc = mix.through_channel((self.src, dst, seed, {"cache": self.dir.name, "noise_share": 0.0}))
+            self.assertNotRegex(desc, r"(music|babble|colored|themes)@", desc)
+
+    def test_share_is_checked(self):
+        manifest = os.path.join(self.dir.name, "train.jsonl")
+        with open(manifest, "w") as f:
+            f.write(json.dumps({"audio": "u1.wav", "text": "a", "duration": 1.0}) + "\n")
+        r = subprocess.run([sys.executable, os.path.join(HERE, "mix.py"), os.path.join(self.dir.name, "o.jsonl"),
+                            "--synthetic", manifest, "--human", manifest, "--channel-share", "1.5"],
+                           capture_output=True, text=True)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("--channel-share must be in 0...1, not 1.5", r.stderr)
 
 
 if __name__ == "__main__":
