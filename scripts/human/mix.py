@@ -91,17 +91,6 @@ def read_wav16(path):
         return x, w.getframerate()
 
 
-def write_wav16(path, x, rate):
-    """16-bit mono WAV, written under a temporary name and renamed (x is kept inside ±1 by the level stage)."""
-    tmp = path + ".tmp.wav"
-    with wave.open(tmp, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(np.round(np.clip(x, -1, 32767 / 32768) * 32768).astype("<i2").tobytes())
-    os.replace(tmp, path)
-
-
 def through_channel(job):
     """Writes `dst`: `src` through a channel drawn from (seed, file name), unless it exists already.
     Returns the channel's description (read back from a sidecar when the copy was made before)."""
@@ -115,7 +104,8 @@ def through_channel(job):
         raise SystemExit(f"mix: {src}: the channel stage works at 16 kHz, not {rate} Hz")
     rng = random.Random(f"{seed}/channel/{os.path.basename(src)}")
     y, desc = pipeline.channel_stage(rng, x, opts)
-    write_wav16(dst, y, rate)
+    # The level stage keeps y inside ±1 (clipped utterances are clipped there).
+    clips.write_wav(dst, np.round(np.clip(y, -1, 32767 / 32768) * 32768).astype("<i2").tobytes(), rate)
     with open(note + ".tmp", "w") as f:
         f.write(desc)
     os.replace(note + ".tmp", note)
