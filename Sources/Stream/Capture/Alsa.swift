@@ -45,7 +45,7 @@ extension Alsa {
     static func pcmType(_ name: String) -> String? {
         var buffer = [CChar](repeating: 0, count: 64)
         guard hark_alsa_pcm_type(name, &buffer, buffer.count) == 0 else { return nil }
-        return String(cString: buffer)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
 
