@@ -52,22 +52,15 @@ public final class LogMelSpectrogram: Sendable {
         var mean = MeanNormalizer(config)
         guard count > 0, let base = samples.baseAddress else { return out }
         out.values.withUnsafeMutableBufferPointer { values in
-            // The level normalizer's lookahead: its frames are computed first and primed together,
-            // as a stream holds them (`FeatureStream`), so both paths agree bit for bit.
-            let held = min(level?.lookahead ?? 0, count)
+            let v = values.baseAddress!
             for i in 0..<count {
                 let first = geometry.firstSample(ofFrame: i)
-                computeFrame(window: base + Int(first), firstSample: first, scratch: scratch,
-                             into: values.baseAddress! + i * bands)
-                if i < held {
-                    guard i == held - 1 else { continue }
-                    level?.prime(values.baseAddress!, count: held, bands: bands)
-                    for f in 0..<held { mean?.apply(values.baseAddress! + f * bands) }
-                    continue
-                }
-                level?.apply(values.baseAddress! + i * bands, bands: bands)
-                mean?.apply(values.baseAddress! + i * bands)
+                computeFrame(window: base + Int(first), firstSample: first, scratch: scratch, into: v + i * bands)
             }
+            // Each normalizer reads only the frames up to the one it changes (the level's lookahead
+            // is its first frames, as a stream holds them), so a pass each gives the stream's frames.
+            level?.normalize(v, count: count, bands: bands)
+            for i in 0..<count { mean?.apply(v + i * bands) }
         }
         return out
     }
