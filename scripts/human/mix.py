@@ -177,17 +177,13 @@ def channeled(synthetic, a):
             opts = {"cache": cache, "lowpass_share": a.band_limit_share, "noise_share": 0.0 if noisy else 0.7}
             jobs.append((row["audio"], os.path.join(out_dir, os.path.basename(row["audio"])), a.seed, opts))
             picked.append(row)
-    described = {}
     with mp.Pool(a.jobs) as pool:
-        for i, (dst, desc) in enumerate(pool.imap_unordered(through_channel, jobs, chunksize=16), 1):
-            described[dst] = desc
+        for i, (row, (dst, desc)) in enumerate(zip(picked, pool.imap(through_channel, jobs, chunksize=16)), 1):
+            row["audio"], row["channel"] = dst, desc
+            if "lowpass=5.5k" in desc:
+                row["augment"] = (row.get("augment", "") + " band-limit=11025").strip()
             if i % 2000 == 0:
                 print(f"mix: through a channel {i}/{len(jobs)}", file=sys.stderr)
-    for row, job in zip(picked, jobs):
-        row["audio"] = job[1]
-        row["channel"] = described[job[1]]
-        if "lowpass=5.5k" in row["channel"]:
-            row["augment"] = (row.get("augment", "") + " band-limit=11025").strip()
 
 
 def seconds(row):
